@@ -1,0 +1,39 @@
+package io.tierlog.core;
+
+import java.util.Locale;
+
+/** Kind of a metric sample, kept so that readers can aggregate correctly (a counter is not a gauge). */
+public enum MetricType {
+    UNTYPED(0),
+    GAUGE(1),
+    COUNTER(2),
+    HISTOGRAM(3),
+    SUMMARY(4);
+
+    private final int id;
+
+    MetricType(int id) {
+        this.id = id;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public static MetricType fromId(int id) {
+        for (MetricType t : values()) {
+            if (t.id == id) {
+                return t;
+            }
+        }
+        throw new CorruptBatchException("unknown metric type id " + id);
+    }
+
+    public static MetricType parse(String name) {
+        try {
+            return valueOf(name.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("unknown metric type '" + name + "'");
+        }
+    }
+}

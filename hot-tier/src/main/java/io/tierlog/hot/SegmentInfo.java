@@ -1,0 +1,17 @@
+package io.tierlog.hot;
+
+import io.tierlog.core.TopicPartition;
+
+import java.nio.file.Path;
+
+/**
+ * A closed (immutable) local segment: what the cold tier uploads and what retention deletes. Offsets are
+ * [baseOffset, nextOffset); the three files stay until the segment is deleted from the log.
+ */
+public record SegmentInfo(TopicPartition topicPartition, long baseOffset, long nextOffset,
+                          long minTimestamp, long maxTimestamp, long sizeInBytes, long closedAtMs,
+                          Path logFile, Path offsetIndexFile, Path timeIndexFile) {
+    public long recordCount() {
+        return nextOffset - baseOffset;
+    }
+}
