@@ -1,0 +1,42 @@
+package io.tierlog.core;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class MetricCodecTest {
+
+    @Test
+    void eventsRoundTripThroughABatch() {
+        List<MetricEvent> events = List.of(
+                new MetricEvent("cpu.usage", Map.of("host", "a"), 1_000, 0.5),
+                new MetricEvent("requests_total", new java.util.TreeMap<>(Map.of("code", "200")), 999, 12.0, MetricType.COUNTER),
+                new MetricEvent("temp", Map.of(), 1_001, Double.NaN));
+        RecordBatch batch = MetricCodec.encode(events, Compression.ZSTD, Limits.DEFAULTS);
+        List<MetricEvent> back = batch.records().stream().map(MetricCodec::decode).toList();
+        assertThat(back).hasSize(3);
+        assertThat(back.get(0)).isEqualTo(events.get(0));
+        assertThat(back.get(1)).isEqualTo(events.get(1));
+        assertThat(back.get(2).value()).isNaN();
+        assertThat(batch.minTimestamp()).isEqualTo(999);
+        assertThat(batch.maxTimestamp()).isEqualTo(1_001);
+    }
+
+    @Test
+    void invalidEventsAreRejectedBeforeEncoding() {
+        assertThatThrownBy(() -> MetricCodec.encode(List.of(new MetricEvent("bad name", Map.of(), 1, 1)),
+                Compression.NONE, Limits.DEFAULTS)).isInstanceOf(InvalidInputException.class).hasMessageContaining("bad name");
+        assertThatThrownBy(() -> MetricCodec.encode(List.of(new MetricEvent("m", Map.of(), -5, 1)),
+                Compression.NONE, Limits.DEFAULTS)).hasMessageContaining("timestamp -5");
+    }
+
+    @Test
+    void aNonMetricRecordIsNotDecodedAsOne() {
+        assertThatThrownBy(() -> MetricCodec.decode(new Record(3, 1, null, new byte[9])))
+                .isInstanceOf(CorruptBatchException.class).hasMessageContaining("offset 3");
+    }
+}
