@@ -31,6 +31,10 @@ public record LogConfig(long segmentBytes, long segmentMs, int indexIntervalByte
         return new LogConfig(segmentBytes, v, indexIntervalBytes, fsyncPolicy);
     }
 
+    public LogConfig withIndexIntervalBytes(int v) {
+        return new LogConfig(segmentBytes, segmentMs, v, fsyncPolicy);
+    }
+
     public LogConfig withFsyncPolicy(FsyncPolicy v) {
         return new LogConfig(segmentBytes, segmentMs, indexIntervalBytes, v);
     }

@@ -1,0 +1,549 @@
+package io.tierlog.hot;
+
+import io.tierlog.core.CorruptBatchException;
+import io.tierlog.core.InvalidInputException;
+import io.tierlog.core.RecordBatch;
+import io.tierlog.core.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The file-backed {@link PartitionLog}: a directory of segments named by base offset. Mutations (append, roll,
+ * flush, delete, close) run under one lock, normally taken only by the writer thread; reads take no lock and
+ * pin the segment they read with a reference count.
+ */
+final class LocalPartitionLog implements PartitionLog {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalPartitionLog.class);
+    private static final Pattern SEGMENT_FILE = Pattern.compile("(\\d{20})\\.(log|index|timeindex)");
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    private static final int MAX_READ_RETRIES = 100;
+
+    private final TopicPartition tp;
+    private final Path dir;
+    private final LogConfig config;
+    private final LongSupplier clock;
+    private final ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
+    private final List<SegmentListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<Segment> unflushedClosed = new ArrayList<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Object hwLock = new Object();
+
+    private volatile Segment active;
+    private volatile long logStartOffset;
+    private volatile long logEndOffset;
+    private volatile long highWatermark;
+    private volatile long flushedOffset;
+    private long lastFlushMs;
+    private volatile boolean closed;
+
+    private LocalPartitionLog(TopicPartition tp, Path dir, LogConfig config, LongSupplier clock) {
+        this.tp = tp;
+        this.dir = dir;
+        this.config = config;
+        this.clock = clock;
+    }
+
+    /** Opens (creating if needed) and recovers the log in {@code dir}. */
+    static LocalPartitionLog open(Path dir, TopicPartition tp, LogConfig config, LongSupplier clock) {
+        LocalPartitionLog log = new LocalPartitionLog(tp, dir, config, clock);
+        log.load();
+        return log;
+    }
+
+    private void load() {
+        long now = clock.getAsLong();
+        TreeSet<Long> bases = new TreeSet<>();
+        List<Path> indexFiles = new ArrayList<>();
+        try {
+            Files.createDirectories(dir);
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+                for (Path p : ds) {
+                    String name = p.getFileName().toString();
+                    if (name.endsWith(Segment.DELETED_SUFFIX) || name.endsWith(Segment.TMP_SUFFIX)) {
+                        LOG.info("{}: removing stray file {}", tp, name);
+                        Files.deleteIfExists(p);
+                        continue;
+                    }
+                    Matcher m = SEGMENT_FILE.matcher(name);
+                    if (!m.matches()) {
+                        LOG.warn("{}: ignoring unknown file {} in {}", tp, name, dir);
+                    } else if (m.group(2).equals("log")) {
+                        bases.add(Long.parseLong(m.group(1)));
+                    } else {
+                        indexFiles.add(p);
+                    }
+                }
+            }
+            for (Path p : indexFiles) {
+                long base = Long.parseLong(p.getFileName().toString().substring(0, 20));
+                if (!bases.contains(base)) {
+                    LOG.info("{}: removing index {} without a segment", tp, p.getFileName());
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new LogIOException("cannot list log directory " + dir + " of " + tp, e);
+        }
+
+        List<Long> ordered = new ArrayList<>(bases);
+        long expected = -1;
+        for (int i = 0; i < ordered.size(); i++) {
+            long base = ordered.get(i);
+            if (expected >= 0 && base != expected) {
+                LOG.error("{}: segment {} starts at {} but the previous one ends at {}; deleting it and all later segments",
+                        tp, Segment.fileName(base), base, expected);
+                deleteSegmentFiles(ordered.subList(i, ordered.size()));
+                break;
+            }
+            boolean last = i == ordered.size() - 1;
+            Segment s = Segment.openExisting(tp, dir, base, config.indexIntervalBytes(), now);
+            if (!last && s.loadClosed()) {
+                segments.put(base, s);
+                expected = s.nextOffset;
+                continue;
+            }
+            long truncated = s.recover(last, now);
+            if (!last && truncated > 0) {
+                LOG.error("{}: closed segment {} had a corrupt tail; it becomes the active segment and the {} later "
+                        + "segment(s) are deleted", tp, Segment.fileName(base), ordered.size() - i - 1);
+                s.closeQuietly();
+                s = Segment.openExisting(tp, dir, base, config.indexIntervalBytes(), now);
+                s.recover(true, now);
+                deleteSegmentFiles(ordered.subList(i + 1, ordered.size()));
+                last = true;
+            }
+            if (!last && s.size == 0) {
+                LOG.warn("{}: closed segment {} is empty; removing it", tp, Segment.fileName(base));
+                s.closeQuietly();
+                deleteSegmentFiles(List.of(base));
+                continue;
+            }
+            segments.put(base, s);
+            expected = s.nextOffset;
+            if (last) {
+                active = s;
+                break;
+            }
+        }
+        if (active == null) {
+            long base = segments.isEmpty() ? 0 : segments.lastEntry().getValue().nextOffset;
+            active = Segment.create(tp, dir, base, config.indexIntervalBytes(), now);
+            segments.put(base, active);
+        }
+        logStartOffset = segments.firstKey();
+        logEndOffset = active.nextOffset;
+        highWatermark = logEndOffset;
+        if (active.size > 0) {
+            active.force(false);
+        }
+        flushedOffset = logEndOffset;
+        lastFlushMs = now;
+        LOG.info("{}: opened with {} segment(s), offsets [{}, {}), {} bytes", tp, segments.size(), logStartOffset,
+                logEndOffset, sizeInBytes());
+    }
+
+    private void deleteSegmentFiles(List<Long> bases) {
+        for (long b : bases) {
+            String n = Segment.fileName(b);
+            for (String suffix : new String[]{Segment.LOG_SUFFIX, Segment.INDEX_SUFFIX, Segment.TIME_INDEX_SUFFIX}) {
+                try {
+                    Files.deleteIfExists(dir.resolve(n + suffix));
+                } catch (IOException e) {
+                    throw new LogIOException("cannot delete " + n + suffix + " of " + tp, e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public TopicPartition topicPartition() {
+        return tp;
+    }
+
+    @Override
+    public AppendInfo append(ByteBuffer batches) {
+        ByteBuffer b = batches.order() == ByteOrder.BIG_ENDIAN ? batches : batches.duplicate().order(ByteOrder.BIG_ENDIAN);
+        int start = b.position();
+        int end = b.limit();
+        if (start == end) {
+            throw new InvalidInputException("append of " + tp + " holds no batch");
+        }
+        // check the framing of every batch before anything is written: bad input never reaches the file
+        long records = 0;
+        long maxTs = Long.MIN_VALUE;
+        int pos = start;
+        int n = 0;
+        while (pos < end) {
+            if (end - pos < RecordBatch.HEADER_SIZE) {
+                throw new CorruptBatchException("append to " + tp + ": batch " + n + " is truncated (" + (end - pos)
+                        + " bytes, header needs " + RecordBatch.HEADER_SIZE + ")");
+            }
+            int length = b.getInt(pos + BatchHeader.LENGTH);
+            if (length < BatchHeader.MIN_LENGTH || length > RecordBatch.MAX_BATCH_SIZE || length + RecordBatch.LOG_OVERHEAD > end - pos) {
+                throw new CorruptBatchException("append to " + tp + ": batch " + n + " declares length " + length
+                        + " but " + (end - pos) + " bytes remain");
+            }
+            int count = b.getInt(pos + BatchHeader.RECORD_COUNT);
+            if (b.get(pos + BatchHeader.MAGIC) != RecordBatch.MAGIC || count <= 0
+                    || b.getInt(pos + BatchHeader.LAST_OFFSET_DELTA) != count - 1) {
+                throw new CorruptBatchException("append to " + tp + ": batch " + n + " has an invalid header (magic "
+                        + b.get(pos + BatchHeader.MAGIC) + ", record count " + count + ")");
+            }
+            records += count;
+            maxTs = Math.max(maxTs, b.getLong(pos + BatchHeader.MAX_TIMESTAMP));
+            pos += length + RecordBatch.LOG_OVERHEAD;
+            n++;
+        }
+        int total = end - start;
+        lock.lock();
+        try {
+            ensureOpen();
+            long now = clock.getAsLong();
+            Segment seg = active;
+            if (seg.size > 0 && (seg.size + (long) total > config.segmentBytes()
+                    || now - seg.createdMs >= config.segmentMs()
+                    || logEndOffset + records - 1 - seg.baseOffset > Integer.MAX_VALUE)) {
+                seg = rollLocked(now);
+            }
+            if (seg.size + (long) total > Integer.MAX_VALUE) {
+                throw new InvalidInputException("append of " + total + " bytes to " + tp + " exceeds the segment size limit");
+            }
+            long baseOffset = logEndOffset;
+            long next = baseOffset;
+            for (pos = start; pos < end; pos += b.getInt(pos + BatchHeader.LENGTH) + RecordBatch.LOG_OVERHEAD) {
+                b.putLong(pos + BatchHeader.BASE_OFFSET, next);
+                next += b.getInt(pos + BatchHeader.LAST_OFFSET_DELTA) + 1;
+            }
+            int filePos = seg.size;
+            seg.write(b, start, end);
+            for (pos = start; pos < end; ) {
+                int size = b.getInt(pos + BatchHeader.LENGTH) + RecordBatch.LOG_OVERHEAD;
+                seg.indexBatch((int) (b.getLong(pos + BatchHeader.BASE_OFFSET) - seg.baseOffset), filePos + pos - start,
+                        size, b.getLong(pos + BatchHeader.MIN_TIMESTAMP), b.getLong(pos + BatchHeader.MAX_TIMESTAMP));
+                pos += size;
+            }
+            seg.nextOffset = next;
+            seg.size = filePos + total;
+            logEndOffset = next;
+            if (config.fsyncPolicy().mode() == FsyncPolicy.Mode.ALWAYS) {
+                seg.force(false);
+                flushedOffset = next;
+                lastFlushMs = now;
+            }
+            return new AppendInfo(baseOffset, next - 1, (int) records, maxTs, total);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Segment rollLocked(long now) {
+        Segment old = active;
+        old.finalizeTimeIndex();
+        if (config.fsyncPolicy().mode() != FsyncPolicy.Mode.NEVER) {
+            old.force(true);
+        } else {
+            unflushedClosed.add(old);
+        }
+        old.closeForWrites(now);
+        Segment fresh = Segment.create(tp, dir, logEndOffset, config.indexIntervalBytes(), now);
+        segments.put(fresh.baseOffset, fresh);
+        active = fresh;
+        SegmentInfo info = old.info();
+        LOG.debug("{}: rolled segment {} -> new segment at {}", tp, info, fresh.baseOffset);
+        for (SegmentListener l : listeners) {
+            try {
+                l.onSegmentClosed(info);
+            } catch (RuntimeException e) {
+                LOG.error("{}: segment listener {} failed for segment {}", tp, l, info.baseOffset(), e);
+            }
+        }
+        return fresh;
+    }
+
+    @Override
+    public long logStartOffset() {
+        return logStartOffset;
+    }
+
+    @Override
+    public long logEndOffset() {
+        return logEndOffset;
+    }
+
+    @Override
+    public long highWatermark() {
+        return highWatermark;
+    }
+
+    @Override
+    public void advanceHighWatermark(long offset) {
+        synchronized (hwLock) {
+            long leo = logEndOffset;
+            if (offset > leo) {
+                throw new IllegalArgumentException("high watermark " + offset + " of " + tp
+                        + " would pass the log end offset " + leo);
+            }
+            if (offset > highWatermark) {
+                highWatermark = offset;
+            }
+        }
+    }
+
+    @Override
+    public long flushedOffset() {
+        return flushedOffset;
+    }
+
+    @Override
+    public void flush() {
+        lock.lock();
+        try {
+            ensureOpen();
+            flushLocked(clock.getAsLong());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void flushLocked(long now) {
+        long leo = logEndOffset;
+        for (Segment s : unflushedClosed) {
+            if (s.retain()) {
+                try {
+                    s.force(false);
+                } finally {
+                    s.release();
+                }
+            }
+        }
+        unflushedClosed.clear();
+        if (!active.isFlushed()) {
+            active.force(false);
+        }
+        flushedOffset = leo;
+        lastFlushMs = now;
+    }
+
+    @Override
+    public boolean maybeFlush(long nowMs) {
+        if (config.fsyncPolicy().mode() != FsyncPolicy.Mode.INTERVAL) {
+            return false;
+        }
+        lock.lock();
+        try {
+            ensureOpen();
+            if (nowMs - lastFlushMs < config.fsyncPolicy().intervalMs()) {
+                return false;
+            }
+            if (flushedOffset == logEndOffset && unflushedClosed.isEmpty()) {
+                lastFlushMs = nowMs;
+                return false;
+            }
+            flushLocked(nowMs);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public FetchData read(long offset, int maxBytes) {
+        ensureOpen();
+        for (int attempt = 0; attempt < MAX_READ_RETRIES; attempt++) {
+            long hw = highWatermark;
+            long lso = logStartOffset;
+            if (offset < lso || offset > hw) {
+                throw new OffsetOutOfRangeException("offset " + offset + " of " + tp + " is outside the local log ["
+                        + lso + ", " + hw + "]", lso, hw);
+            }
+            if (offset == hw) {
+                return new FetchData(offset, EMPTY.duplicate(), hw, lso);
+            }
+            Map.Entry<Long, Segment> e = segments.floorEntry(offset);
+            if (e == null) {
+                continue;
+            }
+            Segment s = e.getValue();
+            if (!s.retain()) {
+                ensureOpen();
+                continue;
+            }
+            try {
+                ByteBuffer data = s.read(offset, maxBytes, hw);
+                if (data != null) {
+                    return new FetchData(offset, data, hw, lso);
+                }
+            } finally {
+                s.release();
+            }
+        }
+        throw new LogIOException("read of offset " + offset + " of " + tp + " kept racing with segment changes", null);
+    }
+
+    @Override
+    public long offsetForTimestamp(long timestamp) {
+        ensureOpen();
+        long hw = highWatermark;
+        for (Segment s : segments.values()) {
+            if (s.baseOffset >= hw) {
+                return -1;
+            }
+            if (s.maxTimestamp < timestamp || !s.retain()) {
+                continue;
+            }
+            try {
+                long r = s.offsetForTimestamp(timestamp, hw);
+                if (r != -2) {
+                    return r;
+                }
+            } finally {
+                s.release();
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public void roll() {
+        lock.lock();
+        try {
+            ensureOpen();
+            if (active.size > 0) {
+                rollLocked(clock.getAsLong());
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean maybeRoll(long nowMs) {
+        lock.lock();
+        try {
+            ensureOpen();
+            if (active.size > 0 && nowMs - active.createdMs >= config.segmentMs()) {
+                rollLocked(nowMs);
+                return true;
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<SegmentInfo> closedSegments() {
+        Segment act = active;
+        List<SegmentInfo> out = new ArrayList<>();
+        for (Segment s : segments.values()) {
+            if (s != act && s.baseOffset < act.baseOffset) {
+                out.add(s.info());
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void addSegmentListener(SegmentListener listener) {
+        listeners.add(listener);
+    }
+
+    @Override
+    public int deleteOldestSegmentsWhile(Predicate<SegmentInfo> predicate) {
+        lock.lock();
+        try {
+            ensureOpen();
+            int deleted = 0;
+            while (true) {
+                Map.Entry<Long, Segment> first = segments.firstEntry();
+                Segment s = first.getValue();
+                if (s == active || !predicate.test(s.info())) {
+                    return deleted;
+                }
+                long newStart = segments.higherKey(s.baseOffset);
+                logStartOffset = newStart;
+                synchronized (hwLock) {
+                    if (highWatermark < newStart) {
+                        highWatermark = newStart;
+                    }
+                }
+                segments.remove(s.baseOffset);
+                unflushedClosed.remove(s);
+                s.markDeleted();
+                LOG.info("{}: deleted segment {} (offsets [{}, {}))", tp, Segment.fileName(s.baseOffset), s.baseOffset, s.nextOffset);
+                deleted++;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long sizeInBytes() {
+        long total = 0;
+        for (Segment s : segments.values()) {
+            total += s.size;
+        }
+        return total;
+    }
+
+    @Override
+    public LogConfig config() {
+        return config;
+    }
+
+    /** True once {@link #close()} ran. */
+    boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            if (config.fsyncPolicy().mode() != FsyncPolicy.Mode.NEVER) {
+                flushLocked(clock.getAsLong());
+            }
+            closed = true;
+            active.closeForWrites(clock.getAsLong());
+            for (Segment s : segments.values()) {
+                s.release();
+            }
+            LOG.info("{}: closed at log end offset {}", tp, logEndOffset);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("partition log " + tp + " is closed");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LocalPartitionLog[" + tp + ", [" + logStartOffset + ", " + logEndOffset + "), hw=" + highWatermark + "]";
+    }
+}

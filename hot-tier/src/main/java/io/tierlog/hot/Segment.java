@@ -1,0 +1,619 @@
+package io.tierlog.hot;
+
+import io.tierlog.core.Record;
+import io.tierlog.core.RecordBatch;
+import io.tierlog.core.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One segment of a partition log: the {@code .log} file of concatenated batches plus its two sparse indexes,
+ * kept in memory for lookups and mirrored to {@code .index} / {@code .timeindex}. Mutated only by the log's
+ * writer (under the log's lock); read by any thread between {@link #retain()} and {@link #release()}, so that a
+ * deleted segment's channel closes only after its last reader is done.
+ */
+final class Segment {
+    private static final Logger LOG = LoggerFactory.getLogger(Segment.class);
+    static final String LOG_SUFFIX = ".log";
+    static final String INDEX_SUFFIX = ".index";
+    static final String TIME_INDEX_SUFFIX = ".timeindex";
+    static final String DELETED_SUFFIX = ".deleted";
+    static final String TMP_SUFFIX = ".tmp";
+
+    final TopicPartition tp;
+    final long baseOffset;
+    final Path logPath;
+    final Path indexPath;
+    final Path timeIndexPath;
+    private final int indexIntervalBytes;
+
+    final OffsetIndex offsetIndex = new OffsetIndex();
+    final TimeIndex timeIndex = new TimeIndex();
+
+    private volatile FileChannel readChannel;
+    private FileChannel writeChannel;
+    private FileChannel indexChannel;
+    private FileChannel timeIndexChannel;
+    private final ByteBuffer indexEntry = ByteBuffer.allocate(OffsetIndex.ENTRY_SIZE);
+    private final ByteBuffer timeIndexEntry = ByteBuffer.allocate(TimeIndex.ENTRY_SIZE);
+
+    /** Bytes of complete batches; readers never look past it. */
+    volatile int size;
+    volatile long nextOffset;
+    volatile long minTimestamp = Long.MAX_VALUE;
+    volatile long maxTimestamp = Long.MIN_VALUE;
+    private int relOfMax;
+    private int bytesSinceIndex;
+    private int bytesSinceTimeIndex;
+    final long createdMs;
+    volatile long closedAtMs = -1;
+    private volatile boolean deleted;
+    private volatile boolean flushed = true;
+    private final AtomicInteger refs = new AtomicInteger(1);
+
+    private Segment(TopicPartition tp, Path dir, long baseOffset, int indexIntervalBytes, long createdMs) {
+        this.tp = tp;
+        this.baseOffset = baseOffset;
+        String name = fileName(baseOffset);
+        this.logPath = dir.resolve(name + LOG_SUFFIX);
+        this.indexPath = dir.resolve(name + INDEX_SUFFIX);
+        this.timeIndexPath = dir.resolve(name + TIME_INDEX_SUFFIX);
+        this.indexIntervalBytes = indexIntervalBytes;
+        this.nextOffset = baseOffset;
+        this.createdMs = createdMs;
+    }
+
+    static String fileName(long baseOffset) {
+        return String.format("%020d", baseOffset);
+    }
+
+    /** A new, empty, writable segment (files created, truncating leftovers of an earlier life). */
+    static Segment create(TopicPartition tp, Path dir, long baseOffset, int indexIntervalBytes, long nowMs) {
+        Segment s = new Segment(tp, dir, baseOffset, indexIntervalBytes, nowMs);
+        try {
+            s.writeChannel = FileChannel.open(s.logPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+            s.readChannel = FileChannel.open(s.logPath, StandardOpenOption.READ);
+            s.openIndexWriters(true);
+        } catch (IOException e) {
+            s.closeQuietly();
+            throw new LogIOException("cannot create segment " + s.logPath + " of " + tp, e);
+        }
+        return s;
+    }
+
+    /** An existing segment, opened for reading; its state is filled by {@link #loadClosed()} or {@link #recover}. */
+    static Segment openExisting(TopicPartition tp, Path dir, long baseOffset, int indexIntervalBytes, long nowMs) {
+        Segment s = new Segment(tp, dir, baseOffset, indexIntervalBytes, nowMs);
+        try {
+            s.readChannel = FileChannel.open(s.logPath, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new LogIOException("cannot open segment " + s.logPath + " of " + tp, e);
+        }
+        return s;
+    }
+
+    // ---------------------------------------------------------------- writer side
+
+    /** Writes [start, end) of {@code src} at the end of the log file; the buffer's position is restored. */
+    void write(ByteBuffer src, int start, int end) {
+        int filePos = size;
+        int savedPos = src.position();
+        int savedLimit = src.limit();
+        boolean interrupted = false;
+        try {
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    src.limit(end).position(start);
+                    long at = filePos;
+                    while (src.hasRemaining()) {
+                        at += writeChannel.write(src, at);
+                    }
+                    break;
+                } catch (ClosedByInterruptException e) {
+                    // positional writes are idempotent: reopen and write the same bytes again
+                    if (attempt > 0) {
+                        throw new LogIOException("write to " + logPath + " of " + tp + " interrupted twice", e);
+                    }
+                    interrupted |= Thread.interrupted();
+                    writeChannel = FileChannel.open(logPath, StandardOpenOption.WRITE);
+                }
+            }
+        } catch (IOException e) {
+            throw new LogIOException("cannot append " + (end - start) + " bytes to " + logPath + " of " + tp
+                    + " at position " + filePos, e);
+        } finally {
+            src.limit(savedLimit).position(savedPos);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        flushed = false;
+    }
+
+    /** Records one appended (or recovered) batch in the indexes and the segment's bounds. */
+    void indexBatch(int relativeOffset, int position, int batchSize, long batchMinTs, long batchMaxTs) {
+        if (position > 0 && bytesSinceIndex >= indexIntervalBytes) {
+            offsetIndex.add(relativeOffset, position);
+            if (indexChannel != null) {
+                indexEntry.clear();
+                OffsetIndex.writeEntry(indexEntry, relativeOffset, position);
+                writeIndexEntry(indexChannel, indexEntry, (long) (offsetIndex.size() - 1) * OffsetIndex.ENTRY_SIZE, indexPath);
+            }
+            bytesSinceIndex = 0;
+        }
+        bytesSinceIndex += batchSize;
+        if (batchMinTs < minTimestamp) {
+            minTimestamp = batchMinTs;
+        }
+        if (batchMaxTs > maxTimestamp) {
+            relOfMax = relativeOffset;
+            if (timeIndex.size() == 0 || bytesSinceTimeIndex >= indexIntervalBytes) {
+                addTimeEntry(batchMaxTs, relativeOffset);
+            }
+            maxTimestamp = batchMaxTs;
+        }
+        bytesSinceTimeIndex += batchSize;
+    }
+
+    private void addTimeEntry(long ts, int rel) {
+        timeIndex.add(ts, rel);
+        bytesSinceTimeIndex = 0;
+        if (timeIndexChannel != null) {
+            timeIndexEntry.clear();
+            TimeIndex.writeEntry(timeIndexEntry, ts, rel);
+            writeIndexEntry(timeIndexChannel, timeIndexEntry, (long) (timeIndex.size() - 1) * TimeIndex.ENTRY_SIZE, timeIndexPath);
+        }
+    }
+
+    private void writeIndexEntry(FileChannel ch, ByteBuffer entry, long at, Path path) {
+        entry.flip();
+        try {
+            while (entry.hasRemaining()) {
+                at += ch.write(entry, at);
+            }
+        } catch (IOException e) {
+            throw new LogIOException("cannot write index " + path + " of " + tp, e);
+        }
+    }
+
+    /** Makes the time index end with the segment's maximum timestamp (done when the segment closes). */
+    void finalizeTimeIndex() {
+        if (size > 0 && maxTimestamp > timeIndex.lastTimestamp()) {
+            addTimeEntry(maxTimestamp, relOfMax);
+        }
+    }
+
+    void force(boolean withIndexes) {
+        try {
+            FileChannel ch = writeChannel != null ? writeChannel : readChannel;
+            ch.force(false);
+            if (withIndexes) {
+                if (indexChannel != null) {
+                    indexChannel.force(false);
+                }
+                if (timeIndexChannel != null) {
+                    timeIndexChannel.force(false);
+                }
+            }
+            flushed = true;
+        } catch (IOException e) {
+            throw new LogIOException("cannot fsync " + logPath + " of " + tp, e);
+        }
+    }
+
+    boolean isFlushed() {
+        return flushed;
+    }
+
+    /** The segment becomes immutable: writers' channels close, readers keep theirs. */
+    void closeForWrites(long nowMs) {
+        closeQuietly(writeChannel, indexChannel, timeIndexChannel);
+        writeChannel = null;
+        indexChannel = null;
+        timeIndexChannel = null;
+        if (closedAtMs < 0) {
+            closedAtMs = nowMs;
+        }
+    }
+
+    private void openIndexWriters(boolean truncate) throws IOException {
+        var opts = truncate
+                ? new StandardOpenOption[]{StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING}
+                : new StandardOpenOption[]{StandardOpenOption.CREATE, StandardOpenOption.WRITE};
+        indexChannel = FileChannel.open(indexPath, opts);
+        timeIndexChannel = FileChannel.open(timeIndexPath, opts);
+    }
+
+    // ---------------------------------------------------------------- open and recovery
+
+    /**
+     * Loads a closed segment cheaply: walks the batch headers (no CRC) to find its bounds and rebuild the
+     * indexes in memory, then checks that the index files hold exactly those entries. Returns false when the
+     * header chain is broken, the file has a torn tail, or an index file is missing or differs: the caller then
+     * runs the full {@link #recover} of this segment.
+     */
+    boolean loadClosed() {
+        ScanResult r = scan(false);
+        if (r.problem != null || r.validBytes != r.fileSize) {
+            LOG.warn("{}: segment {} fails the header scan ({}); recovering it", tp, logPath.getFileName(),
+                    r.problem != null ? r.problem : "torn tail");
+            return false;
+        }
+        finalizeTimeIndex();
+        if (!Arrays.equals(readFileOrNull(indexPath), offsetIndex.toBytes())
+                || !Arrays.equals(readFileOrNull(timeIndexPath), timeIndex.toBytes())) {
+            LOG.warn("{}: index of segment {} is missing or corrupt; recovering the segment and rebuilding it",
+                    tp, logPath.getFileName());
+            return false;
+        }
+        closedAtMs = lastModified();
+        return true;
+    }
+
+    /**
+     * Full recovery: validates every batch (length, CRC, offset continuity), truncates the file after the last
+     * valid batch and rewrites both index files. When {@code active} the segment stays open for appends,
+     * otherwise its time index is finalised and it is closed for writes. Returns the bytes truncated.
+     */
+    long recover(boolean active, long nowMs) {
+        ScanResult r = scan(true);
+        long truncated = r.fileSize - r.validBytes;
+        try {
+            if (truncated > 0) {
+                LOG.warn("{}: truncating segment {} from {} to {} bytes ({})", tp, logPath.getFileName(), r.fileSize,
+                        r.validBytes, r.problem != null ? r.problem : "torn tail");
+                try (FileChannel ch = FileChannel.open(logPath, StandardOpenOption.WRITE)) {
+                    ch.truncate(r.validBytes);
+                    ch.force(true);
+                }
+            }
+            if (!active) {
+                finalizeTimeIndex();
+            }
+            writeFileAtomically(indexPath, offsetIndex.toBytes());
+            writeFileAtomically(timeIndexPath, timeIndex.toBytes());
+            if (active) {
+                writeChannel = FileChannel.open(logPath, StandardOpenOption.WRITE);
+                openIndexWriters(false);
+            } else {
+                closedAtMs = truncated > 0 ? nowMs : lastModified();
+            }
+        } catch (IOException e) {
+            throw new LogIOException("cannot recover segment " + logPath + " of " + tp, e);
+        }
+        return truncated;
+    }
+
+    private long lastModified() {
+        try {
+            return Files.getLastModifiedTime(logPath).toMillis();
+        } catch (IOException e) {
+            return System.currentTimeMillis();
+        }
+    }
+
+    private void writeFileAtomically(Path target, byte[] content) throws IOException {
+        Path tmp = target.resolveSibling(target.getFileName() + TMP_SUFFIX);
+        Files.write(tmp, content);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static byte[] readFileOrNull(Path p) {
+        try {
+            return Files.readAllBytes(p);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private record ScanResult(long fileSize, int validBytes, String problem) {
+    }
+
+    /** Walks the batches from the start, (re)building the in-memory indexes and bounds of the valid prefix. */
+    private ScanResult scan(boolean verifyCrc) {
+        offsetIndex.clear();
+        timeIndex.clear();
+        bytesSinceIndex = 0;
+        bytesSinceTimeIndex = 0;
+        minTimestamp = Long.MAX_VALUE;
+        maxTimestamp = Long.MIN_VALUE;
+        long fileSize;
+        try {
+            fileSize = readChannel.size();
+        } catch (IOException e) {
+            throw new LogIOException("cannot stat " + logPath + " of " + tp, e);
+        }
+        long limit = Math.min(fileSize, Integer.MAX_VALUE);
+        Window w = new Window(verifyCrc ? 1 << 20 : 1 << 16, limit);
+        int pos = 0;
+        long expected = baseOffset;
+        String problem = null;
+        while (pos < limit) {
+            if (!w.ensure(pos, RecordBatch.HEADER_SIZE)) {
+                problem = "torn batch header at position " + pos;
+                break;
+            }
+            ByteBuffer b = w.buf;
+            int off = w.offsetOf(pos);
+            int length = b.getInt(off + BatchHeader.LENGTH);
+            if (length < BatchHeader.MIN_LENGTH || length > RecordBatch.MAX_BATCH_SIZE) {
+                problem = "invalid batch length " + length + " at position " + pos;
+                break;
+            }
+            int batchSize = length + RecordBatch.LOG_OVERHEAD;
+            if (pos + (long) batchSize > limit) {
+                problem = "torn batch at position " + pos + " (" + batchSize + " bytes declared, " + (limit - pos) + " present)";
+                break;
+            }
+            long base = b.getLong(off + BatchHeader.BASE_OFFSET);
+            int lastDelta = b.getInt(off + BatchHeader.LAST_OFFSET_DELTA);
+            int count = b.getInt(off + BatchHeader.RECORD_COUNT);
+            long minTs = b.getLong(off + BatchHeader.MIN_TIMESTAMP);
+            long maxTs = b.getLong(off + BatchHeader.MAX_TIMESTAMP);
+            if (base != expected) {
+                problem = "batch at position " + pos + " has base offset " + base + " where " + expected + " was expected";
+                break;
+            }
+            if (count <= 0 || lastDelta != count - 1 || minTs > maxTs || b.get(off + BatchHeader.MAGIC) != RecordBatch.MAGIC
+                    || base + lastDelta - baseOffset > Integer.MAX_VALUE) {
+                problem = "invalid batch header at position " + pos;
+                break;
+            }
+            if (verifyCrc) {
+                if (!w.ensure(pos, batchSize)) {
+                    problem = "torn batch at position " + pos;
+                    break;
+                }
+                ByteBuffer slice = w.buf.slice(w.offsetOf(pos), batchSize);
+                if (!RecordBatch.wrap(slice).isValidHeaderAndCrc()) {
+                    problem = "CRC mismatch in batch at position " + pos + " (offset " + base + ")";
+                    break;
+                }
+            }
+            indexBatch((int) (base - baseOffset), pos, batchSize, minTs, maxTs);
+            expected = base + lastDelta + 1;
+            pos += batchSize;
+        }
+        size = pos;
+        nextOffset = expected;
+        return new ScanResult(fileSize, pos, problem);
+    }
+
+    /** A sliding read window over the log file for sequential scans. */
+    private final class Window {
+        private final int chunk;
+        private final long limit;
+        ByteBuffer buf = ByteBuffer.allocate(0);
+        long start;
+
+        Window(int chunk, long limit) {
+            this.chunk = chunk;
+            this.limit = limit;
+        }
+
+        int offsetOf(long pos) {
+            return (int) (pos - start);
+        }
+
+        boolean ensure(long pos, int n) {
+            if (pos >= start && pos + n <= start + buf.limit()) {
+                return true;
+            }
+            if (pos + n > limit) {
+                return false;
+            }
+            int len = (int) Math.min(Math.max(chunk, n), limit - pos);
+            if (buf.capacity() < len) {
+                buf = ByteBuffer.allocate(Math.max(len, chunk)).order(ByteOrder.BIG_ENDIAN);
+            }
+            buf.clear().limit(len);
+            readFully(buf, pos);
+            buf.flip();
+            start = pos;
+            return true;
+        }
+    }
+
+    // ---------------------------------------------------------------- reader side
+
+    /** Takes a reference for reading; false when the segment is being deleted or the log is closed. */
+    boolean retain() {
+        while (true) {
+            int c = refs.get();
+            if (c <= 0) {
+                return false;
+            }
+            if (refs.compareAndSet(c, c + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void release() {
+        if (refs.decrementAndGet() == 0) {
+            closeQuietly();
+            if (deleted) {
+                for (Path p : new Path[]{logPath, indexPath, timeIndexPath}) {
+                    try {
+                        Files.deleteIfExists(p.resolveSibling(p.getFileName() + DELETED_SUFFIX));
+                    } catch (IOException e) {
+                        LOG.warn("{}: cannot remove {}: {}", tp, p, e.toString());
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Renames the files to {@code .deleted} (a crash from here on leaves only stray files that the next open
+     * removes) and drops the log's reference; the files are unlinked when the last reader releases.
+     */
+    void markDeleted() {
+        deleted = true;
+        for (Path p : new Path[]{logPath, indexPath, timeIndexPath}) {
+            try {
+                if (Files.exists(p)) {
+                    Files.move(p, p.resolveSibling(p.getFileName() + DELETED_SUFFIX), StandardCopyOption.ATOMIC_MOVE);
+                }
+            } catch (IOException e) {
+                throw new LogIOException("cannot delete segment file " + p + " of " + tp, e);
+            }
+        }
+        release();
+    }
+
+    /** Reads into {@code dst} from file position {@code pos} until dst is full; fails on EOF. */
+    void readFully(ByteBuffer dst, long pos) {
+        boolean interrupted = false;
+        try {
+            for (int attempt = 0; ; attempt++) {
+                FileChannel ch = readChannel;
+                try {
+                    long at = pos + dst.position();
+                    while (dst.hasRemaining()) {
+                        int n = ch.read(dst, at);
+                        if (n < 0) {
+                            throw new LogIOException("unexpected end of " + logPath + " of " + tp + " at position " + at, null);
+                        }
+                        at += n;
+                    }
+                    return;
+                } catch (ClosedChannelException e) {
+                    // an interrupted reader closes the shared channel: reopen it unless the segment is gone
+                    if (attempt > 2 || refs.get() <= 0) {
+                        throw new LogIOException("segment " + logPath + " of " + tp + " was closed during a read", e);
+                    }
+                    interrupted |= Thread.interrupted();
+                    reopenReadChannel(ch);
+                }
+            }
+        } catch (IOException e) {
+            throw new LogIOException("cannot read " + logPath + " of " + tp + " at position " + pos, e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private synchronized void reopenReadChannel(FileChannel broken) throws IOException {
+        if (readChannel == broken) {
+            Path p = deleted ? logPath.resolveSibling(logPath.getFileName() + DELETED_SUFFIX) : logPath;
+            readChannel = FileChannel.open(p, StandardOpenOption.READ);
+        }
+    }
+
+    /**
+     * Whole batches from the one containing {@code offset}, up to about {@code maxBytes} (at least one batch),
+     * none at or after {@code highWatermark}. Returns null when this segment does not hold {@code offset}.
+     */
+    ByteBuffer read(long offset, int maxBytes, long highWatermark) {
+        int limit = size;
+        int pos = offsetIndex.lookup((int) Math.min(Integer.MAX_VALUE, offset - baseOffset));
+        ByteBuffer hdr = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        int firstSize;
+        while (true) {
+            if (pos >= limit) {
+                return null;
+            }
+            hdr.clear();
+            readFully(hdr, pos);
+            long base = hdr.getLong(BatchHeader.BASE_OFFSET);
+            firstSize = hdr.getInt(BatchHeader.LENGTH) + RecordBatch.LOG_OVERHEAD;
+            if (base + hdr.getInt(BatchHeader.LAST_OFFSET_DELTA) >= offset) {
+                if (base > offset || base >= highWatermark) {
+                    return null;
+                }
+                break;
+            }
+            pos += firstSize;
+        }
+        int want = Math.max(firstSize, (int) Math.min((long) maxBytes, limit - pos));
+        ByteBuffer out = ByteBuffer.allocate(want);
+        readFully(out, pos);
+        int end = firstSize;
+        while (end + RecordBatch.HEADER_SIZE <= want) {
+            int s = out.getInt(end + BatchHeader.LENGTH) + RecordBatch.LOG_OVERHEAD;
+            if (end + (long) s > want || out.getLong(end + BatchHeader.BASE_OFFSET) >= highWatermark) {
+                break;
+            }
+            end += s;
+        }
+        return out.slice(0, end);
+    }
+
+    /**
+     * First offset below {@code highWatermark} whose record timestamp is >= {@code timestamp}; -1 when the
+     * first such record is at or beyond the high watermark; -2 when this segment has none (try the next).
+     */
+    long offsetForTimestamp(long timestamp, long highWatermark) {
+        int limit = size;
+        int pos = offsetIndex.lookup(timeIndex.lastRelativeOffsetBelow(timestamp));
+        ByteBuffer hdr = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        while (pos < limit) {
+            hdr.clear();
+            readFully(hdr, pos);
+            int batchSize = hdr.getInt(BatchHeader.LENGTH) + RecordBatch.LOG_OVERHEAD;
+            if (hdr.getLong(BatchHeader.MAX_TIMESTAMP) >= timestamp) {
+                if (hdr.getLong(BatchHeader.BASE_OFFSET) >= highWatermark) {
+                    return -1;
+                }
+                ByteBuffer batch = ByteBuffer.allocate(batchSize);
+                readFully(batch, pos);
+                batch.flip();
+                for (Record r : RecordBatch.wrap(batch).records()) {
+                    if (r.offset() >= highWatermark) {
+                        return -1;
+                    }
+                    if (r.timestamp() >= timestamp) {
+                        return r.offset();
+                    }
+                }
+                return -1;
+            }
+            pos += batchSize;
+        }
+        return -2;
+    }
+
+    SegmentInfo info() {
+        return new SegmentInfo(tp, baseOffset, nextOffset, minTimestamp, maxTimestamp, size, closedAtMs,
+                logPath, indexPath, timeIndexPath);
+    }
+
+    /** Drops the owner's reference (log close): channels close once readers are done. */
+    void closeQuietly() {
+        closeQuietly(writeChannel, indexChannel, timeIndexChannel, readChannel);
+    }
+
+    private void closeQuietly(FileChannel... chans) {
+        for (FileChannel c : chans) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (IOException e) {
+                    LOG.debug("{}: close of {} failed: {}", tp, logPath, e.toString());
+                }
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Segment[" + tp + "@" + baseOffset + ", size=" + size + ", next=" + nextOffset + "]";
+    }
+}
