@@ -1,0 +1,187 @@
+package io.tierlog.query;
+
+import io.tierlog.core.InvalidInputException;
+import io.tierlog.core.TierlogException;
+import io.tierlog.core.Validation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Committed consumer-group offsets that survive restarts. Consumers resume from them, so a commit must be
+ * either fully visible after a crash or not at all: each group is one small text file, rewritten as a whole
+ * into a temporary file, fsynced and atomically renamed over the old one (then the directory is fsynced).
+ *
+ * <p>File format ({@code <group>.offsets}, UTF-8): a first line {@code # tierlog consumer offsets v1}, then
+ * one line per partition: {@code topic<TAB>partition<TAB>offset}. Topic and group names cannot contain tabs
+ * or line breaks (see {@link Validation}). Commits of one group are serialised; different groups proceed in
+ * parallel.
+ */
+public final class ConsumerOffsets {
+    private static final Logger LOG = LoggerFactory.getLogger(ConsumerOffsets.class);
+    static final String HEADER = "# tierlog consumer offsets v1";
+    static final String SUFFIX = ".offsets";
+    private static final String TMP_SUFFIX = ".tmp";
+
+    private final Path dir;
+    /** group -> topic -> partition -> offset; an entry is loaded from disk on first use of a group. */
+    private final ConcurrentHashMap<String, GroupOffsets> groups = new ConcurrentHashMap<>();
+
+    private static final class GroupOffsets {
+        final Map<String, TreeMap<Integer, Long>> byTopic = new TreeMap<>();
+    }
+
+    ConsumerOffsets(Path dir) {
+        this.dir = dir;
+        try {
+            Files.createDirectories(dir);
+            try (DirectoryStream<Path> tmp = Files.newDirectoryStream(dir, "*" + TMP_SUFFIX)) {
+                for (Path p : tmp) {
+                    Files.deleteIfExists(p); // a commit interrupted by a crash: never visible, drop it
+                }
+            }
+        } catch (IOException e) {
+            throw new TierlogException("cannot open consumer offsets directory " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Stores the given offsets of one topic for a group (other partitions and topics keep theirs) and returns
+     * once they are durable. Offsets are the next offset the group will read, as in Kafka.
+     */
+    public void commit(String group, String topic, Map<Integer, Long> offsets) {
+        Validation.groupName(group);
+        Validation.topicName(topic);
+        if (offsets == null || offsets.isEmpty()) {
+            throw new InvalidInputException("no offsets to commit for group '" + group + "'");
+        }
+        for (Map.Entry<Integer, Long> e : offsets.entrySet()) {
+            if (e.getKey() == null || e.getKey() < 0) {
+                throw new InvalidInputException("partition must be >= 0, was " + e.getKey());
+            }
+            if (e.getValue() == null || e.getValue() < 0) {
+                throw new InvalidInputException("offset of partition " + e.getKey() + " must be >= 0, was " + e.getValue());
+            }
+        }
+        GroupOffsets g = load(group);
+        synchronized (g) {
+            Map<String, TreeMap<Integer, Long>> next = new TreeMap<>();
+            g.byTopic.forEach((t, m) -> next.put(t, new TreeMap<>(m)));
+            next.computeIfAbsent(topic, t -> new TreeMap<>()).putAll(offsets);
+            write(group, next); // memory changes only once the file is durable
+            g.byTopic.clear();
+            g.byTopic.putAll(next);
+        }
+    }
+
+    /** The committed offsets of a group for one topic, by partition (empty when none). */
+    public SortedMap<Integer, Long> fetch(String group, String topic) {
+        Validation.groupName(group);
+        Validation.topicName(topic);
+        GroupOffsets g = load(group);
+        synchronized (g) {
+            TreeMap<Integer, Long> m = g.byTopic.get(topic);
+            return m == null ? Collections.emptySortedMap() : Collections.unmodifiableSortedMap(new TreeMap<>(m));
+        }
+    }
+
+    private GroupOffsets load(String group) {
+        return groups.computeIfAbsent(group, this::read);
+    }
+
+    private Path fileOf(String group) {
+        return dir.resolve(group + SUFFIX);
+    }
+
+    private GroupOffsets read(String group) {
+        Path file = fileOf(group);
+        GroupOffsets g = new GroupOffsets();
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return g;
+        } catch (IOException e) {
+            throw new TierlogException("cannot read consumer offsets file " + file + ": " + e.getMessage(), e);
+        }
+        if (lines.isEmpty() || !lines.get(0).equals(HEADER)) {
+            throw new TierlogException("consumer offsets file " + file + " does not start with '" + HEADER + "'");
+        }
+        for (int i = 1; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] f = line.split("\t", -1);
+            try {
+                if (f.length != 3) {
+                    throw new IllegalArgumentException("expected 3 tab-separated fields");
+                }
+                String topic = Validation.topicName(f[0]);
+                int partition = Integer.parseInt(f[1]);
+                long offset = Long.parseLong(f[2]);
+                if (partition < 0 || offset < 0) {
+                    throw new IllegalArgumentException("negative partition or offset");
+                }
+                g.byTopic.computeIfAbsent(topic, t -> new TreeMap<>()).put(partition, offset);
+            } catch (RuntimeException e) {
+                throw new TierlogException("consumer offsets file " + file + " line " + (i + 1) + " is malformed: "
+                        + e.getMessage(), e);
+            }
+        }
+        return g;
+    }
+
+    private void write(String group, Map<String, TreeMap<Integer, Long>> content) {
+        StringBuilder sb = new StringBuilder(HEADER).append('\n');
+        content.forEach((topic, m) -> m.forEach((p, o) ->
+                sb.append(topic).append('\t').append(p).append('\t').append(o).append('\n')));
+        Path file = fileOf(group);
+        Path tmp = dir.resolve(group + SUFFIX + TMP_SUFFIX);
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buf = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8));
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new TierlogException("the file system of " + dir + " cannot rename atomically", e);
+            }
+            fsyncDirectory();
+        } catch (IOException e) {
+            throw new TierlogException("cannot write consumer offsets of group '" + group + "' to " + file + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private void fsyncDirectory() {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // Some platforms cannot open a directory for fsync; the rename itself is still atomic.
+            LOG.debug("cannot fsync directory {}: {}", dir, e.getMessage());
+        }
+    }
+}

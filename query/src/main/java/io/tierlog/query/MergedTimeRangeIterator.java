@@ -1,0 +1,151 @@
+package io.tierlog.query;
+
+import io.tierlog.core.Record;
+import io.tierlog.core.TopicPartition;
+import io.tierlog.hot.PartitionLog;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.function.Predicate;
+
+/**
+ * The lazy, exactly ordered cross-partition time-range query (see {@link QueryService#queryTimeRange}): reads
+ * [from, to) slice by slice, never holding more than {@code sliceRecords + 1} matching records.
+ */
+final class MergedTimeRangeIterator implements Iterator<TopicRecord> {
+    static final Comparator<TopicRecord> ORDER = Comparator
+            .comparingLong((TopicRecord r) -> r.record().timestamp())
+            .thenComparingInt(TopicRecord::partition)
+            .thenComparingLong(r -> r.record().offset());
+
+    record Source(TopicPartition tp, PartitionLog log, long endOffset) {
+    }
+
+    private final QueryService service;
+    private final List<Source> sources;
+    private final long to;
+    private final Predicate<Record> filter;
+    private final int sliceRecords;
+
+    private long sliceStart;
+    private long width;
+    private Iterator<TopicRecord> current = Collections.emptyIterator();
+
+    // Streaming of a one-millisecond slice: partition index and offset to continue at.
+    private boolean streaming;
+    private int streamSource;
+    private long streamOffset;
+
+    MergedTimeRangeIterator(QueryService service, List<Source> sources, long from, long to,
+                            Predicate<Record> filter, int sliceRecords) {
+        this.service = service;
+        this.sources = List.copyOf(sources);
+        this.to = to;
+        this.filter = filter;
+        this.sliceRecords = sliceRecords;
+        this.sliceStart = from;
+        this.width = Math.max(1, to - from);
+    }
+
+    @Override
+    public boolean hasNext() {
+        while (!current.hasNext()) {
+            if (!advance()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public TopicRecord next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException();
+        }
+        return current.next();
+    }
+
+    /** Loads the next non-empty page into {@code current}; false at the end of the window. */
+    private boolean advance() {
+        while (true) {
+            if (streaming) {
+                if (streamNextPage()) {
+                    return true;
+                }
+                streaming = false;
+                sliceStart++;
+                continue;
+            }
+            if (sliceStart >= to) {
+                return false;
+            }
+            long end = to - sliceStart <= width ? to : sliceStart + width;
+            if (end - sliceStart == 1) {
+                streaming = true;
+                streamSource = 0;
+                streamOffset = 0;
+                continue;
+            }
+            List<TopicRecord> slice = collect(sliceStart, end);
+            if (slice == null) {
+                width = Math.max(1, (end - sliceStart) / 2);
+                continue;
+            }
+            sliceStart = end;
+            if (slice.size() < sliceRecords / 4 + 1) {
+                width = width > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : width * 2;
+            }
+            if (!slice.isEmpty()) {
+                slice.sort(ORDER);
+                current = slice.iterator();
+                return true;
+            }
+        }
+    }
+
+    /** One page of the one-millisecond slice at {@code sliceStart}; false when all partitions are done. */
+    private boolean streamNextPage() {
+        while (streamSource < sources.size()) {
+            Source s = sources.get(streamSource);
+            PartitionRead page = service.timedScan(s.tp(), s.log(), sliceStart, sliceStart + 1, streamOffset,
+                    s.endOffset(), sliceRecords, filter);
+            if (page.records().size() < sliceRecords) {
+                streamSource++;
+                streamOffset = 0;
+            } else {
+                streamOffset = page.nextOffset();
+            }
+            if (!page.records().isEmpty()) {
+                current = wrap(s.tp().partition(), page.records()).iterator();
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Matching records of [start, end) over all partitions, or null when there are more than the bound. */
+    private List<TopicRecord> collect(long start, long end) {
+        List<TopicRecord> out = new ArrayList<>();
+        for (Source s : sources) {
+            int room = sliceRecords - out.size() + 1;
+            PartitionRead page = service.timedScan(s.tp(), s.log(), start, end, 0, s.endOffset(), room, filter);
+            out.addAll(wrap(s.tp().partition(), page.records()));
+            if (out.size() > sliceRecords) {
+                return null;
+            }
+        }
+        return out;
+    }
+
+    private static List<TopicRecord> wrap(int partition, List<Record> records) {
+        List<TopicRecord> out = new ArrayList<>(records.size());
+        for (Record r : records) {
+            out.add(new TopicRecord(partition, r));
+        }
+        return out;
+    }
+}

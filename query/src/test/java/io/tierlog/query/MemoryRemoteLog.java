@@ -1,0 +1,113 @@
+package io.tierlog.query;
+
+import io.tierlog.cold.RemoteLog;
+import io.tierlog.cold.RemoteSegmentInfo;
+import io.tierlog.core.Record;
+import io.tierlog.core.RecordBatch;
+import io.tierlog.core.TopicPartition;
+import io.tierlog.hot.FetchData;
+import io.tierlog.hot.OffsetOutOfRangeException;
+import io.tierlog.hot.SegmentInfo;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * An in-memory cold tier following the {@link RemoteLog} contract (reads never span two segments), filled by
+ * "uploading" copies of a hot log's closed segments, so tier boundaries are tested with real batches.
+ */
+final class MemoryRemoteLog implements RemoteLog {
+    private record Seg(RemoteSegmentInfo info, List<ByteBuffer> batches) {
+    }
+
+    private final Map<TopicPartition, List<Seg>> byPartition = new ConcurrentHashMap<>();
+    /** Test hook: reads served. */
+    volatile int reads;
+
+    /** Copies the first {@code count} closed segments of {@code log} into the remote store. */
+    void upload(MemoryLog log, int count) {
+        List<SegmentInfo> closed = log.closedSegments();
+        for (int i = 0; i < count; i++) {
+            upload(log, closed.get(i));
+        }
+    }
+
+    synchronized void upload(MemoryLog log, SegmentInfo s) {
+        List<Seg> list = byPartition.computeIfAbsent(s.topicPartition(), k -> new ArrayList<>());
+        list.add(new Seg(new RemoteSegmentInfo(s.topicPartition(), s.baseOffset(), s.nextOffset(), s.minTimestamp(),
+                s.maxTimestamp(), s.sizeInBytes(), "mem/" + s.baseOffset()), log.batchesOf(s.baseOffset())));
+    }
+
+    /** Remote retention: drops the oldest segment. */
+    synchronized void deleteOldest(TopicPartition tp) {
+        byPartition.get(tp).remove(0);
+    }
+
+    private synchronized List<Seg> segs(TopicPartition tp) {
+        return List.copyOf(byPartition.getOrDefault(tp, List.of()));
+    }
+
+    @Override
+    public List<RemoteSegmentInfo> segments(TopicPartition tp) {
+        return segs(tp).stream().map(Seg::info).toList();
+    }
+
+    @Override
+    public long remoteLogStartOffset(TopicPartition tp) {
+        List<Seg> s = segs(tp);
+        return s.isEmpty() ? -1 : s.get(0).info().baseOffset();
+    }
+
+    @Override
+    public long remoteEndOffset(TopicPartition tp) {
+        List<Seg> s = segs(tp);
+        return s.isEmpty() ? 0 : s.get(s.size() - 1).info().nextOffset();
+    }
+
+    @Override
+    public FetchData read(TopicPartition tp, long offset, int maxBytes) {
+        reads++;
+        for (Seg s : segs(tp)) {
+            if (s.info().baseOffset() <= offset && offset < s.info().nextOffset()) {
+                List<ByteBuffer> out = new ArrayList<>();
+                int bytes = 0;
+                for (ByteBuffer b : s.batches()) {
+                    RecordBatch rb = RecordBatch.wrap(b.duplicate());
+                    if (rb.nextOffset() <= offset) {
+                        continue;
+                    }
+                    if (!out.isEmpty() && bytes + rb.sizeInBytes() > maxBytes) {
+                        break;
+                    }
+                    out.add(b.duplicate());
+                    bytes += rb.sizeInBytes();
+                }
+                ByteBuffer all = ByteBuffer.allocate(bytes);
+                out.forEach(all::put);
+                return new FetchData(offset, all.flip(), remoteEndOffset(tp), remoteLogStartOffset(tp));
+            }
+        }
+        throw new OffsetOutOfRangeException("no remote segment of " + tp + " holds offset " + offset,
+                remoteLogStartOffset(tp), remoteEndOffset(tp));
+    }
+
+    @Override
+    public long offsetForTimestamp(TopicPartition tp, long timestamp) {
+        for (Seg s : segs(tp)) {
+            if (s.info().maxTimestamp() < timestamp) {
+                continue;
+            }
+            for (ByteBuffer b : s.batches()) {
+                for (Record r : RecordBatch.wrap(b.duplicate()).records()) {
+                    if (r.timestamp() >= timestamp) {
+                        return r.offset();
+                    }
+                }
+            }
+        }
+        return -1;
+    }
+}
