@@ -1,0 +1,25 @@
+package io.tierlog.ingest;
+
+import io.tierlog.core.TopicPartition;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+
+/** One pre-allocated ring slot: a publish (partition, batches, completion) or a flush tick. Mutable, reused. */
+final class IngestEvent {
+    boolean tick;
+    TopicPartition topicPartition;
+    ByteBuffer data;
+    int records;
+    Acks acks;
+    CompletableFuture<AppendAck> future;
+    long publishNanos;
+
+    void clear() {
+        tick = false;
+        topicPartition = null;
+        data = null;
+        future = null;
+        acks = null;
+    }
+}
