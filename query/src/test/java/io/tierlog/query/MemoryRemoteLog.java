@@ -41,6 +41,25 @@ final class MemoryRemoteLog implements RemoteLog {
                 s.maxTimestamp(), s.sizeInBytes(), "mem/" + s.baseOffset()), log.batchesOf(s.baseOffset())));
     }
 
+    /** Uploads closed segments {@code first..last} of {@code log} as ONE remote segment (other boundaries). */
+    synchronized void uploadMerged(MemoryLog log, int first, int last) {
+        List<SegmentInfo> closed = log.closedSegments().subList(first, last + 1);
+        List<ByteBuffer> batches = new ArrayList<>();
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        long size = 0;
+        for (SegmentInfo s : closed) {
+            batches.addAll(log.batchesOf(s.baseOffset()));
+            min = Math.min(min, s.minTimestamp());
+            max = Math.max(max, s.maxTimestamp());
+            size += s.sizeInBytes();
+        }
+        SegmentInfo a = closed.get(0);
+        SegmentInfo b = closed.get(closed.size() - 1);
+        byPartition.computeIfAbsent(a.topicPartition(), k -> new ArrayList<>()).add(new Seg(new RemoteSegmentInfo(
+                a.topicPartition(), a.baseOffset(), b.nextOffset(), min, max, size, "mem/" + a.baseOffset()), batches));
+    }
+
     /** Remote retention: drops the oldest segment. */
     synchronized void deleteOldest(TopicPartition tp) {
         byPartition.get(tp).remove(0);

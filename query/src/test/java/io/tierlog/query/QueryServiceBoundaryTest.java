@@ -103,6 +103,23 @@ class QueryServiceBoundaryTest {
     }
 
     @Test
+    void aRemoteSegmentReachingIntoTheHotRangeIsCutAtTheLocalStart() {
+        Fixture f = threeSegments();
+        f.remote.uploadMerged(f.log(0), 0, 2); // one remote segment [0,60)
+        f.log(0).deleteOldestSegmentsWhile(seg -> seg.baseOffset() == 0); // hot [20,62)
+        QueryService s = service(f);
+        PartitionRead r = s.read(f.tp(0), 2, 1000, 1 << 20);
+        assertThat(r.records()).isEqualTo(f.records(0).subList(2, 62));
+        assertThat(r.coldCount()).isEqualTo(18);
+        assertThat(r.hotCount()).isEqualTo(42);
+        List<Record> viaTime = s.readTimeRange(f.tp(0), 0, Long.MAX_VALUE, 1000).records();
+        assertThat(viaTime).isEqualTo(f.records(0));
+        List<ByteBuffer> batches = s.readBatches(f.tp(0), 0, 1 << 20);
+        assertThat(batches).extracting(b -> RecordBatch.wrap(b).baseOffset())
+                .containsExactly(0L, 5L, 10L, 15L, 20L, 25L, 30L, 35L, 40L, 45L, 50L, 55L, 60L);
+    }
+
+    @Test
     void aReadStartingInsideABatchSkipsEarlierRecords() {
         Fixture f = threeSegments();
         f.tier(0, 1, 1);
