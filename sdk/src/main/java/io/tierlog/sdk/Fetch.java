@@ -1,0 +1,122 @@
+package io.tierlog.sdk;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tierlog.core.CorruptBatchException;
+import io.tierlog.core.Header;
+import io.tierlog.core.MetricCodec;
+import io.tierlog.core.MetricEvent;
+import io.tierlog.core.MetricType;
+import io.tierlog.core.Record;
+import io.tierlog.core.RecordBatch;
+import io.tierlog.core.SeriesKey;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.TreeMap;
+
+/** Reads one page of records (JSON or binary batches) and turns it into {@link ConsumedRecord}s. */
+final class Fetch {
+    static final String HIGH_WATERMARK_HEADER = "Tierlog-High-Watermark";
+
+    private Fetch() {
+    }
+
+    /** One answer of a records endpoint. {@code highWatermark} is -1 when the answer did not carry it. */
+    record Page(List<ConsumedRecord> records, long nextOffset, long highWatermark, long hot, long cold) {
+    }
+
+    static HttpRequest offsetRequest(Http http, String topic, int partition, long offset, int maxRecords, long maxWaitMs,
+                                     boolean binary, Duration requestTimeout) {
+        String path = "/v1/topics/" + Http.enc(topic) + "/partitions/" + partition + "/records?offset=" + offset
+                + "&maxRecords=" + maxRecords + (maxWaitMs > 0 ? "&maxWaitMs=" + maxWaitMs : "");
+        return http.request(path, requestTimeout.plusMillis(maxWaitMs))
+                .header("Accept", binary ? Http.BATCH_MEDIA_TYPE + ", application/json;q=0.5" : "application/json")
+                .GET().build();
+    }
+
+    /** Parses an answer of the per-partition offset read, JSON or binary, keeping offsets >= {@code from}. */
+    static Page parse(HttpResponse<byte[]> r, String topic, int partition, long from, boolean metricsTopic) {
+        if (r.statusCode() / 100 != 2) {
+            throw Http.error(r);
+        }
+        String type = r.headers().firstValue("Content-Type").orElse("");
+        if (type.startsWith(Http.BATCH_MEDIA_TYPE)) {
+            return parseBinary(r, topic, partition, from, metricsTopic);
+        }
+        if (r.body().length == 0) {
+            return new Page(List.of(), from, -1, 0, 0);
+        }
+        return parseJson(Http.parse(r), topic, partition);
+    }
+
+    static Page parseJson(JsonNode n, String topic, int partition) {
+        List<ConsumedRecord> out = new ArrayList<>();
+        for (JsonNode rec : n.path("records")) {
+            out.add(fromJson(topic, partition, rec));
+        }
+        return new Page(out, n.path("nextOffset").asLong(-1), n.path("highWatermark").asLong(-1),
+                n.path("tiers").path("hot").asLong(0), n.path("tiers").path("cold").asLong(0));
+    }
+
+    private static Page parseBinary(HttpResponse<byte[]> r, String topic, int partition, long from, boolean metricsTopic) {
+        List<ConsumedRecord> out = new ArrayList<>();
+        long next = from;
+        ByteBuffer buf = ByteBuffer.wrap(r.body());
+        for (RecordBatch b : RecordBatch.iterate(buf)) {
+            if (!b.isValidHeaderAndCrc()) {
+                throw new CorruptBatchException("batch at offset " + b.baseOffset() + " of " + topic + "-" + partition
+                        + " failed its CRC check");
+            }
+            if (b.lastOffset() < from) {
+                continue;
+            }
+            for (Record rec : b.records()) {
+                if (rec.offset() < from) {
+                    continue;
+                }
+                MetricEvent metric = metricsTopic ? MetricCodec.decode(rec) : null;
+                out.add(new ConsumedRecord(topic, partition, rec.offset(), rec.timestamp(), rec.key(), rec.value(),
+                        rec.headers(), metric));
+                next = Math.max(next, rec.offset() + 1);
+            }
+        }
+        long hw = r.headers().firstValue(HIGH_WATERMARK_HEADER).map(Long::parseLong).orElse(-1L);
+        return new Page(out, next, hw, 0, 0);
+    }
+
+    static ConsumedRecord fromJson(String topic, int defaultPartition, JsonNode r) {
+        int partition = r.has("partition") ? r.path("partition").asInt() : defaultPartition;
+        long offset = r.path("offset").asLong();
+        long ts = r.path("timestamp").asLong();
+        if (r.has("name")) {
+            TreeMap<String, String> tags = new TreeMap<>();
+            r.path("tags").properties().forEach(e -> tags.put(e.getKey(), e.getValue().asText()));
+            JsonNode v = r.path("value");
+            double value = v.isNumber() ? v.doubleValue() : Double.parseDouble(v.asText("NaN"));
+            MetricType type = r.has("type") ? MetricType.parse(r.path("type").asText()) : MetricType.UNTYPED;
+            MetricEvent m = new MetricEvent(r.path("name").asText(), tags, ts, value, type);
+            return new ConsumedRecord(topic, partition, offset, ts, SeriesKey.of(m.name(), tags).toBytes(),
+                    MetricCodec.encodeValue(value, type), List.of(), m);
+        }
+        JsonNode k = r.path("key");
+        byte[] key = k.isMissingNode() || k.isNull() ? null : k.asText().getBytes(StandardCharsets.UTF_8);
+        byte[] value;
+        if (r.hasNonNull("valueBase64")) {
+            value = Base64.getDecoder().decode(r.path("valueBase64").asText());
+        } else {
+            JsonNode v = r.path("value");
+            value = v.isMissingNode() || v.isNull() ? null
+                    : v.isTextual() ? v.asText().getBytes(StandardCharsets.UTF_8)
+                    : v.toString().getBytes(StandardCharsets.UTF_8);
+        }
+        List<Header> headers = new ArrayList<>();
+        r.path("headers").properties().forEach(e -> headers.add(new Header(e.getKey(),
+                e.getValue().isNull() ? null : e.getValue().asText().getBytes(StandardCharsets.UTF_8))));
+        return new ConsumedRecord(topic, partition, offset, ts, key, value, headers, null);
+    }
+}
