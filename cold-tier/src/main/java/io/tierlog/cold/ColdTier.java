@@ -1,0 +1,779 @@
+package io.tierlog.cold;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.tierlog.core.CorruptBatchException;
+import io.tierlog.core.Record;
+import io.tierlog.core.RecordBatch;
+import io.tierlog.core.TopicPartition;
+import io.tierlog.hot.FetchData;
+import io.tierlog.hot.OffsetOutOfRangeException;
+import io.tierlog.hot.PartitionLog;
+import io.tierlog.hot.SegmentInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The cold tier: offloads closed local segments to an {@link ObjectStore}, keeps one manifest per partition,
+ * serves remote reads through ranged GETs and a byte-bounded chunk cache, and applies remote retention.
+ *
+ * <p>Offload order per partition is strictly by offset, one upload at a time; across partitions at most
+ * {@link ColdTierConfig#uploadThreads()} uploads run at once. A segment counts as offloaded
+ * ({@link #isOffloaded}) only after the manifest naming it was written, so local retention may delete it then.
+ * Failed uploads retry forever with exponential backoff, counted and logged.
+ *
+ * <p>Keys: {@code <prefix>/<topic>/<partition>/<20-digit base>-<20-digit last>-<uuid>.seg} and
+ * {@code <prefix>/<topic>/<partition>/manifest.bin}. Segment objects not named by their manifest are orphans
+ * of a crash (or of a failed delete) and are removed by {@link #start()} and on registration.
+ */
+public final class ColdTier implements RemoteLog, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ColdTier.class);
+    static final String MANIFEST = "manifest.bin";
+    static final String SEGMENT_SUFFIX = ".seg";
+
+    private final ObjectStore store;
+    private final ColdTierConfig config;
+    private final ConcurrentHashMap<TopicPartition, PartitionState> partitions = new ConcurrentHashMap<>();
+    private final ExecutorService uploads;
+    private final ScheduledExecutorService retries;
+    private final ThreadPoolExecutor prefetcher;
+    private final Cache<String, SegmentObject.SegmentIndex> indexCache;
+    private final Cache<ChunkKey, byte[]> chunkCache;
+    private final Cache<String, Long> lastReadEnd;
+    private volatile boolean stopping;
+    private volatile boolean orphansSweptAtStart;
+
+    private final Counter uploadCount;
+    private final Counter uploadBytes;
+    private final Counter uploadFailures;
+    private final Timer uploadLatency;
+    private final Timer readLatency;
+    private final Counter cacheHits;
+    private final Counter cacheMisses;
+    private final Counter getRequests;
+    private final Counter retentionDeleted;
+
+    private record ChunkKey(String objectKey, long chunk) {
+    }
+
+    public ColdTier(ObjectStore store, ColdTierConfig config, MeterRegistry registry) {
+        this.store = store;
+        this.config = config;
+        AtomicInteger n = new AtomicInteger();
+        this.uploads = new ThreadPoolExecutor(config.uploadThreads(), config.uploadThreads(), 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> daemon(r, "cold-upload-" + n.incrementAndGet()));
+        this.retries = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "cold-retry"));
+        this.prefetcher = new ThreadPoolExecutor(2, 2, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(64),
+                r -> daemon(r, "cold-prefetch"), new ThreadPoolExecutor.DiscardPolicy());
+        this.indexCache = Caffeine.newBuilder().maximumWeight(config.indexCacheBytes())
+                .weigher((String k, SegmentObject.SegmentIndex v) -> v.weight()).build();
+        this.chunkCache = Caffeine.newBuilder().maximumWeight(config.chunkCacheBytes())
+                .weigher((ChunkKey k, byte[] v) -> v.length + 64).build();
+        this.lastReadEnd = Caffeine.newBuilder().maximumSize(10_000).build();
+        this.uploadCount = Counter.builder("tierlog.cold.uploads").description("segments offloaded").register(registry);
+        this.uploadBytes = Counter.builder("tierlog.cold.upload.bytes").baseUnit("bytes").register(registry);
+        this.uploadFailures = Counter.builder("tierlog.cold.upload.failures").register(registry);
+        this.uploadLatency = Timer.builder("tierlog.cold.upload.latency").register(registry);
+        this.readLatency = Timer.builder("tierlog.cold.read.latency").publishPercentileHistogram().register(registry);
+        this.cacheHits = Counter.builder("tierlog.cold.cache.hits").register(registry);
+        this.cacheMisses = Counter.builder("tierlog.cold.cache.misses").register(registry);
+        this.getRequests = Counter.builder("tierlog.cold.get.requests").description("ranged GETs sent").register(registry);
+        this.retentionDeleted = Counter.builder("tierlog.cold.retention.deleted.segments").register(registry);
+        Gauge.builder("tierlog.cold.offload.lag.bytes", this, ColdTier::offloadLagBytes).baseUnit("bytes").register(registry);
+        Gauge.builder("tierlog.cold.offload.lag.ms", this, t -> t.offloadLagMs(System.currentTimeMillis())).register(registry);
+        Gauge.builder("tierlog.cold.cache.hit.ratio", this, ColdTier::cacheHitRatio).register(registry);
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    /**
+     * Removes orphans (segment objects no manifest names) of every partition under the key prefix. Best effort:
+     * when the store is unreachable it logs and returns, and each partition is swept again on registration
+     * before its first upload.
+     */
+    public void start() {
+        try {
+            Map<String, List<String>> segmentKeys = new HashMap<>();
+            Set<String> manifests = new HashSet<>();
+            for (ObjectMeta m : store.list(rootPrefix())) {
+                int slash = m.key().lastIndexOf('/');
+                String dir = m.key().substring(0, slash + 1);
+                if (m.key().endsWith("/" + MANIFEST)) {
+                    manifests.add(dir);
+                } else if (m.key().endsWith(SEGMENT_SUFFIX)) {
+                    segmentKeys.computeIfAbsent(dir, d -> new ArrayList<>()).add(m.key());
+                }
+            }
+            int removed = 0;
+            for (Map.Entry<String, List<String>> e : segmentKeys.entrySet()) {
+                Set<String> live = new HashSet<>();
+                if (manifests.contains(e.getKey())) {
+                    for (Manifest.Entry s : Manifest.decode(store.get(e.getKey() + MANIFEST), null, e.getKey() + MANIFEST).segments()) {
+                        live.add(s.key());
+                    }
+                }
+                List<String> orphans = e.getValue().stream().filter(k -> !live.contains(k)).toList();
+                if (!orphans.isEmpty()) {
+                    store.deleteAll(orphans);
+                    removed += orphans.size();
+                }
+            }
+            orphansSweptAtStart = true;
+            LOG.info("cold tier started: {} partitions with remote data, {} orphan objects removed", segmentKeys.size(), removed);
+        } catch (RuntimeException e) {
+            LOG.warn("cold tier start: orphan sweep failed, partitions will be swept on registration: {}", e.toString());
+        }
+    }
+
+    /**
+     * Lets in-flight uploads finish within {@link ColdTierConfig#closeTimeout()}, then stops. Pending segments
+     * stay local and are offloaded after the next start. Does not close the object store (the caller owns it).
+     */
+    @Override
+    public void close() {
+        stopping = true;
+        retries.shutdownNow();
+        uploads.shutdown();
+        prefetcher.shutdownNow();
+        try {
+            if (!uploads.awaitTermination(config.closeTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("cold tier close: uploads still running after {}, abandoning them", config.closeTimeout());
+                uploads.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            uploads.shutdownNow();
+        }
+    }
+
+    // ------------------------------------------------------------------ offload
+
+    /**
+     * Starts offloading {@code log}: its closed segments not yet in the manifest now, and every segment it
+     * closes from now on (through a {@link io.tierlog.hot.SegmentListener}).
+     */
+    public void register(PartitionLog log) {
+        PartitionState p = partitions.computeIfAbsent(log.topicPartition(), this::newState);
+        int generation;
+        synchronized (p) {
+            if (p.deleted) {
+                p.deleted = false;
+            }
+            generation = ++p.generation;
+            p.registered = true;
+        }
+        log.addSegmentListener(seg -> enqueue(p, generation, seg));
+        for (SegmentInfo s : log.closedSegments()) {
+            enqueue(p, generation, s);
+        }
+    }
+
+    /** Stops offloading the partition (pending segments are forgotten; its remote data stays readable). */
+    public void unregister(TopicPartition tp) {
+        PartitionState p = partitions.get(tp);
+        if (p != null) {
+            synchronized (p) {
+                p.registered = false;
+                p.generation++;
+                p.pending.clear();
+            }
+        }
+    }
+
+    /** True once {@code segment} is fully covered by the partition's manifest: local retention may delete it. */
+    public boolean isOffloaded(SegmentInfo segment) {
+        PartitionState p = partitions.get(segment.topicPartition());
+        return p != null && p.manifest != null && p.manifest.offloadedUpTo() >= segment.nextOffset();
+    }
+
+    /** Offset below which the partition's data has been offloaded (0 when none or not yet known). */
+    public long offloadedUpTo(TopicPartition tp) {
+        PartitionState p = partitions.get(tp);
+        return p == null || p.manifest == null ? 0 : p.manifest.offloadedUpTo();
+    }
+
+    /** Bytes of closed local segments not yet offloaded, over all registered partitions. */
+    public long offloadLagBytes() {
+        long sum = 0;
+        for (PartitionState p : partitions.values()) {
+            synchronized (p) {
+                for (SegmentInfo s : p.pending.values()) {
+                    if (p.manifest == null || s.nextOffset() > p.manifest.offloadedUpTo()) {
+                        sum += s.sizeInBytes();
+                    }
+                }
+            }
+        }
+        return sum;
+    }
+
+    /** Age of the oldest closed-but-not-offloaded segment (0 when none). */
+    public long offloadLagMs(long nowMs) {
+        long oldest = Long.MAX_VALUE;
+        for (PartitionState p : partitions.values()) {
+            synchronized (p) {
+                for (SegmentInfo s : p.pending.values()) {
+                    if (p.manifest == null || s.nextOffset() > p.manifest.offloadedUpTo()) {
+                        oldest = Math.min(oldest, s.closedAtMs());
+                    }
+                }
+            }
+        }
+        return oldest == Long.MAX_VALUE ? 0 : Math.max(0, nowMs - oldest);
+    }
+
+    private void enqueue(PartitionState p, int generation, SegmentInfo seg) {
+        synchronized (p) {
+            if (p.generation != generation || !p.registered || stopping) {
+                return;
+            }
+            if (p.manifest != null && seg.nextOffset() <= p.manifest.offloadedUpTo()) {
+                return;
+            }
+            p.pending.put(seg.baseOffset(), seg);
+            if (!p.running) {
+                p.running = true;
+                submit(p);
+            }
+        }
+    }
+
+    private void submit(PartitionState p) {
+        try {
+            uploads.execute(() -> offloadNext(p));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            synchronized (p) {
+                p.running = false;
+            }
+        }
+    }
+
+    /** Uploads the partition's oldest pending segment, then resubmits itself (round-robin across partitions). */
+    private void offloadNext(PartitionState p) {
+        SegmentInfo seg;
+        try {
+            loadForWrite(p);
+            synchronized (p) {
+                long upTo = p.manifest.offloadedUpTo();
+                p.pending.values().removeIf(s -> s.nextOffset() <= upTo);
+                if (p.pending.isEmpty() || !p.registered || stopping || p.deleted) {
+                    p.running = false;
+                    return;
+                }
+                seg = p.pending.firstEntry().getValue();
+                if (seg.baseOffset() != upTo && !p.manifest.segments().isEmpty()) {
+                    LOG.warn("{}: offloading segment at {} but remote data ends at {}: offsets in between are missing locally",
+                            p.tp, seg.baseOffset(), upTo);
+                }
+            }
+            upload(p, seg);
+            p.failures = 0;
+        } catch (RuntimeException | java.io.IOException e) {
+            uploadFailures.increment();
+            int failures = ++p.failures;
+            long base = config.retryInitialBackoff().toMillis();
+            long delay = Math.min(config.retryMaxBackoff().toMillis(),
+                    base * (1L << Math.min(20, failures - 1)));
+            delay = delay / 2 + ThreadLocalRandom.current().nextLong(delay / 2 + 1);
+            if (failures == 1 || failures % 10 == 0) {
+                LOG.warn("{}: offload failed ({} consecutive failures), retrying in {} ms: {}", p.tp, failures, delay, e.toString());
+            }
+            if (e instanceof NoSuchFileException) {
+                LOG.error("{}: local segment file vanished before offload: {}", p.tp, e.getMessage());
+            }
+            if (stopping) {
+                synchronized (p) {
+                    p.running = false;
+                }
+                return;
+            }
+            try {
+                retries.schedule(() -> submit(p), delay, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException rejected) {
+                synchronized (p) {
+                    p.running = false;
+                }
+            }
+            return;
+        }
+        submit(p);
+    }
+
+    private void upload(PartitionState p, SegmentInfo seg) throws java.io.IOException {
+        long t0 = System.nanoTime();
+        SegmentObject.Built built = SegmentObject.build(seg, config.indexIntervalBytes());
+        String key = p.prefix + String.format("%020d-%020d-%s%s", seg.baseOffset(), seg.nextOffset() - 1,
+                UUID.randomUUID(), SEGMENT_SUFFIX);
+        try {
+            store.putFile(key, seg.logFile(), seg.sizeInBytes(), built.trailer());
+        } catch (RuntimeException e) {
+            try {
+                store.delete(key); // the PUT may have landed although it reported failure
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        Manifest.Entry entry = new Manifest.Entry(new RemoteSegmentInfo(p.tp, seg.baseOffset(), seg.nextOffset(),
+                built.minTimestamp(), built.maxTimestamp(), seg.sizeInBytes(), key), seg.sizeInBytes(), built.trailer().length);
+        synchronized (p) {
+            if (p.deleted) {
+                store.delete(key);
+                return;
+            }
+            Manifest next = p.manifest.append(entry);
+            // A failed manifest PUT leaves the object as an orphan (never deleted here: the PUT may have landed).
+            store.put(p.prefix + MANIFEST, next.encode());
+            p.manifest = next;
+            p.pending.remove(seg.baseOffset());
+        }
+        uploadCount.increment();
+        uploadBytes.increment(seg.sizeInBytes() + built.trailer().length);
+        uploadLatency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        LOG.debug("{}: offloaded [{}, {}) as {}", p.tp, seg.baseOffset(), seg.nextOffset(), key);
+    }
+
+    // ------------------------------------------------------------------ retention and deletion
+
+    /**
+     * Deletes whole remote segments from the oldest while one of the limits says so: by time, a segment whose
+     * newest record is older than {@code nowMs - retentionMs}; by size, while the remote bytes left after
+     * deleting it would still be >= {@code retentionBytes}. A negative limit is off. The manifest is rewritten
+     * first, then the objects are deleted (a failed delete leaves orphans for the next sweep). Returns how many
+     * segments were removed.
+     */
+    public int applyRetention(TopicPartition tp, long retentionMs, long retentionBytes, long nowMs) {
+        PartitionState p = partitions.computeIfAbsent(tp, this::newState);
+        List<String> doomed = new ArrayList<>();
+        synchronized (p) {
+            ensureManifest(p);
+            List<Manifest.Entry> segs = p.manifest.segments();
+            long total = 0;
+            for (Manifest.Entry e : segs) {
+                total += e.logLength();
+            }
+            int k = 0;
+            while (k < segs.size()) {
+                Manifest.Entry e = segs.get(k);
+                boolean byTime = retentionMs >= 0 && nowMs - e.info().maxTimestamp() > retentionMs;
+                boolean bySize = retentionBytes >= 0 && total - e.logLength() >= retentionBytes;
+                if (!byTime && !bySize) {
+                    break;
+                }
+                total -= e.logLength();
+                doomed.add(e.key());
+                k++;
+            }
+            if (k == 0) {
+                return 0;
+            }
+            Manifest next = p.manifest.dropOldest(k);
+            store.put(p.prefix + MANIFEST, next.encode());
+            p.manifest = next;
+        }
+        try {
+            store.deleteAll(doomed);
+        } catch (RuntimeException e) {
+            LOG.warn("{}: retention removed {} segments from the manifest but deleting their objects failed"
+                    + " (they are orphans now, removed on next start): {}", tp, doomed.size(), e.toString());
+        }
+        doomed.forEach(indexCache::invalidate);
+        retentionDeleted.increment(doomed.size());
+        LOG.info("{}: remote retention deleted {} segments", tp, doomed.size());
+        return doomed.size();
+    }
+
+    /** Forgets every partition of {@code topic} and deletes all its objects (segments and manifests). */
+    public void deleteTopic(String topic) {
+        for (PartitionState p : partitions.values()) {
+            if (p.tp.topic().equals(topic)) {
+                synchronized (p) {
+                    p.deleted = true;
+                    p.registered = false;
+                    p.generation++;
+                    p.pending.clear();
+                    p.manifest = Manifest.EMPTY;
+                }
+                partitions.remove(p.tp, p);
+            }
+        }
+        int n = store.deletePrefix(topicPrefix(topic));
+        indexCache.asMap().keySet().removeIf(k -> k.startsWith(topicPrefix(topic)));
+        chunkCache.asMap().keySet().removeIf(k -> k.objectKey().startsWith(topicPrefix(topic)));
+        LOG.info("deleted topic {} from the cold tier: {} objects", topic, n);
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    @Override
+    public List<RemoteSegmentInfo> segments(TopicPartition tp) {
+        return manifestForRead(tp).segments().stream().map(Manifest.Entry::info).toList();
+    }
+
+    @Override
+    public long remoteLogStartOffset(TopicPartition tp) {
+        return manifestForRead(tp).remoteStart();
+    }
+
+    @Override
+    public long remoteEndOffset(TopicPartition tp) {
+        return manifestForRead(tp).remoteEnd();
+    }
+
+    @Override
+    public FetchData read(TopicPartition tp, long offset, int maxBytes) {
+        long t0 = System.nanoTime();
+        try {
+            Manifest m = manifestForRead(tp);
+            Manifest.Entry seg = find(m, offset);
+            if (seg == null) {
+                throw new OffsetOutOfRangeException(tp + ": offset " + offset + " is not in the cold tier (remote range ["
+                        + m.remoteStart() + ", " + m.remoteEnd() + "))", m.remoteStart(), m.remoteEnd());
+            }
+            SegmentObject.SegmentIndex idx = index(seg);
+            int i = idx.floor(offset);
+            long start = idx.position(i);
+            long logLen = seg.logLength();
+            Window w = new Window(seg, start, Math.min(logLen, Math.max(idx.blockEnd(i), start + RecordBatch.HEADER_SIZE)
+                    + Math.max(0, maxBytes)));
+            long p = start;
+            while (true) {
+                w.ensure(p + RecordBatch.HEADER_SIZE);
+                long base = w.getLong(p);
+                int size = w.getInt(p + 8) + RecordBatch.LOG_OVERHEAD;
+                long next = base + w.getInt(p + 19) + 1;
+                if (next > offset) {
+                    if (base > offset) {
+                        throw new CorruptBatchException(seg.key() + ": no batch holds offset " + offset + " (batch at "
+                                + p + " starts at " + base + ")");
+                    }
+                    break;
+                }
+                p += size;
+                if (p >= logLen) {
+                    throw new CorruptBatchException(seg.key() + ": offset " + offset + " not found before the end of the segment");
+                }
+            }
+            long first = p;
+            long end = p;
+            while (end < logLen) {
+                w.ensure(end + RecordBatch.HEADER_SIZE);
+                int size = w.getInt(end + 8) + RecordBatch.LOG_OVERHEAD;
+                if (end > first && end - first + size > maxBytes) {
+                    break;
+                }
+                w.ensure(end + size);
+                end += size;
+            }
+            ByteBuffer out = w.slice(first, end);
+            long expected = -1;
+            for (RecordBatch b : RecordBatch.iterate(out)) {
+                if (!b.isValidHeaderAndCrc() || (expected >= 0 && b.baseOffset() != expected)) {
+                    throw new CorruptBatchException(seg.key() + ": corrupt batch at offset " + b.baseOffset());
+                }
+                expected = b.nextOffset();
+            }
+            maybePrefetch(seg, first, end);
+            return new FetchData(offset, out, m.remoteEnd(), m.remoteStart());
+        } finally {
+            readLatency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    @Override
+    public long offsetForTimestamp(TopicPartition tp, long timestamp) {
+        Manifest m = manifestForRead(tp);
+        for (Manifest.Entry seg : m.segments()) {
+            if (seg.info().maxTimestamp() < timestamp) {
+                continue;
+            }
+            SegmentObject.SegmentIndex idx = index(seg);
+            int i = idx.firstBlockWithMaxAtLeast(timestamp);
+            if (i < 0) {
+                continue;
+            }
+            Window w = new Window(seg, idx.position(i), idx.blockEnd(i));
+            w.ensure(idx.blockEnd(i));
+            for (RecordBatch b : RecordBatch.iterate(w.slice(idx.position(i), idx.blockEnd(i)))) {
+                if (b.maxTimestamp() < timestamp) {
+                    continue;
+                }
+                for (Record r : b.records()) {
+                    if (r.timestamp() >= timestamp) {
+                        return r.offset();
+                    }
+                }
+            }
+        }
+        return -1;
+    }
+
+    private static Manifest.Entry find(Manifest m, long offset) {
+        List<Manifest.Entry> segs = m.segments();
+        int lo = 0;
+        int hi = segs.size() - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            RemoteSegmentInfo s = segs.get(mid).info();
+            if (offset < s.baseOffset()) {
+                hi = mid - 1;
+            } else if (offset >= s.nextOffset()) {
+                lo = mid + 1;
+            } else {
+                return segs.get(mid);
+            }
+        }
+        return null;
+    }
+
+    private SegmentObject.SegmentIndex index(Manifest.Entry seg) {
+        return indexCache.get(seg.key(), k -> {
+            getRequests.increment();
+            byte[] trailer = store.getRange(k, seg.logLength(), seg.trailerLength());
+            return SegmentObject.parse(trailer, k, seg.logLength(), seg.info().baseOffset(), seg.info().nextOffset());
+        });
+    }
+
+    /**
+     * A growing view of bytes [from, to) of one segment's log region, assembled from cached chunks; missing
+     * chunks are fetched with one ranged GET per contiguous run and cached.
+     */
+    private final class Window {
+        private final Manifest.Entry seg;
+        private final long from;
+        private long to;
+        private ByteBuffer bytes;
+
+        Window(Manifest.Entry seg, long from, long to) {
+            this.seg = seg;
+            this.from = from;
+            this.to = from;
+            this.bytes = ByteBuffer.allocate(0);
+            ensure(to);
+        }
+
+        void ensure(long upTo) {
+            upTo = Math.min(upTo, seg.logLength());
+            if (upTo <= to) {
+                return;
+            }
+            long newTo = Math.max(upTo, Math.min(seg.logLength(), to + (to - from))); // grow geometrically
+            ByteBuffer grown = ByteBuffer.allocate((int) (newTo - from)).order(ByteOrder.BIG_ENDIAN);
+            grown.put(bytes.duplicate().clear());
+            copyRange(seg, to, newTo, grown);
+            bytes = grown;
+            to = newTo;
+        }
+
+        long getLong(long pos) {
+            check(pos + 8);
+            return bytes.getLong((int) (pos - from));
+        }
+
+        int getInt(long pos) {
+            check(pos + 4);
+            return bytes.getInt((int) (pos - from));
+        }
+
+        private void check(long end) {
+            if (end > to) {
+                throw new CorruptBatchException(seg.key() + ": batch header runs past the end of the log region at " + end);
+            }
+        }
+
+        ByteBuffer slice(long a, long b) {
+            return bytes.slice((int) (a - from), (int) (b - a)).order(ByteOrder.BIG_ENDIAN);
+        }
+    }
+
+    /** Appends log bytes [a, b) of {@code seg} to {@code out}, from the chunk cache or one GET per missing run. */
+    private void copyRange(Manifest.Entry seg, long a, long b, ByteBuffer out) {
+        int chunk = config.chunkBytes();
+        long c0 = a / chunk;
+        long c1 = (b - 1) / chunk;
+        byte[][] chunks = new byte[(int) (c1 - c0 + 1)][];
+        long firstMissing = -1;
+        long lastMissing = -1;
+        for (long c = c0; c <= c1; c++) {
+            byte[] hit = chunkCache.getIfPresent(new ChunkKey(seg.key(), c));
+            if (hit != null) {
+                cacheHits.increment();
+                chunks[(int) (c - c0)] = hit;
+            } else {
+                cacheMisses.increment();
+                if (firstMissing < 0) {
+                    firstMissing = c;
+                }
+                lastMissing = c;
+            }
+        }
+        if (firstMissing >= 0) {
+            fetchChunks(seg, firstMissing, lastMissing, chunks, c0);
+        }
+        for (long c = c0; c <= c1; c++) {
+            byte[] data = chunks[(int) (c - c0)];
+            long chunkStart = c * chunk;
+            int off = (int) (Math.max(a, chunkStart) - chunkStart);
+            int endOff = (int) (Math.min(b, chunkStart + data.length) - chunkStart);
+            out.put(data, off, endOff - off);
+        }
+    }
+
+    private void fetchChunks(Manifest.Entry seg, long firstChunk, long lastChunk, byte[][] into, long intoBase) {
+        int chunk = config.chunkBytes();
+        long start = firstChunk * chunk;
+        long end = Math.min(seg.logLength(), (lastChunk + 1) * chunk);
+        getRequests.increment();
+        byte[] data = store.getRange(seg.key(), start, (int) (end - start));
+        if (data.length != end - start) {
+            throw new CorruptBatchException(seg.key() + ": expected " + (end - start) + " bytes at " + start + ", got " + data.length);
+        }
+        for (long c = firstChunk; c <= lastChunk; c++) {
+            int off = (int) ((c - firstChunk) * chunk);
+            byte[] part = java.util.Arrays.copyOfRange(data, off, (int) Math.min(data.length, off + (long) chunk));
+            chunkCache.put(new ChunkKey(seg.key(), c), part);
+            if (into != null) {
+                into[(int) (c - intoBase)] = part;
+            }
+        }
+    }
+
+    /** On a sequential read (this read starts where the previous one on the segment ended) fetch the next chunk. */
+    private void maybePrefetch(Manifest.Entry seg, long first, long end) {
+        Long previousEnd = lastReadEnd.getIfPresent(seg.key());
+        lastReadEnd.put(seg.key(), end);
+        if (!config.prefetch() || previousEnd == null || previousEnd != first || end >= seg.logLength()) {
+            return;
+        }
+        long next = end / config.chunkBytes() + (end % config.chunkBytes() == 0 ? 0 : 1);
+        if (next * config.chunkBytes() >= seg.logLength() || chunkCache.getIfPresent(new ChunkKey(seg.key(), next)) != null) {
+            return;
+        }
+        prefetcher.execute(() -> {
+            try {
+                if (chunkCache.getIfPresent(new ChunkKey(seg.key(), next)) == null) {
+                    fetchChunks(seg, next, next, null, next);
+                }
+            } catch (RuntimeException e) {
+                LOG.debug("prefetch of {} chunk {} failed: {}", seg.key(), next, e.toString());
+            }
+        });
+    }
+
+    /** Hits / (hits + misses) of the chunk cache since start (NaN before the first lookup). */
+    public double cacheHitRatio() {
+        double h = cacheHits.count();
+        double total = h + cacheMisses.count();
+        return total == 0 ? Double.NaN : h / total;
+    }
+
+    // ------------------------------------------------------------------ partition state
+
+    private String rootPrefix() {
+        return config.keyPrefix().isEmpty() ? "" : config.keyPrefix() + "/";
+    }
+
+    private String topicPrefix(String topic) {
+        return rootPrefix() + topic + "/";
+    }
+
+    private PartitionState newState(TopicPartition tp) {
+        return new PartitionState(tp, topicPrefix(tp.topic()) + tp.partition() + "/");
+    }
+
+    private Manifest manifestForRead(TopicPartition tp) {
+        PartitionState p = partitions.computeIfAbsent(tp, this::newState);
+        Manifest m = p.manifest;
+        if (m != null) {
+            return m;
+        }
+        synchronized (p) {
+            ensureManifest(p);
+            return p.manifest;
+        }
+    }
+
+    /** Loads the manifest once (caller holds the lock); throws when the store cannot be read. */
+    private void ensureManifest(PartitionState p) {
+        if (p.manifest != null) {
+            return;
+        }
+        String key = p.prefix + MANIFEST;
+        Manifest m;
+        try {
+            m = Manifest.decode(store.get(key), p.tp, key);
+        } catch (ObjectNotFoundException e) {
+            m = Manifest.EMPTY;
+        }
+        p.manifest = m;
+    }
+
+    /** Writer-side load: the manifest, plus an orphan sweep of the partition when {@link #start()} could not do it. */
+    private void loadForWrite(PartitionState p) {
+        synchronized (p) {
+            ensureManifest(p);
+            if (p.swept || orphansSweptAtStart) {
+                return;
+            }
+            Set<String> live = new HashSet<>();
+            p.manifest.segments().forEach(e -> live.add(e.key()));
+            List<String> orphans = store.list(p.prefix).stream().map(ObjectMeta::key)
+                    .filter(k -> k.endsWith(SEGMENT_SUFFIX) && !live.contains(k)).toList();
+            store.deleteAll(orphans);
+            if (!orphans.isEmpty()) {
+                LOG.info("{}: removed {} orphan segment objects", p.tp, orphans.size());
+            }
+            p.swept = true;
+        }
+    }
+
+    /** Mutable per-partition state; fields guarded by the instance's monitor, {@code manifest} also readable without. */
+    private static final class PartitionState {
+        final TopicPartition tp;
+        final String prefix;
+        volatile Manifest manifest;
+        final TreeMap<Long, SegmentInfo> pending = new TreeMap<>();
+        boolean running;
+        boolean registered;
+        boolean deleted;
+        boolean swept;
+        int generation;
+        volatile int failures;
+
+        PartitionState(TopicPartition tp, String prefix) {
+            this.tp = tp;
+            this.prefix = prefix;
+        }
+    }
+}
