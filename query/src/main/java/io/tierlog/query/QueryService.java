@@ -349,11 +349,11 @@ public final class QueryService implements AutoCloseable {
      */
     PartitionRead scanTime(TopicPartition tp, PartitionLog log, long from, long to, long startOffset, long end,
                            int maxRecords, Predicate<Record> filter) {
-        long start = Math.max(startOffset, tiers.logStartOffset(tp, log));
+        long start = Math.min(Math.max(startOffset, tiers.logStartOffset(tp, log)), end);
         List<long[]> ranges = plan(tp, log, from, to, start, end);
         List<Record> out = new ArrayList<>(Math.min(maxRecords, 1024));
         int[] counts = new int[2];
-        long[] next = {Math.max(start, end)};
+        long[] next = {end};
         boolean[] full = {false};
         for (long[] range : ranges) {
             long rangeEnd = range[1];

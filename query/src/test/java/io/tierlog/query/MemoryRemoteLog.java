@@ -41,6 +41,25 @@ final class MemoryRemoteLog implements RemoteLog {
                 s.maxTimestamp(), s.sizeInBytes(), "mem/" + s.baseOffset()), log.batchesOf(s.baseOffset())));
     }
 
+    /** Uploads a closed segment of a real hot-tier log: its .log file's bytes, split into batches. */
+    synchronized void uploadFile(SegmentInfo s) {
+        ByteBuffer file;
+        try {
+            file = ByteBuffer.wrap(java.nio.file.Files.readAllBytes(s.logFile()));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        List<ByteBuffer> batches = new ArrayList<>();
+        for (RecordBatch b : RecordBatch.iterate(file)) {
+            if (b.baseOffset() < s.nextOffset()) {
+                batches.add(b.buffer());
+            }
+        }
+        byPartition.computeIfAbsent(s.topicPartition(), k -> new ArrayList<>()).add(new Seg(new RemoteSegmentInfo(
+                s.topicPartition(), s.baseOffset(), s.nextOffset(), s.minTimestamp(), s.maxTimestamp(), s.sizeInBytes(),
+                "file/" + s.baseOffset()), batches));
+    }
+
     /** Uploads closed segments {@code first..last} of {@code log} as ONE remote segment (other boundaries). */
     synchronized void uploadMerged(MemoryLog log, int first, int last) {
         List<SegmentInfo> closed = log.closedSegments().subList(first, last + 1);

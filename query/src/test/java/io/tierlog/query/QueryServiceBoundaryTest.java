@@ -190,6 +190,25 @@ class QueryServiceBoundaryTest {
     }
 
     @Test
+    void timeRangeContinuationOffsetsAreClampedToTheLog() {
+        Fixture f = threeSegments();
+        f.tier(0, 2, 2);
+        f.remote.deleteOldest(f.tp(0)); // log [20, 62)
+        QueryService s = service(f);
+        PartitionRead below = s.readTimeRange(f.tp(0), 0, 5000, 3, 100);
+        assertThat(below.records()).isEqualTo(f.records(0).subList(20, 62));
+        assertThat(below.coldCount()).isEqualTo(20);
+        PartitionRead above = s.readTimeRange(f.tp(0), 0, 5000, 500, 100);
+        assertThat(above.records()).isEmpty();
+        assertThat(above.nextOffset()).isEqualTo(62);
+        PartitionRead page = s.readTimeRange(f.tp(0), 1030, 1040, 4);
+        assertThat(page.records()).extracting(Record::offset).containsExactly(30L, 31L, 32L, 33L);
+        assertThat(page.nextOffset()).isEqualTo(34);
+        assertThat(s.readTimeRange(f.tp(0), 1030, 1040, page.nextOffset(), 100).records())
+                .extracting(Record::offset).containsExactly(34L, 35L, 36L, 37L, 38L, 39L);
+    }
+
+    @Test
     void stateDescribesBothTiers() {
         Fixture f = threeSegments();
         QueryService s = service(f);
