@@ -1,0 +1,346 @@
+package io.tierlog.server;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tierlog.cold.ColdTier;
+import io.tierlog.core.TopicPartition;
+import io.tierlog.hot.FsyncPolicy;
+import io.tierlog.hot.LogConfig;
+import io.tierlog.hot.LogManager;
+import io.tierlog.hot.PartitionLog;
+import io.tierlog.hot.SegmentInfo;
+import io.tierlog.ingest.Acks;
+import io.tierlog.ingest.AppendAck;
+import io.tierlog.ingest.IngestConfig;
+import io.tierlog.ingest.IngestPipeline;
+import io.tierlog.query.MetricFilter;
+import io.tierlog.query.PartitionRead;
+import io.tierlog.query.PartitionState;
+import io.tierlog.query.QueryService;
+import io.tierlog.query.TopicRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The wiring of the tiers behind the HTTP API: the hot tier's {@link LogManager}, the Disruptor
+ * {@link IngestPipeline}, the S3 {@link ColdTier} and the {@link QueryService}, plus the topic registry and
+ * the periodic housekeeping (time-based roll, interval flush, local and total retention). One instance per
+ * server; every operation the API needs goes through here.
+ */
+final class Broker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
+
+    /** Stored batches for the binary read path, with where to continue. */
+    record BatchRead(ByteBuffer batches, long nextOffset, long highWatermark) {
+    }
+
+    private final ServerConfig config;
+    private final PrometheusMeterRegistry registry;
+    private final TopicRegistry topics;
+    private final LogManager logs;
+    private final ColdTier cold;
+    private final IngestPipeline ingest;
+    private final QueryService query;
+    private final ScheduledExecutorService housekeeping;
+    /** Topic deletion takes the write lock so that no produce or read runs against a half-deleted topic. */
+    private final ReentrantReadWriteLock topicLock = new ReentrantReadWriteLock();
+
+    Broker(ServerConfig config, TopicRegistry topics, ColdTier cold, PrometheusMeterRegistry registry) {
+        this.config = config;
+        this.registry = registry;
+        this.topics = topics;
+        this.cold = cold;
+        this.logs = new LogManager(config.dataDir());
+        List<Path> orphans = topics.load();
+        SortedMap<String, SortedSet<Integer>> onDisk = logs.partitionsOnDisk();
+        for (String t : onDisk.keySet()) {
+            if (topics.get(t).isEmpty()) {
+                LOG.warn("removing data of topic '{}' which has no topic.json (deleted or never completed)", t);
+                logs.deleteTopic(t);
+            }
+        }
+        if (!orphans.isEmpty()) {
+            LOG.debug("orphan topic directories: {}", orphans);
+        }
+        cold.start(); // sweeps orphan uploads: before any partition is registered and starts uploading
+        for (TopicRegistry.Topic t : topics.all()) {
+            openPartitions(t);
+        }
+        IngestConfig ic = IngestConfig.defaults().withLimits(config.limits())
+                .withShutdownTimeout(Duration.ofMillis(Math.max(1, config.shutdownTimeoutMs())));
+        this.ingest = new IngestPipeline(ic, tp -> logs.get(tp).orElseThrow(
+                () -> new io.tierlog.query.UnknownPartitionException(tp)), registry);
+        this.query = new QueryService(logs::get, cold, config.dataDir().resolve("consumer-offsets"), registry);
+        ingest.addAppendListener(query::onAppend);
+        this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tierlog-housekeeping");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = config.retentionCheckIntervalMs();
+        housekeeping.scheduleWithFixedDelay(this::housekeepingSafely, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    private void openPartitions(TopicRegistry.Topic t) {
+        LogConfig lc = logConfig(t.config());
+        for (int p = 0; p < t.partitions(); p++) {
+            PartitionLog log = logs.open(new TopicPartition(t.name(), p), lc);
+            if (t.config().remoteStorage()) {
+                cold.register(log);
+            }
+        }
+    }
+
+    private LogConfig logConfig(TopicConfig tc) {
+        FsyncPolicy fsync = config.fsyncIntervalMs() > 0 ? FsyncPolicy.interval(config.fsyncIntervalMs()) : FsyncPolicy.NEVER;
+        return new LogConfig(tc.segmentBytes(), tc.segmentMs(), LogConfig.DEFAULTS.indexIntervalBytes(), fsync);
+    }
+
+    // ---------------------------------------------------------------- topics
+
+    Optional<TopicRegistry.Topic> topic(String name) {
+        return topics.get(name);
+    }
+
+    List<TopicRegistry.Topic> topics() {
+        return topics.all();
+    }
+
+    TopicRegistry.Topic createTopic(String name, int partitions, TopicConfig tc) {
+        topicLock.writeLock().lock();
+        try {
+            TopicRegistry.Topic t = topics.create(name, partitions, tc);
+            openPartitions(t);
+            LOG.info("created topic '{}' with {} partition(s), config {}", name, partitions, tc);
+            return t;
+        } finally {
+            topicLock.writeLock().unlock();
+        }
+    }
+
+    boolean deleteTopic(String name) {
+        topicLock.writeLock().lock();
+        try {
+            if (!topics.remove(name)) {
+                return false;
+            }
+            cold.deleteTopic(name);
+            logs.deleteTopic(name);
+            LOG.info("deleted topic '{}' (local and remote data)", name);
+            return true;
+        } finally {
+            topicLock.writeLock().unlock();
+        }
+    }
+
+    PartitionState state(TopicPartition tp) {
+        return query.state(tp);
+    }
+
+    // ---------------------------------------------------------------- produce and read
+
+    /** Appends one encoded request per partition and waits for every acknowledgement. */
+    List<AppendAck> produce(TopicRegistry.Topic t, Map<Integer, ByteBuffer> perPartition, Acks acks) {
+        List<CompletableFuture<AppendAck>> futures = new ArrayList<>(perPartition.size());
+        topicLock.readLock().lock();
+        try {
+            if (topics.get(t.name()).isEmpty()) {
+                throw ApiException.notFound("topic '" + t.name() + "' does not exist");
+            }
+            perPartition.forEach((p, buf) -> futures.add(ingest.append(new TopicPartition(t.name(), p), buf, acks)));
+        } finally {
+            topicLock.readLock().unlock();
+        }
+        List<AppendAck> out = new ArrayList<>(futures.size());
+        for (CompletableFuture<AppendAck> f : futures) {
+            out.add(await(f));
+        }
+        return out;
+    }
+
+    PartitionRead read(TopicPartition tp, long offset, int maxRecords, int maxBytes, long maxWaitMs) {
+        return await(query.readOrWait(tp, offset, maxRecords, maxBytes, maxWaitMs));
+    }
+
+    BatchRead readBatches(TopicPartition tp, long offset, int maxBytes, long maxWaitMs) {
+        if (maxWaitMs > 0) {
+            await(query.awaitData(tp, offset, maxWaitMs));
+        }
+        List<ByteBuffer> batches = query.readBatches(tp, offset, maxBytes);
+        int total = 0;
+        for (ByteBuffer b : batches) {
+            total += b.remaining();
+        }
+        ByteBuffer all = ByteBuffer.allocate(total);
+        long next = offset;
+        for (ByteBuffer b : batches) {
+            io.tierlog.core.RecordBatch rb = io.tierlog.core.RecordBatch.wrap(b.duplicate());
+            next = Math.max(next, rb.nextOffset());
+            all.put(b.duplicate());
+        }
+        all.flip();
+        return new BatchRead(all, next, query.state(tp).highWatermark());
+    }
+
+    PartitionRead readTimeRange(TopicPartition tp, long from, long to, int maxRecords) {
+        return query.readTimeRange(tp, from, to, maxRecords);
+    }
+
+    Iterator<TopicRecord> queryTimeRange(TopicRegistry.Topic t, long from, long to, MetricFilter filter) {
+        return query.queryTimeRange(t.name(), t.partitions(), from, to, filter.matchesAll() ? null : filter);
+    }
+
+    long offsetForTimestamp(TopicPartition tp, long timestamp) {
+        return query.offsetForTimestamp(tp, timestamp);
+    }
+
+    void commitOffsets(String group, String topic, Map<Integer, Long> offsets) {
+        query.consumerOffsets().commit(group, topic, offsets);
+    }
+
+    SortedMap<Integer, Long> fetchOffsets(String group, String topic) {
+        return query.consumerOffsets().fetch(group, topic);
+    }
+
+    String scrapeMetrics() {
+        return registry.scrape();
+    }
+
+    // ---------------------------------------------------------------- housekeeping
+
+    private void housekeepingSafely() {
+        try {
+            housekeeping(System.currentTimeMillis());
+        } catch (RuntimeException e) {
+            LOG.warn("housekeeping failed (will retry): {}", e.toString(), e);
+        }
+    }
+
+    /** Time-based roll, interval flush, local retention (only of offloaded segments), total retention. */
+    void housekeeping(long nowMs) {
+        for (TopicRegistry.Topic t : topics.all()) {
+            TopicConfig tc = t.config();
+            for (int p = 0; p < t.partitions(); p++) {
+                TopicPartition tp = new TopicPartition(t.name(), p);
+                Optional<PartitionLog> maybe = logs.get(tp);
+                if (maybe.isEmpty()) {
+                    continue;
+                }
+                PartitionLog log = maybe.get();
+                try {
+                    log.maybeRoll(nowMs);
+                    log.maybeFlush(nowMs);
+                    if (tc.remoteStorage()) {
+                        applyLocalRetention(log, tc, nowMs);
+                        cold.applyRetention(tp, tc.retentionMs(), tc.retentionBytes(), nowMs);
+                    } else {
+                        applyPlainRetention(log, tc.retentionMs(), tc.retentionBytes(), nowMs);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("housekeeping of {} failed: {}", tp, e.toString());
+                }
+            }
+        }
+    }
+
+    /**
+     * Local retention of a tiered topic: the oldest closed segments go once the cold tier's manifest holds them
+     * and they are past {@code localRetentionMs} (by their newest record) or keep the local size above
+     * {@code localRetentionBytes}. A segment past the total {@code retentionMs} goes in any case: its data has
+     * expired everywhere.
+     */
+    private int applyLocalRetention(PartitionLog log, TopicConfig tc, long nowMs) {
+        long[] size = {log.sizeInBytes()};
+        int deleted = log.deleteOldestSegmentsWhile(seg -> {
+            boolean expiredEverywhere = tc.retentionMs() >= 0 && nowMs - seg.maxTimestamp() > tc.retentionMs();
+            boolean localExpired = tc.localRetentionMs() >= 0 && nowMs - seg.maxTimestamp() > tc.localRetentionMs();
+            boolean localOversize = tc.localRetentionBytes() >= 0 && size[0] > tc.localRetentionBytes();
+            if (expiredEverywhere || ((localExpired || localOversize) && cold.isOffloaded(seg))) {
+                size[0] -= seg.sizeInBytes();
+                return true;
+            }
+            return false;
+        });
+        if (deleted > 0) {
+            LOG.debug("local retention deleted {} segment(s) of {}", deleted, log.topicPartition());
+        }
+        return deleted;
+    }
+
+    /** Retention of a topic without a cold tier: by age of the newest record and by total local size. */
+    private int applyPlainRetention(PartitionLog log, long retentionMs, long retentionBytes, long nowMs) {
+        long[] size = {log.sizeInBytes()};
+        return log.deleteOldestSegmentsWhile(seg -> {
+            boolean expired = retentionMs >= 0 && nowMs - seg.maxTimestamp() > retentionMs;
+            boolean oversize = retentionBytes >= 0 && size[0] > retentionBytes;
+            if (expired || oversize) {
+                size[0] -= seg.sizeInBytes();
+                return true;
+            }
+            return false;
+        });
+    }
+
+    boolean isOffloaded(SegmentInfo seg) {
+        return cold.isOffloaded(seg);
+    }
+
+    Optional<PartitionLog> log(TopicPartition tp) {
+        return logs.get(tp);
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /** Drains ingest, lets uploads finish within the shutdown bound, closes the logs. */
+    @Override
+    public void close() {
+        housekeeping.shutdownNow();
+        try {
+            ingest.close();
+        } catch (RuntimeException e) {
+            LOG.warn("ingest did not close cleanly: {}", e.toString());
+        }
+        try {
+            query.close();
+        } catch (RuntimeException e) {
+            LOG.warn("query service did not close cleanly: {}", e.toString());
+        }
+        try {
+            cold.close();
+        } catch (RuntimeException e) {
+            LOG.warn("cold tier did not close cleanly: {}", e.toString());
+        }
+        logs.close();
+    }
+
+    private static <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting", e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(c);
+        }
+    }
+}

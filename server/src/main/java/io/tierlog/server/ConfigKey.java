@@ -1,0 +1,63 @@
+package io.tierlog.server;
+
+import java.util.Locale;
+
+/**
+ * Every server option, once: its key in the properties file, the environment variable and the command-line
+ * flag derived from it, its default and a one-line description. {@link ServerConfig#load} and the CLI are
+ * both driven by this table, so docs/configuration.md, the flags and the file format cannot drift apart.
+ */
+enum ConfigKey {
+    HOST("host", "127.0.0.1", "address the HTTP API binds to"),
+    PORT("port", "7070", "HTTP port (0 = pick a free port)"),
+    DATA_DIR("data.dir", "./data", "directory for topics, segments, offsets and the embedded S3 store"),
+    S3_ENDPOINT("s3.endpoint", "", "S3-compatible endpoint URL; empty = start the embedded S3 store"),
+    S3_BUCKET("s3.bucket", "tierlog", "bucket holding the cold tier (created when missing)"),
+    S3_REGION("s3.region", "us-east-1", "S3 region"),
+    S3_ACCESS_KEY("s3.access.key", "tierlog", "S3 access key (also the embedded store's identity)"),
+    S3_SECRET_KEY("s3.secret.key", "tierlog-secret", "S3 secret key (also the embedded store's credential)"),
+    S3_PREFIX("s3.prefix", "tierlog", "key prefix of every object the cold tier writes (no leading or trailing /)"),
+    S3_EMBEDDED_PORT("s3.embedded.port", "0", "port of the embedded S3 store (0 = pick a free port)"),
+    RETENTION_CHECK_INTERVAL_MS("retention.check.interval.ms", "30000",
+            "period of the background task that rolls by segmentMs, flushes and applies retention"),
+    FSYNC_INTERVAL_MS("fsync.interval.ms", "0",
+            "fsync the logs at least this often (ms); 0 = leave it to the OS (acks=durable still fsyncs)"),
+    SHUTDOWN_TIMEOUT_MS("shutdown.timeout.ms", "10000",
+            "how long a graceful shutdown waits for ingest to drain and uploads to finish"),
+    MAX_REQUEST_BYTES("max.request.bytes", "16777216", "largest accepted request body"),
+    MAX_RECORD_VALUE_BYTES("max.record.value.bytes", "1048576", "largest accepted record value"),
+    MAX_TAGS("max.tags", "32", "most tags per metric"),
+    MAX_NAME_LENGTH("max.name.length", "256", "longest metric name or tag key"),
+    MAX_TAG_VALUE_LENGTH("max.tag.value.length", "256", "longest tag value"),
+    MAX_WAIT_MS("max.wait.ms", "30000", "upper bound of a long poll's maxWaitMs"),
+    MAX_RECORDS_PER_RESPONSE("max.records.per.response", "10000", "upper bound of maxRecords");
+
+    final String key;
+    final String defaultValue;
+    final String description;
+
+    ConfigKey(String key, String defaultValue, String description) {
+        this.key = key;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    /** {@code TIERLOG_DATA_DIR} for {@code data.dir}. */
+    String envVar() {
+        return "TIERLOG_" + key.replace('.', '_').toUpperCase(Locale.ROOT);
+    }
+
+    /** {@code --data-dir} for {@code data.dir}. */
+    String flag() {
+        return "--" + key.replace('.', '-');
+    }
+
+    static ConfigKey byKey(String key) {
+        for (ConfigKey k : values()) {
+            if (k.key.equals(key)) {
+                return k;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,151 @@
+package io.tierlog.server;
+
+import io.tierlog.core.Limits;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The server's settings, resolved once at start. Sources in rising precedence: built-in defaults, a Java
+ * properties file ({@code --config FILE}), environment variables ({@code TIERLOG_*}) and command-line flags.
+ * Unknown keys in the file are rejected so that a typo does not silently fall back to a default.
+ */
+public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, String s3Bucket, String s3Region,
+                           String s3AccessKey, String s3SecretKey, String s3Prefix, int s3EmbeddedPort,
+                           long retentionCheckIntervalMs, long fsyncIntervalMs, long shutdownTimeoutMs,
+                           Limits limits) {
+
+    public ServerConfig {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be in 0..65535, was " + port);
+        }
+        if (s3EmbeddedPort < 0 || s3EmbeddedPort > 65535) {
+            throw new IllegalArgumentException("s3.embedded.port must be in 0..65535, was " + s3EmbeddedPort);
+        }
+        if (retentionCheckIntervalMs <= 0) {
+            throw new IllegalArgumentException("retention.check.interval.ms must be > 0, was " + retentionCheckIntervalMs);
+        }
+        if (fsyncIntervalMs < 0) {
+            throw new IllegalArgumentException("fsync.interval.ms must be >= 0, was " + fsyncIntervalMs);
+        }
+        if (shutdownTimeoutMs < 0) {
+            throw new IllegalArgumentException("shutdown.timeout.ms must be >= 0, was " + shutdownTimeoutMs);
+        }
+        if (limits.maxRequestBytes() < 1024) {
+            throw new IllegalArgumentException("max.request.bytes must be >= 1024");
+        }
+    }
+
+    /** True when no external S3 endpoint is configured and the embedded store must be started. */
+    public boolean embeddedS3() {
+        return s3Endpoint == null;
+    }
+
+    /** Every default: what a bare {@code ./tierlog server} runs with. */
+    public static ServerConfig defaults() {
+        return load(null, Map.of(), Map.of());
+    }
+
+    /** A copy with another data directory and port (tests use port 0). */
+    public ServerConfig withDataDir(Path dir, int newPort) {
+        return new ServerConfig(host, newPort, dir, s3Endpoint, s3Bucket, s3Region, s3AccessKey, s3SecretKey,
+                s3Prefix, s3EmbeddedPort, retentionCheckIntervalMs, fsyncIntervalMs, shutdownTimeoutMs, limits);
+    }
+
+    /** A copy with another retention check period. */
+    public ServerConfig withRetentionCheckIntervalMs(long ms) {
+        return new ServerConfig(host, port, dataDir, s3Endpoint, s3Bucket, s3Region, s3AccessKey, s3SecretKey,
+                s3Prefix, s3EmbeddedPort, ms, fsyncIntervalMs, shutdownTimeoutMs, limits);
+    }
+
+    /**
+     * Resolves the configuration.
+     *
+     * @param file  a properties file or null
+     * @param env   the environment (only {@code TIERLOG_*} variables are read)
+     * @param flags values given on the command line, by file key
+     */
+    public static ServerConfig load(Path file, Map<String, String> env, Map<String, String> flags) {
+        Map<ConfigKey, String> values = new EnumMap<>(ConfigKey.class);
+        for (ConfigKey k : ConfigKey.values()) {
+            values.put(k, k.defaultValue);
+        }
+        if (file != null) {
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read configuration file " + file + ": " + e.getMessage(), e);
+            }
+            for (String name : p.stringPropertyNames()) {
+                ConfigKey k = ConfigKey.byKey(name.trim());
+                if (k == null) {
+                    throw new IllegalArgumentException("unknown key '" + name + "' in " + file
+                            + " (see docs/configuration.md)");
+                }
+                values.put(k, p.getProperty(name).trim());
+            }
+        }
+        for (ConfigKey k : ConfigKey.values()) {
+            String v = env.get(k.envVar());
+            if (v != null) {
+                values.put(k, v.trim());
+            }
+        }
+        for (Map.Entry<String, String> e : flags.entrySet()) {
+            ConfigKey k = ConfigKey.byKey(e.getKey());
+            if (k == null) {
+                throw new IllegalArgumentException("unknown option '" + e.getKey() + "'");
+            }
+            values.put(k, e.getValue().trim());
+        }
+        String endpoint = values.get(ConfigKey.S3_ENDPOINT);
+        URI s3 = null;
+        if (!endpoint.isEmpty()) {
+            try {
+                s3 = new URI(endpoint);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("s3.endpoint '" + endpoint + "' is not a URL: " + e.getMessage(), e);
+            }
+            if (s3.getScheme() == null || s3.getHost() == null) {
+                throw new IllegalArgumentException("s3.endpoint '" + endpoint + "' must look like http://host:port");
+            }
+        }
+        Limits limits = new Limits(
+                intOf(values, ConfigKey.MAX_REQUEST_BYTES), intOf(values, ConfigKey.MAX_RECORD_VALUE_BYTES),
+                intOf(values, ConfigKey.MAX_TAGS), intOf(values, ConfigKey.MAX_NAME_LENGTH),
+                intOf(values, ConfigKey.MAX_TAG_VALUE_LENGTH), longOf(values, ConfigKey.MAX_WAIT_MS),
+                intOf(values, ConfigKey.MAX_RECORDS_PER_RESPONSE));
+        return new ServerConfig(values.get(ConfigKey.HOST), intOf(values, ConfigKey.PORT),
+                Path.of(values.get(ConfigKey.DATA_DIR)), s3, values.get(ConfigKey.S3_BUCKET),
+                values.get(ConfigKey.S3_REGION), values.get(ConfigKey.S3_ACCESS_KEY),
+                values.get(ConfigKey.S3_SECRET_KEY), values.get(ConfigKey.S3_PREFIX),
+                intOf(values, ConfigKey.S3_EMBEDDED_PORT), longOf(values, ConfigKey.RETENTION_CHECK_INTERVAL_MS),
+                longOf(values, ConfigKey.FSYNC_INTERVAL_MS), longOf(values, ConfigKey.SHUTDOWN_TIMEOUT_MS), limits);
+    }
+
+    private static int intOf(Map<ConfigKey, String> values, ConfigKey k) {
+        long v = longOf(values, k);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(k.key + " = " + v + " is out of range");
+        }
+        return (int) v;
+    }
+
+    private static long longOf(Map<ConfigKey, String> values, ConfigKey k) {
+        String s = values.get(k);
+        try {
+            return Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(k.key + " must be a whole number, was '" + s + "'", e);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package io.tierlog.server;
+
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.javalin.Javalin;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tierlog.cold.ColdTier;
+import io.tierlog.cold.ColdTierConfig;
+import io.tierlog.cold.S3Config;
+import io.tierlog.cold.S3ObjectStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One running Tierlog server: the embedded S3 store when no endpoint is configured, the cold-tier object
+ * store, the {@link Broker} (hot tier, ingest, cold tier, query) and the HTTP API. It is the module's entry
+ * type: {@link Main} runs it from the command line, tests start it in-process on random ports.
+ */
+public final class TierlogServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TierlogServer.class);
+
+    private final ServerConfig config;
+    private final EmbeddedS3 embeddedS3;
+    private final S3ObjectStore store;
+    private final Broker broker;
+    private final HttpApi api;
+    private final Javalin http;
+    private final PrometheusMeterRegistry registry;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private TierlogServer(ServerConfig config, EmbeddedS3 embeddedS3, S3ObjectStore store, Broker broker, HttpApi api,
+                          Javalin http, PrometheusMeterRegistry registry) {
+        this.config = config;
+        this.embeddedS3 = embeddedS3;
+        this.store = store;
+        this.broker = broker;
+        this.api = api;
+        this.http = http;
+        this.registry = registry;
+    }
+
+    /** Starts everything and returns once the HTTP API serves requests. */
+    public static TierlogServer start(ServerConfig config) {
+        try {
+            Files.createDirectories(config.dataDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the data directory " + config.dataDir(), e);
+        }
+        EmbeddedS3 embedded = null;
+        S3ObjectStore store = null;
+        Broker broker = null;
+        try {
+            URI endpoint = config.s3Endpoint();
+            if (config.embeddedS3()) {
+                embedded = EmbeddedS3.start(config.dataDir().resolve("s3"), "127.0.0.1", config.s3EmbeddedPort(),
+                        config.s3Bucket(), config.s3AccessKey(), config.s3SecretKey());
+                endpoint = embedded.endpoint();
+            }
+            S3Config s3 = new S3Config(endpoint, config.s3Region(), config.s3Bucket(), blankToNull(config.s3AccessKey()),
+                    blankToNull(config.s3SecretKey()), true, Duration.ofSeconds(30), 3, 32L * 1024 * 1024,
+                    16L * 1024 * 1024);
+            store = S3ObjectStore.create(s3);
+            store.createBucketIfMissing();
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            new ClassLoaderMetrics().bindTo(registry);
+            new JvmMemoryMetrics().bindTo(registry);
+            new JvmGcMetrics().bindTo(registry);
+            new JvmThreadMetrics().bindTo(registry);
+            new ProcessorMetrics().bindTo(registry);
+            new UptimeMetrics().bindTo(registry);
+            ColdTierConfig ctc = ColdTierConfig.DEFAULTS.withKeyPrefix(config.s3Prefix());
+            ctc = new ColdTierConfig(ctc.keyPrefix(), ctc.uploadThreads(), ctc.retryInitialBackoff(),
+                    ctc.retryMaxBackoff(), ctc.indexIntervalBytes(), ctc.chunkBytes(), ctc.chunkCacheBytes(),
+                    ctc.indexCacheBytes(), ctc.prefetch(), Duration.ofMillis(config.shutdownTimeoutMs()));
+            ColdTier cold = new ColdTier(store, ctc, registry);
+            TopicRegistry topics = new TopicRegistry(config.dataDir().resolve("topics"), objectMapper());
+            broker = new Broker(config, topics, cold, registry);
+            HttpApi api = new HttpApi(broker, objectMapper(), config.limits());
+            Javalin http = api.start(config.host(), config.port());
+            TierlogServer server = new TierlogServer(config, embedded, store, broker, api, http, registry);
+            LOG.info("tierlog serving on http://{}:{} (data in {}, cold tier s3://{}/{} at {})", config.host(),
+                    http.port(), config.dataDir().toAbsolutePath(), config.s3Bucket(), config.s3Prefix(), endpoint);
+            return server;
+        } catch (RuntimeException e) {
+            if (broker != null) {
+                broker.close();
+            }
+            if (store != null) {
+                store.close();
+            }
+            if (embedded != null) {
+                embedded.close();
+            }
+            throw e;
+        }
+    }
+
+    /** The JSON settings of the API: strict about trailing garbage and duplicate keys. */
+    static ObjectMapper objectMapper() {
+        return JsonMapper.builder()
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .build();
+    }
+
+    /** The HTTP port actually bound (useful with port 0). */
+    public int port() {
+        return http.port();
+    }
+
+    /** Where the cold tier's S3 store is (the embedded one or the configured endpoint). */
+    public URI s3Endpoint() {
+        return embeddedS3 != null ? embeddedS3.endpoint() : config.s3Endpoint();
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    Broker broker() {
+        return broker;
+    }
+
+    /** Graceful stop: HTTP first, then ingest drains, uploads finish within the bound, logs close. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        api.beginShutdown();
+        try {
+            http.stop();
+        } catch (RuntimeException e) {
+            LOG.warn("HTTP server did not stop cleanly: {}", e.toString());
+        }
+        broker.close();
+        store.close();
+        if (embeddedS3 != null) {
+            embeddedS3.close();
+        }
+        registry.close();
+        LOG.info("tierlog stopped");
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+}
