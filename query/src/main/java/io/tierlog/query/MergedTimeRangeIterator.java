@@ -14,7 +14,8 @@ import java.util.function.Predicate;
 
 /**
  * The lazy, exactly ordered cross-partition time-range query (see {@link QueryService#queryTimeRange}): reads
- * [from, to) slice by slice, never holding more than {@code sliceRecords + 1} matching records.
+ * [from, to) slice by slice, never holding more than {@code sliceRecords + 1} matching records, plus one
+ * bounded {@link BatchIndex} per partition (built on the first call) so slices read only overlapping batches.
  */
 final class MergedTimeRangeIterator implements Iterator<TopicRecord> {
     static final Comparator<TopicRecord> ORDER = Comparator
@@ -30,6 +31,9 @@ final class MergedTimeRangeIterator implements Iterator<TopicRecord> {
     private final long to;
     private final Predicate<Record> filter;
     private final int sliceRecords;
+    private final int indexCapacity;
+    private final long from;
+    private BatchIndex[] indexes;
 
     private long sliceStart;
     private long width;
@@ -41,12 +45,14 @@ final class MergedTimeRangeIterator implements Iterator<TopicRecord> {
     private long streamOffset;
 
     MergedTimeRangeIterator(QueryService service, List<Source> sources, long from, long to,
-                            Predicate<Record> filter, int sliceRecords) {
+                            Predicate<Record> filter, int sliceRecords, int indexCapacity) {
+        this.indexCapacity = indexCapacity;
         this.service = service;
         this.sources = List.copyOf(sources);
         this.to = to;
         this.filter = filter;
         this.sliceRecords = sliceRecords;
+        this.from = from;
         this.sliceStart = from;
         this.width = Math.max(1, to - from);
     }
@@ -71,6 +77,13 @@ final class MergedTimeRangeIterator implements Iterator<TopicRecord> {
 
     /** Loads the next non-empty page into {@code current}; false at the end of the window. */
     private boolean advance() {
+        if (indexes == null) {
+            indexes = new BatchIndex[sources.size()];
+            for (int i = 0; i < sources.size(); i++) {
+                Source s = sources.get(i);
+                indexes[i] = service.indexWindow(s.tp(), s.log(), from, to, s.endOffset(), indexCapacity);
+            }
+        }
         while (true) {
             if (streaming) {
                 if (streamNextPage()) {
@@ -111,8 +124,8 @@ final class MergedTimeRangeIterator implements Iterator<TopicRecord> {
     private boolean streamNextPage() {
         while (streamSource < sources.size()) {
             Source s = sources.get(streamSource);
-            PartitionRead page = service.timedScan(s.tp(), s.log(), sliceStart, sliceStart + 1, streamOffset,
-                    s.endOffset(), sliceRecords, filter);
+            PartitionRead page = service.timedScan(s.tp(), s.log(), indexes[streamSource], sliceStart, sliceStart + 1,
+                    streamOffset, s.endOffset(), sliceRecords, filter);
             if (page.records().size() < sliceRecords) {
                 streamSource++;
                 streamOffset = 0;
@@ -130,9 +143,10 @@ final class MergedTimeRangeIterator implements Iterator<TopicRecord> {
     /** Matching records of [start, end) over all partitions, or null when there are more than the bound. */
     private List<TopicRecord> collect(long start, long end) {
         List<TopicRecord> out = new ArrayList<>();
-        for (Source s : sources) {
+        for (int i = 0; i < sources.size(); i++) {
+            Source s = sources.get(i);
             int room = sliceRecords - out.size() + 1;
-            PartitionRead page = service.timedScan(s.tp(), s.log(), start, end, 0, s.endOffset(), room, filter);
+            PartitionRead page = service.timedScan(s.tp(), s.log(), indexes[i], start, end, 0, s.endOffset(), room, filter);
             out.addAll(wrap(s.tp().partition(), page.records()));
             if (out.size() > sliceRecords) {
                 return null;

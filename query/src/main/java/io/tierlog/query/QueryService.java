@@ -57,6 +57,8 @@ public final class QueryService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueryService.class);
     /** Default bound on the records one slice of a cross-partition query holds in memory. */
     static final int DEFAULT_SLICE_RECORDS = 10_000;
+    /** Default bound on the batch-index entries of one cross-partition query (32 bytes each: 8 MiB). */
+    static final int DEFAULT_INDEX_BUDGET = 1 << 18;
     private static final int MIN_CHUNK_BYTES = 64 * 1024;
     private static final int MAX_CHUNK_BYTES = 8 * 1024 * 1024;
     private static final int SCAN_CHUNK_BYTES = 1024 * 1024;
@@ -65,6 +67,7 @@ public final class QueryService implements AutoCloseable {
     private final TierReader tiers;
     private final ConsumerOffsets consumerOffsets;
     private final int sliceRecords;
+    private final int indexBudget;
 
     private final ScheduledThreadPoolExecutor timer;
     private final ExecutorService completions;
@@ -86,11 +89,16 @@ public final class QueryService implements AutoCloseable {
      */
     public QueryService(Function<TopicPartition, Optional<PartitionLog>> hot, RemoteLog cold,
                         Path consumerOffsetsDir, MeterRegistry registry) {
-        this(hot, cold, consumerOffsetsDir, registry, DEFAULT_SLICE_RECORDS);
+        this(hot, cold, consumerOffsetsDir, registry, DEFAULT_SLICE_RECORDS, DEFAULT_INDEX_BUDGET);
     }
 
     QueryService(Function<TopicPartition, Optional<PartitionLog>> hot, RemoteLog cold, Path consumerOffsetsDir,
                  MeterRegistry registry, int sliceRecords) {
+        this(hot, cold, consumerOffsetsDir, registry, sliceRecords, DEFAULT_INDEX_BUDGET);
+    }
+
+    QueryService(Function<TopicPartition, Optional<PartitionLog>> hot, RemoteLog cold, Path consumerOffsetsDir,
+                 MeterRegistry registry, int sliceRecords, int indexBudget) {
         if (hot == null || consumerOffsetsDir == null || registry == null) {
             throw new IllegalArgumentException("hot log lookup, consumer offsets directory and registry are required");
         }
@@ -101,6 +109,7 @@ public final class QueryService implements AutoCloseable {
         this.tiers = new TierReader(cold == null ? NoRemoteLog.INSTANCE : cold);
         this.consumerOffsets = new ConsumerOffsets(consumerOffsetsDir);
         this.sliceRecords = sliceRecords;
+        this.indexBudget = indexBudget;
         this.registry = registry;
         this.timer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "tierlog-query-timer");
@@ -350,14 +359,23 @@ public final class QueryService implements AutoCloseable {
     PartitionRead scanTime(TopicPartition tp, PartitionLog log, long from, long to, long startOffset, long end,
                            int maxRecords, Predicate<Record> filter) {
         long start = Math.min(Math.max(startOffset, tiers.logStartOffset(tp, log)), end);
-        List<long[]> ranges = plan(tp, log, from, to, start, end);
+        return scanRanges(tp, log, plan(tp, log, from, to, start, end), from, to, start, end, maxRecords, filter);
+    }
+
+    /** Like {@link #scanTime} over given offset ranges (ascending), from {@code start} on. */
+    PartitionRead scanRanges(TopicPartition tp, PartitionLog log, List<long[]> ranges, long from, long to, long start,
+                             long end, int maxRecords, Predicate<Record> filter) {
         List<Record> out = new ArrayList<>(Math.min(maxRecords, 1024));
         int[] counts = new int[2];
         long[] next = {end};
         boolean[] full = {false};
         for (long[] range : ranges) {
-            long rangeEnd = range[1];
-            tiers.walk(tp, log, range[0], rangeEnd, SCAN_CHUNK_BYTES, (batch, tier, pos) -> {
+            long rangeEnd = Math.min(range[1], end);
+            long rangeStart = Math.max(range[0], start);
+            if (rangeStart >= rangeEnd) {
+                continue;
+            }
+            tiers.walk(tp, log, rangeStart, rangeEnd, SCAN_CHUNK_BYTES, (batch, tier, pos) -> {
                 if (batch.maxTimestamp() < from || batch.minTimestamp() >= to) {
                     batchesSkipped.increment();
                     return true;
@@ -397,7 +415,7 @@ public final class QueryService implements AutoCloseable {
         if (start < localStart) {
             for (RemoteSegmentInfo s : tiers.cold().segments(tp)) {
                 if (s.maxTimestamp() >= from && s.minTimestamp() < to) {
-                    add(ranges, Math.max(s.baseOffset(), start), Math.min(Math.min(s.nextOffset(), localStart), end));
+                    addRange(ranges, Math.max(s.baseOffset(), start), Math.min(Math.min(s.nextOffset(), localStart), end));
                 }
             }
         }
@@ -405,14 +423,14 @@ public final class QueryService implements AutoCloseable {
         for (SegmentInfo s : closedSegments) {
             activeBase = Math.max(activeBase, s.nextOffset());
             if (s.maxTimestamp() >= from && s.minTimestamp() < to) {
-                add(ranges, Math.max(Math.max(s.baseOffset(), localStart), start), Math.min(s.nextOffset(), end));
+                addRange(ranges, Math.max(Math.max(s.baseOffset(), localStart), start), Math.min(s.nextOffset(), end));
             }
         }
-        add(ranges, Math.max(activeBase, start), end);
+        addRange(ranges, Math.max(activeBase, start), end);
         return ranges;
     }
 
-    private static void add(List<long[]> ranges, long a, long b) {
+    static void addRange(List<long[]> ranges, long a, long b) {
         if (a >= b) {
             return;
         }
@@ -432,12 +450,15 @@ public final class QueryService implements AutoCloseable {
      *
      * <p>Exact global order needs each partition's records in time order, but partitions store them in offset
      * order with late records anywhere. The iterator therefore cuts [from, to) into time slices: for one slice
-     * it reads every partition's overlapping segments and batches, keeps the matching records, sorts them and
+     * it reads every partition's batches overlapping the slice, keeps the matching records, sorts them and
      * hands them out. Memory holds at most one slice of {@code sliceRecords} (10 000) matching records: a slice
      * that would hold more is halved and read again; a slice of one millisecond needs no sort (its order is
-     * partition then offset) and is streamed page by page. Slices widen again while they are sparse. The cost
-     * is re-reading batches whose time bounds span several slices. Each partition is read up to the high
-     * watermark seen when this method was called (a consistent snapshot). Unknown partitions fail at once.
+     * partition then offset) and is streamed page by page. Slices widen again while they are sparse. Which
+     * batches overlap a slice comes from a per-partition {@link BatchIndex} built in one header pass over the
+     * segments overlapping the window on the first {@code hasNext()} (bounded to 8 MiB over all partitions by
+     * merging neighbours). The cost is that pass plus re-reading batches whose time bounds span several
+     * slices. Each partition is read up to the high watermark seen when this method was called (a consistent
+     * snapshot). Unknown partitions fail at once; read errors surface from {@code hasNext()}.
      */
     public Iterator<TopicRecord> queryTimeRange(String topic, int partitionCount, long from, long to,
                                                 Predicate<Record> filter) {
@@ -452,13 +473,38 @@ public final class QueryService implements AutoCloseable {
             PartitionLog log = log(tp);
             sources.add(new MergedTimeRangeIterator.Source(tp, log, log.highWatermark()));
         }
-        return new MergedTimeRangeIterator(this, sources, from, to, filter == null ? r -> true : filter, sliceRecords);
+        int indexCapacity = Math.max(2, indexBudget / partitionCount);
+        return new MergedTimeRangeIterator(this, sources, from, to, filter == null ? r -> true : filter, sliceRecords,
+                indexCapacity);
     }
 
-    /** Bookkeeping for pages produced by the cross-partition iterator. */
-    PartitionRead timedScan(TopicPartition tp, PartitionLog log, long from, long to, long startOffset, long end,
-                            int maxRecords, Predicate<Record> filter) {
-        return timed("query", () -> served(scanTime(tp, log, from, to, startOffset, end, maxRecords, filter)));
+    /** One page of the cross-partition iterator: records of [from, to) within the index's ranges. */
+    PartitionRead timedScan(TopicPartition tp, PartitionLog log, BatchIndex index, long from, long to, long startOffset,
+                            long end, int maxRecords, Predicate<Record> filter) {
+        return timed("query", () -> served(scanRanges(tp, log, index.ranges(from, to), from, to, startOffset, end,
+                maxRecords, filter)));
+    }
+
+    /**
+     * One pass over the segments of [logStart, end) whose time bounds overlap [from, to), recording the offset
+     * range and header timestamps of every batch that overlaps the window (records are not decoded).
+     */
+    BatchIndex indexWindow(TopicPartition tp, PartitionLog log, long from, long to, long end, int capacity) {
+        return timed("index", () -> {
+            BatchIndex index = new BatchIndex(capacity);
+            long start = Math.min(tiers.logStartOffset(tp, log), end);
+            for (long[] range : plan(tp, log, from, to, start, end)) {
+                long rangeEnd = range[1];
+                tiers.walk(tp, log, range[0], rangeEnd, SCAN_CHUNK_BYTES, (batch, tier, pos) -> {
+                    if (batch.maxTimestamp() >= from && batch.minTimestamp() < to) {
+                        index.add(Math.max(batch.baseOffset(), pos), Math.min(batch.nextOffset(), rangeEnd),
+                                batch.minTimestamp(), batch.maxTimestamp());
+                    }
+                    return true;
+                });
+            }
+            return index;
+        });
     }
 
     // ---------------------------------------------------------------- offsets and state

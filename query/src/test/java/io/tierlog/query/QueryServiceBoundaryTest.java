@@ -281,6 +281,23 @@ class QueryServiceBoundaryTest {
     }
 
     @Test
+    void slicesOfAMergedQueryReadOnlyTheBatchesTheyOverlap() {
+        Fixture f = new Fixture("slices", 1);
+        for (int b = 0; b < 100; b++) { // one active segment (no time bounds) of 100 batches in time order
+            long t = b * 10L;
+            f.append(0, t, t + 1, t + 2, t + 3, t + 4, t + 5, t + 6, t + 7, t + 8, t + 9);
+        }
+        service = new QueryService(f.lookup(), f.remote, dir, registry, 25, 1 << 18);
+        List<TopicRecord> got = new ArrayList<>();
+        service.queryTimeRange("slices", 1, 0, 1000, null).forEachRemaining(got::add);
+        assertThat(got).extracting(TopicRecord::record).isEqualTo(f.records(0));
+        long timeSlices = registry.get("tierlog.query.read.latency").tag("kind", "query").timer().count();
+        assertThat(timeSlices).as("the window needs many slices of <= 25 records").isGreaterThan(40);
+        // Without the index every slice would skip ~99 batches of the active segment.
+        assertThat(registry.get("tierlog.query.batches.skipped").counter().count()).isLessThan(3.0 * timeSlices);
+    }
+
+    @Test
     void metricsCountRecordsPerTierAndTimeReads() {
         Fixture f = threeSegments();
         f.tier(0, 1, 1);
