@@ -22,6 +22,7 @@ import java.util.TreeMap;
 /** Reads one page of records (JSON or binary batches) and turns it into {@link ConsumedRecord}s. */
 final class Fetch {
     static final String HIGH_WATERMARK_HEADER = "Tierlog-High-Watermark";
+    static final String NEXT_OFFSET_HEADER = "Tierlog-Next-Offset";
 
     private Fetch() {
     }
@@ -86,6 +87,7 @@ final class Fetch {
             }
         }
         long hw = r.headers().firstValue(HIGH_WATERMARK_HEADER).map(Long::parseLong).orElse(-1L);
+        next = Math.max(next, r.headers().firstValue(NEXT_OFFSET_HEADER).map(Long::parseLong).orElse(next));
         return new Page(out, next, hw, 0, 0);
     }
 
@@ -110,9 +112,8 @@ final class Fetch {
             value = Base64.getDecoder().decode(r.path("valueBase64").asText());
         } else {
             JsonNode v = r.path("value");
-            value = v.isMissingNode() || v.isNull() ? null
-                    : v.isTextual() ? v.asText().getBytes(StandardCharsets.UTF_8)
-                    : v.toString().getBytes(StandardCharsets.UTF_8);
+            // the server stores a JSON "value" as its JSON text and shows stored bytes that parse as JSON that way
+            value = v.isMissingNode() || v.isNull() ? null : v.toString().getBytes(StandardCharsets.UTF_8);
         }
         List<Header> headers = new ArrayList<>();
         r.path("headers").properties().forEach(e -> headers.add(new Header(e.getKey(),
