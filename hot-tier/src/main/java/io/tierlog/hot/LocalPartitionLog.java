@@ -151,10 +151,15 @@ final class LocalPartitionLog implements PartitionLog {
         logStartOffset = segments.firstKey();
         logEndOffset = active.nextOffset;
         highWatermark = logEndOffset;
-        if (active.size > 0) {
-            active.force(false);
+        // what a previous run left may still sit in the page cache only: nothing counts as flushed until
+        // the next flush forces every segment once (kept lazy so that opening many partitions stays cheap)
+        for (Segment s : segments.values()) {
+            if (s != active) {
+                unflushedClosed.add(s);
+            }
         }
-        flushedOffset = logEndOffset;
+        active.markUnflushed();
+        flushedOffset = logStartOffset;
         lastFlushMs = now;
         LOG.info("{}: opened with {} segment(s), offsets [{}, {}), {} bytes", tp, segments.size(), logStartOffset,
                 logEndOffset, sizeInBytes());

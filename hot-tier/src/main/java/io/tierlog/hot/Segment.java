@@ -215,6 +215,10 @@ final class Segment {
         }
     }
 
+    void markUnflushed() {
+        flushed = false;
+    }
+
     boolean isFlushed() {
         return flushed;
     }
@@ -277,8 +281,8 @@ final class Segment {
                 LOG.warn("{}: truncating segment {} from {} to {} bytes ({})", tp, logPath.getFileName(), r.fileSize,
                         r.validBytes, r.problem != null ? r.problem : "torn tail");
                 try (FileChannel ch = FileChannel.open(logPath, StandardOpenOption.WRITE)) {
+                    // not forced: if the truncation is lost, recovery meets the same invalid tail again
                     ch.truncate(r.validBytes);
-                    ch.force(true);
                 }
             }
             if (!active) {

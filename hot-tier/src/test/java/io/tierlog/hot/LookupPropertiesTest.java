@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Offset reads and offset-for-timestamp lookups agree with a linear scan over every appended record, across
  * segment rolls, with late (non-monotonic) timestamps, a high watermark below the log end, and after reopen.
  */
-class LookupProperties {
+class LookupPropertiesTest {
     private static final TopicPartition TP = new TopicPartition("look", 3);
 
     @Property(tries = 1000)

@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Recovery keeps exactly the longest valid prefix of batches of a damaged active segment (cut at any byte, or
  * any one byte flipped) and the log continues at the right offset afterwards.
  */
-class RecoveryProperties {
+class RecoveryPropertiesTest {
     private static final TopicPartition TP = new TopicPartition("rec", 0);
 
     /** An appended batch: where it went and what it held. */
