@@ -133,6 +133,7 @@ final class MergedTimeRangeIterator implements Iterator<TopicRecord> {
                 streamOffset = page.nextOffset();
             }
             if (!page.records().isEmpty()) {
+                service.countServed(page);
                 current = wrap(s.tp().partition(), page.records()).iterator();
                 return true;
             }
@@ -143,6 +144,7 @@ final class MergedTimeRangeIterator implements Iterator<TopicRecord> {
     /** Matching records of [start, end) over all partitions, or null when there are more than the bound. */
     private List<TopicRecord> collect(long start, long end) {
         List<TopicRecord> out = new ArrayList<>();
+        List<PartitionRead> pages = new ArrayList<>(sources.size());
         for (int i = 0; i < sources.size(); i++) {
             Source s = sources.get(i);
             int room = sliceRecords - out.size() + 1;
@@ -151,7 +153,9 @@ final class MergedTimeRangeIterator implements Iterator<TopicRecord> {
             if (out.size() > sliceRecords) {
                 return null;
             }
+            pages.add(page);
         }
+        pages.forEach(service::countServed);
         return out;
     }
 

@@ -481,8 +481,13 @@ public final class QueryService implements AutoCloseable {
     /** One page of the cross-partition iterator: records of [from, to) within the index's ranges. */
     PartitionRead timedScan(TopicPartition tp, PartitionLog log, BatchIndex index, long from, long to, long startOffset,
                             long end, int maxRecords, Predicate<Record> filter) {
-        return timed("query", () -> served(scanRanges(tp, log, index.ranges(from, to), from, to, startOffset, end,
-                maxRecords, filter)));
+        return timed("query", () -> scanRanges(tp, log, index.ranges(from, to), from, to, startOffset, end,
+                maxRecords, filter));
+    }
+
+    /** Counts the records of a page the cross-partition iterator hands out (not those of discarded slices). */
+    void countServed(PartitionRead page) {
+        served(page);
     }
 
     /**

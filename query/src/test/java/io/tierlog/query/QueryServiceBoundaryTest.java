@@ -133,6 +133,18 @@ class QueryServiceBoundaryTest {
     }
 
     @Test
+    void offsetsHeldByNeitherTierAreSkippedRatherThanBlockingTheConsumer() {
+        Fixture f = threeSegments();
+        f.tier(0, 1, 2); // cold [0,20); [20,40) was deleted locally without an upload; hot [40,62)
+        QueryService s = service(f);
+        PartitionRead r = s.read(f.tp(0), 15, 1000, 1 << 20);
+        List<Record> expected = new ArrayList<>(f.records(0).subList(15, 20));
+        expected.addAll(f.records(0).subList(40, 62));
+        assertThat(r.records()).isEqualTo(expected);
+        assertThat(s.read(f.tp(0), 25, 3, 1 << 20).records()).extracting(Record::offset).containsExactly(40L, 41L, 42L);
+    }
+
+    @Test
     void maxBytesBoundsThePageButAlwaysReturnsOneRecord() {
         Fixture f = threeSegments();
         QueryService s = service(f);
@@ -295,6 +307,8 @@ class QueryServiceBoundaryTest {
         assertThat(timeSlices).as("the window needs many slices of <= 25 records").isGreaterThan(40);
         // Without the index every slice would skip ~99 batches of the active segment.
         assertThat(registry.get("tierlog.query.batches.skipped").counter().count()).isLessThan(3.0 * timeSlices);
+        // Records of slices discarded for holding too many are not counted as served.
+        assertThat(registry.get("tierlog.query.records.served").tag("tier", "hot").counter().count()).isEqualTo(1000);
     }
 
     @Test

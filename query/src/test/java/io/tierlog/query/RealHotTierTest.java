@@ -143,10 +143,8 @@ class RealHotTierTest {
         CompletableFuture<PartitionRead> wait = service.readOrWait(tp(1), hw, 100, 1 << 20, 30_000);
         assertThat(wait).isNotDone();
         AppendInfo info = append(1, log, 3);
-        long appended = System.nanoTime();
         service.onAppend(tp(1), info.nextOffset());
-        PartitionRead r = wait.get(50, TimeUnit.MILLISECONDS);
-        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - appended)).isLessThan(50);
+        PartitionRead r = wait.get(5, TimeUnit.SECONDS); // woken, not timed out (30 s); latency: LongPollTest
         assertThat(r.records()).isEqualTo(all.get(1).subList((int) hw, (int) hw + 3));
     }
 }
