@@ -188,9 +188,12 @@ public final class QueryService implements AutoCloseable {
         checkPositive(maxRecords, "maxRecords");
         checkPositive(maxBytes, "maxBytes");
         Validation.offset(offset, "offset");
+        if (maxWaitMs < 0) {
+            throw new InvalidInputException("maxWaitMs must be >= 0, was " + maxWaitMs);
+        }
         PartitionLog log = log(tp);
         checkInRange(tp, log, offset);
-        if (maxWaitMs <= 0 || offset < log.highWatermark()) {
+        if (maxWaitMs == 0 || offset < log.highWatermark()) {
             return CompletableFuture.completedFuture(read(tp, offset, maxRecords, maxBytes));
         }
         return awaitData(tp, offset, maxWaitMs).thenApply(hw -> read(tp, offset, maxRecords, maxBytes));

@@ -199,6 +199,8 @@ class QueryServiceBoundaryTest {
                 .hasMessageContaining("from");
         assertThatThrownBy(() -> s.offsetForTimestamp(f.tp(0), -3)).isInstanceOf(InvalidInputException.class);
         assertThatThrownBy(() -> s.awaitData(f.tp(0), 0, -1)).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> s.readOrWait(f.tp(0), 0, 10, 100, -1)).isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("maxWaitMs");
     }
 
     @Test
