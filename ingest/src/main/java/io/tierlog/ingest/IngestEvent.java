@@ -5,7 +5,10 @@ import io.tierlog.core.TopicPartition;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
-/** One pre-allocated ring slot: a publish (partition, batches, completion) or a flush tick. Mutable, reused. */
+/**
+ * One pre-allocated ring slot: a publish (partition, batches, completion), a flush tick, or a request to
+ * forget a topic's partitions. Mutable, reused.
+ */
 final class IngestEvent {
     boolean tick;
     TopicPartition topicPartition;
@@ -14,6 +17,8 @@ final class IngestEvent {
     Acks acks;
     CompletableFuture<AppendAck> future;
     long publishNanos;
+    String forgetTopic;
+    CompletableFuture<Void> control;
 
     void clear() {
         tick = false;
@@ -21,5 +26,7 @@ final class IngestEvent {
         data = null;
         future = null;
         acks = null;
+        forgetTopic = null;
+        control = null;
     }
 }

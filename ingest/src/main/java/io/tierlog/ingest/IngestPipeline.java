@@ -41,6 +41,9 @@ import java.util.function.Function;
  * with {@link OverloadedException}; nothing in the pipeline queues without bound. Every returned future
  * completes: with the offsets, with the I/O error of its partition, or with {@link IngestClosedException}.
  *
+ * <p>Futures complete on the writer thread: attach only cheap callbacks, or use the {@code *Async} variants
+ * (a slow callback stalls every partition of the shard; a publish from a callback may meet a full ring).
+ *
  * <p>Thread-safe. Threads: {@code tierlog-ingest-<id>-writer-<shard>} per shard and one
  * {@code tierlog-ingest-<id>-ticker} that wakes writers for interval fsyncs; all end in {@link #close()}.
  */
@@ -195,6 +198,40 @@ public final class IngestPipeline implements AutoCloseable {
         });
     }
 
+    /**
+     * Makes every writer drop its cached log of the topic's partitions (after the publishes queued before
+     * this call), so that the topic can be deleted and re-created: call it, wait for the future, then delete
+     * the logs. Publishes racing with the deletion fail with the log's error.
+     */
+    public CompletableFuture<Void> forgetTopic(String topic) {
+        Validation.topicName(topic);
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        publishing.incrementAndGet();
+        try {
+            if (closed) {
+                return CompletableFuture.completedFuture(null);
+            }
+            for (Shard shard : shards) {
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                long seq;
+                try {
+                    seq = claim(shard.ring);
+                } catch (RuntimeException e) {
+                    return CompletableFuture.failedFuture(e);
+                }
+                IngestEvent ev = shard.ring.get(seq);
+                ev.clear();
+                ev.forgetTopic = topic;
+                ev.control = done;
+                shard.ring.publish(seq);
+                all.add(done);
+            }
+        } finally {
+            publishing.decrementAndGet();
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    }
+
     /** Registers a listener told on the writer thread whenever a partition's high watermark moves. */
     public void addAppendListener(AppendListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
@@ -254,6 +291,9 @@ public final class IngestPipeline implements AutoCloseable {
         while (true) {
             if (closed) {
                 throw new IngestClosedException("ingest pipeline closed while waiting for ring capacity");
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                throw new OverloadedException("interrupted while waiting for ring capacity");
             }
             if (System.nanoTime() - start >= publishTimeoutNanos) {
                 throw new OverloadedException("ingest ring full for " + config.publishTimeout().toMillis()
@@ -373,10 +413,15 @@ public final class IngestPipeline implements AutoCloseable {
         long from = shard.processor.getSequence().get() + 1;
         long to = shard.ring.getCursor();
         for (long s = from; s <= to; s++) {
-            CompletableFuture<AppendAck> f = shard.ring.get(s).future;
+            IngestEvent ev = shard.ring.get(s);
+            CompletableFuture<AppendAck> f = ev.future;
             if (f != null) {
                 metrics.failures.increment();
                 f.completeExceptionally(new IngestClosedException("ingest pipeline closed before this publish was written"));
+            }
+            CompletableFuture<Void> c = ev.control;
+            if (c != null) {
+                c.completeExceptionally(new IngestClosedException("ingest pipeline closed before the request was handled"));
             }
         }
     }

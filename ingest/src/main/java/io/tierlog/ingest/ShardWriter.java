@@ -81,7 +81,9 @@ final class ShardWriter implements EventHandler<IngestEvent> {
     @Override
     public void onEvent(IngestEvent event, long sequence, boolean endOfBatch) {
         try {
-            if (!event.tick) {
+            if (event.forgetTopic != null) {
+                forget(event.forgetTopic, event.control);
+            } else if (!event.tick) {
                 accept(event);
             }
         } catch (Throwable t) {
@@ -90,6 +92,9 @@ final class ShardWriter implements EventHandler<IngestEvent> {
             if (f != null) {
                 metrics.failures.increment();
                 f.completeExceptionally(t);
+            }
+            if (event.control != null) {
+                event.control.completeExceptionally(t);
             }
         } finally {
             event.clear();
@@ -203,7 +208,9 @@ final class ShardWriter implements EventHandler<IngestEvent> {
     /** End of a Disruptor batch: high watermarks, leader acks, fsync per policy, durable acks. */
     private void finishBatch(long nowNanos) {
         flushRun();
-        metrics.batchEntries.record(bSize);
+        if (bSize > 0) {
+            metrics.batchEntries.record(bSize);
+        }
         // durable entries wait in their partition's queue; a full queue forces an fsync first
         for (int i = 0; i < bSize; i++) {
             if (bError[i] == null && bAcks[i] == Acks.DURABLE) {
@@ -330,6 +337,39 @@ final class ShardWriter implements EventHandler<IngestEvent> {
                 + " durable acknowledgements up to offset " + ps.lastWaitedOffset() + " are not confirmed: " + t, t);
         LOG.warn("ingest shard {}: {}", shard, err.getMessage());
         ps.failAll(err, metrics);
+    }
+
+    /**
+     * Drops the cached state of every partition of {@code topic} (after completing what was published before
+     * this request), so that a deleted and re-created topic gets its new logs from the log function.
+     */
+    private void forget(String topic, CompletableFuture<Void> done) {
+        long nowNanos = System.nanoTime();
+        finishBatch(nowNanos);
+        var it = partitions.values().iterator();
+        while (it.hasNext()) {
+            PartitionState ps = it.next();
+            if (!ps.topicPartition.topic().equals(topic)) {
+                continue;
+            }
+            it.remove();
+            if (ps.dirty) {
+                dirty.remove(ps);
+                ps.dirty = false;
+            }
+            if (ps.waiters() > 0) {
+                try {
+                    flush(ps);
+                    ps.completeFlushed(ps.log.flushedOffset(), metrics, nowNanos);
+                } catch (Throwable t) {
+                    failWaiters(ps, t);
+                }
+                ps.failAll(new IngestClosedException("topic " + topic + " was removed before "
+                        + ps.topicPartition + " was flushed"), metrics);
+            }
+        }
+        needsTick = !dirty.isEmpty();
+        done.complete(null);
     }
 
     /** Called by the Disruptor after the ring drained and the writer was halted: final fsync, last acks. */

@@ -324,6 +324,23 @@ class IngestPipelineTest {
         assertThat(logs.apply(P1).flushedOffset()).isEqualTo(15);
     }
 
+    @Test
+    void forgottenTopicGetsItsLogFromTheLogFunctionAgain() throws Exception {
+        AtomicInteger opened = new AtomicInteger();
+        IngestPipeline p = start(config(), tp -> {
+            opened.incrementAndGet();
+            return manager.open(tp, LogConfig.DEFAULTS);
+        });
+        p.append(P0, batch(0, 0, 2), Acks.LEADER).get(5, TimeUnit.SECONDS);
+        p.append(P0, batch(0, 2, 1), Acks.LEADER).get(5, TimeUnit.SECONDS);
+        assertThat(opened.get()).isEqualTo(1);
+        p.forgetTopic("cpu").get(5, TimeUnit.SECONDS);
+        manager.deleteTopic("cpu");
+        // the re-created topic starts again at offset 0, from a freshly opened log
+        assertThat(p.append(P0, batch(0, 0, 1), Acks.DURABLE).get(5, TimeUnit.SECONDS)).isEqualTo(new AppendAck(P0, 0, 1));
+        assertThat(opened.get()).isEqualTo(2);
+    }
+
     static void await(CountDownLatch latch) {
         try {
             if (!latch.await(30, TimeUnit.SECONDS)) {
@@ -335,7 +352,4 @@ class IngestPipelineTest {
         }
     }
 
-    static int count(AtomicInteger i) {
-        return i.get();
-    }
 }
