@@ -219,6 +219,7 @@ final class LocalPartitionLog implements PartitionLog {
         }
         int total = end - start;
         lock.lock();
+        boolean interrupted = Thread.interrupted(); // an interrupt must not close the log's shared channels
         try {
             ensureOpen();
             long now = clock.getAsLong();
@@ -256,6 +257,9 @@ final class LocalPartitionLog implements PartitionLog {
             return new AppendInfo(baseOffset, next - 1, (int) records, maxTs, total);
         } finally {
             lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -320,11 +324,15 @@ final class LocalPartitionLog implements PartitionLog {
     @Override
     public void flush() {
         lock.lock();
+        boolean interrupted = Thread.interrupted(); // an interrupt must not close the log's shared channels
         try {
             ensureOpen();
             flushLocked(clock.getAsLong());
         } finally {
             lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -353,6 +361,7 @@ final class LocalPartitionLog implements PartitionLog {
             return false;
         }
         lock.lock();
+        boolean interrupted = Thread.interrupted(); // an interrupt must not close the log's shared channels
         try {
             ensureOpen();
             if (nowMs - lastFlushMs < config.fsyncPolicy().intervalMs()) {
@@ -366,6 +375,9 @@ final class LocalPartitionLog implements PartitionLog {
             return true;
         } finally {
             lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -429,6 +441,7 @@ final class LocalPartitionLog implements PartitionLog {
     @Override
     public void roll() {
         lock.lock();
+        boolean interrupted = Thread.interrupted(); // an interrupt must not close the log's shared channels
         try {
             ensureOpen();
             if (active.size > 0) {
@@ -436,12 +449,16 @@ final class LocalPartitionLog implements PartitionLog {
             }
         } finally {
             lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
     @Override
     public boolean maybeRoll(long nowMs) {
         lock.lock();
+        boolean interrupted = Thread.interrupted(); // an interrupt must not close the log's shared channels
         try {
             ensureOpen();
             if (active.size > 0 && nowMs - active.createdMs >= config.segmentMs()) {
@@ -451,6 +468,9 @@ final class LocalPartitionLog implements PartitionLog {
             return false;
         } finally {
             lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -474,6 +494,7 @@ final class LocalPartitionLog implements PartitionLog {
     @Override
     public int deleteOldestSegmentsWhile(Predicate<SegmentInfo> predicate) {
         lock.lock();
+        boolean interrupted = Thread.interrupted(); // an interrupt must not close the log's shared channels
         try {
             ensureOpen();
             int deleted = 0;
@@ -498,6 +519,9 @@ final class LocalPartitionLog implements PartitionLog {
             }
         } finally {
             lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -523,6 +547,7 @@ final class LocalPartitionLog implements PartitionLog {
     @Override
     public void close() {
         lock.lock();
+        boolean interrupted = Thread.interrupted(); // an interrupt must not close the log's shared channels
         try {
             if (closed) {
                 return;
@@ -538,6 +563,9 @@ final class LocalPartitionLog implements PartitionLog {
             LOG.info("{}: closed at log end offset {}", tp, logEndOffset);
         } finally {
             lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -151,7 +151,7 @@ final class Segment {
             if (indexChannel != null) {
                 indexEntry.clear();
                 OffsetIndex.writeEntry(indexEntry, relativeOffset, position);
-                writeIndexEntry(indexChannel, indexEntry, (long) (offsetIndex.size() - 1) * OffsetIndex.ENTRY_SIZE, indexPath);
+                indexChannel = writeIndexEntry(indexChannel, indexEntry, (long) (offsetIndex.size() - 1) * OffsetIndex.ENTRY_SIZE, indexPath);
             }
             bytesSinceIndex = 0;
         }
@@ -175,18 +175,37 @@ final class Segment {
         if (timeIndexChannel != null) {
             timeIndexEntry.clear();
             TimeIndex.writeEntry(timeIndexEntry, ts, rel);
-            writeIndexEntry(timeIndexChannel, timeIndexEntry, (long) (timeIndex.size() - 1) * TimeIndex.ENTRY_SIZE, timeIndexPath);
+            timeIndexChannel = writeIndexEntry(timeIndexChannel, timeIndexEntry, (long) (timeIndex.size() - 1) * TimeIndex.ENTRY_SIZE, timeIndexPath);
         }
     }
 
-    private void writeIndexEntry(FileChannel ch, ByteBuffer entry, long at, Path path) {
+    /** Writes one entry; returns the channel to use from now on (reopened if an interrupt closed it). */
+    private FileChannel writeIndexEntry(FileChannel ch, ByteBuffer entry, long at, Path path) {
         entry.flip();
+        boolean interrupted = false;
         try {
-            while (entry.hasRemaining()) {
-                at += ch.write(entry, at);
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    entry.rewind();
+                    long pos = at;
+                    while (entry.hasRemaining()) {
+                        pos += ch.write(entry, pos);
+                    }
+                    return ch;
+                } catch (ClosedByInterruptException e) {
+                    if (attempt > 0) {
+                        throw e;
+                    }
+                    interrupted |= Thread.interrupted();
+                    ch = FileChannel.open(path, StandardOpenOption.WRITE);
+                }
             }
         } catch (IOException e) {
             throw new LogIOException("cannot write index " + path + " of " + tp, e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

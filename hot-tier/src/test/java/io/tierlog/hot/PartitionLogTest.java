@@ -215,6 +215,65 @@ class PartitionLogTest {
     }
 
     @Test
+    void tailingReaderSeesEveryRecordWhileTheWriterAppendsAndRolls() throws Exception {
+        PartitionLog log = tmp.open(TP, TempLogDir.smallConfig().withSegmentBytes(2048));
+        List<ByteBuffer> batches = new ArrayList<>();
+        List<Record> expected = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            ByteBuffer b = TestBatches.randomBatch(rnd, 6, 1_000_000 + i * 10L);
+            long base = expected.size();
+            for (Record r : TestBatches.records(b)) {
+                expected.add(new Record(base + r.offset(), r.timestamp(), r.key(), r.value(), r.headers()));
+            }
+            batches.add(b);
+        }
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        CountDownLatch done = new CountDownLatch(1);
+        Thread reader = new Thread(() -> {
+            try {
+                Random r = new Random(3);
+                long next = 0;
+                while (next < expected.size()) {
+                    FetchData f = log.read(next, 1 + r.nextInt(1500));
+                    for (Record rec : TestBatches.records(f.batches())) {
+                        assertThat(rec.offset()).isLessThan(f.highWatermark());
+                        assertThat(rec).isEqualTo(expected.get((int) rec.offset()));
+                        next = Math.max(next, rec.offset() + 1);
+                    }
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            } finally {
+                done.countDown();
+            }
+        });
+        reader.start();
+        for (ByteBuffer b : batches) {
+            TestBatches.appendCommitted(log, b);
+        }
+        assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(failure.get()).isNull();
+        assertThat(log.closedSegments()).hasSizeGreaterThan(10);
+    }
+
+    @Test
+    void anInterruptedReaderOrWriterDoesNotBreakTheLogForOthers() {
+        PartitionLog log = tmp.open(TP, TempLogDir.smallConfig());
+        List<Record> expected = fill(log, 50);
+        Thread.currentThread().interrupt(); // FileChannel closes itself when an interrupted thread uses it
+        try {
+            assertThat(TestBatches.readAll(log, 0, 500)).isEqualTo(expected);
+            expected.addAll(fill(log, 20));
+            assertThat(Thread.currentThread().isInterrupted()).as("interrupt status is kept").isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(TestBatches.readAll(log, 0, 300)).isEqualTo(expected);
+        expected.addAll(fill(log, 5));
+        assertThat(TestBatches.readAll(tmp.reopen().open(TP, TempLogDir.smallConfig()), 0, 300)).isEqualTo(expected);
+    }
+
+    @Test
     void segmentListenerIsToldOnRollOnTheWriterThread() {
         PartitionLog log = tmp.open(TP, TempLogDir.smallConfig());
         List<SegmentInfo> seen = new CopyOnWriteArrayList<>();

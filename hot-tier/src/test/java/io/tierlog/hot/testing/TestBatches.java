@@ -72,7 +72,12 @@ public final class TestBatches {
                     out.add(r);
                 }
             }
-            next = out.isEmpty() ? next : out.get(out.size() - 1).offset() + 1;
+            long progressed = out.isEmpty() ? next : out.get(out.size() - 1).offset() + 1;
+            if (progressed == next) {
+                throw new AssertionError("read(" + next + ") of " + log.topicPartition() + " returned no record at or after it"
+                        + " below the high watermark " + f.highWatermark());
+            }
+            next = progressed;
         }
         return out;
     }
