@@ -42,6 +42,25 @@ class AppendLatencyTest {
                     batch.remaining(), nanos / 1000.0 / measured, measured,
                     (double) batch.remaining() * measured / (nanos / 1e9) / 1e6);
             assertThat(log.logEndOffset()).isEqualTo(100L * (warmup + measured));
+            log.advanceHighWatermark(log.logEndOffset());
+
+            // sequential 1 MiB reads over the whole log (page cache), then random 4 KiB reads
+            long bytes = 0;
+            start = System.nanoTime();
+            for (long next = 0; next < log.highWatermark(); ) {
+                FetchData f = log.read(next, 1 << 20);
+                bytes += f.batches().remaining();
+                next += (long) (f.batches().remaining() / batch.remaining()) * 100;
+            }
+            nanos = System.nanoTime() - start;
+            System.out.printf("sequential 1 MiB reads: %.0f MB/s%n", bytes / (nanos / 1e9) / 1e6);
+            int reads = 100_000;
+            start = System.nanoTime();
+            for (int i = 0; i < reads; i++) {
+                log.read(rnd.nextLong(log.highWatermark()), 4096);
+            }
+            nanos = System.nanoTime() - start;
+            System.out.printf("random 4 KiB reads: %.2f us mean over %d reads%n", nanos / 1000.0 / reads, reads);
         }
     }
 }

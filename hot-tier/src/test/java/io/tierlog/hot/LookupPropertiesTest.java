@@ -24,7 +24,7 @@ class LookupPropertiesTest {
     private static final TopicPartition TP = new TopicPartition("look", 3);
 
     @Property(tries = 1000)
-    void lookupsEqualLinearScan(@ForAll @IntRange(min = 1, max = 60) int batches,
+    void lookupsEqualLinearScan(@ForAll @IntRange(min = 1, max = 40) int batches,
                                 @ForAll @IntRange(min = 0, max = 5) int uncommittedBatches,
                                 @ForAll long seed) {
         Random rnd = new Random(seed);
