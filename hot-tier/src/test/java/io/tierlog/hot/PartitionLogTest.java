@@ -113,6 +113,22 @@ class PartitionLogTest {
     }
 
     @Test
+    void reopenWithAnotherIndexIntervalRebuildsIndexesForIt() throws IOException {
+        PartitionLog log = tmp.open(TP, TempLogDir.smallConfig());
+        List<Record> expected = fill(log, 120);
+        tmp.manager().close();
+        long denseEntries = files(".index").stream().mapToLong(p -> p.toFile().length()).sum();
+        LogConfig sparser = TempLogDir.smallConfig().withIndexIntervalBytes(2048);
+        log = tmp.reopen().open(TP, sparser);
+        assertThat(files(".index").stream().mapToLong(p -> p.toFile().length()).sum()).isLessThan(denseEntries);
+        assertThat(TestBatches.readAll(log, 0, 900)).isEqualTo(expected);
+        for (int i = 0; i < 100; i++) {
+            long t = 999_000 + rnd.nextInt(15_000);
+            assertThat(log.offsetForTimestamp(t)).isEqualTo(linearOffsetForTimestamp(expected, t));
+        }
+    }
+
+    @Test
     void corruptClosedSegmentTruncatesThereAndDropsLaterSegments() throws IOException {
         PartitionLog log = tmp.open(TP, TempLogDir.smallConfig());
         List<Record> expected = fill(log, 200);
