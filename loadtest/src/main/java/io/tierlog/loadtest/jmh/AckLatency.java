@@ -30,8 +30,8 @@ import java.util.concurrent.locks.LockSupport;
  * loops; phase 2 offers {@code loadFraction} of it at a fixed pace and records, per publish, the time from its
  * intended send time to its ack (so a stalled publisher cannot hide latency: no coordinated omission).
  *
- * <p>Arguments: {@code batchEvents publishers seconds loadFraction fsync(NEVER|INTERVAL_10MS) acks(LEADER|DURABLE)},
- * defaults {@code 100 2 10 0.5 NEVER LEADER}.
+ * <p>Arguments: {@code batchEvents publishers seconds loadFraction fsync(NEVER|INTERVAL_10MS) acks(LEADER|DURABLE)
+ * waitStrategy}, defaults {@code 100 2 10 0.5 NEVER LEADER BLOCKING}.
  */
 public final class AckLatency {
     private static final int PARTITIONS = 4;
@@ -47,6 +47,9 @@ public final class AckLatency {
         double fraction = args.length > 3 ? Double.parseDouble(args[3]) : 0.5;
         String fsync = args.length > 4 ? args[4] : "NEVER";
         Acks acks = args.length > 5 ? Acks.parse(args[5]) : Acks.LEADER;
+        IngestConfig config = args.length > 6
+                ? IngestConfig.defaults().withWaitStrategy(IngestConfig.WaitStrategy.valueOf(args[6]))
+                : IngestConfig.defaults();
         PrintStream out = System.out;
 
         Path dir = Files.createTempDirectory("tierlog-ack-latency");
@@ -57,15 +60,15 @@ public final class AckLatency {
             tps.add(new TopicPartition("latency", p));
         }
         try (LogManager manager = new LogManager(dir);
-             IngestPipeline pipeline = new IngestPipeline(IngestConfig.defaults(), tp -> manager.open(tp, logConfig),
+             IngestPipeline pipeline = new IngestPipeline(config, tp -> manager.open(tp, logConfig),
                      new SimpleMeterRegistry())) {
             // phase 1: closed loops at full speed (3 s warm-up, then 5 s measured)
             runClosed(pipeline, tps, publishers, batchEvents, acks, 3);
             double maxRate = runClosed(pipeline, tps, publishers, batchEvents, acks, 5);
             cleanup(manager, tps);
             double rate = maxRate * fraction;
-            out.printf(Locale.ROOT, "max: %.0f publishes/s = %.0f events/s (batch %d, %d publishers, fsync %s, acks %s)%n",
-                    maxRate, maxRate * batchEvents, batchEvents, publishers, fsync, acks);
+            out.printf(Locale.ROOT, "max: %.0f publishes/s = %.0f events/s (batch %d, %d publishers, fsync %s, acks %s, wait %s, %d shards)%n",
+                    maxRate, maxRate * batchEvents, batchEvents, publishers, fsync, acks, config.waitStrategy(), config.shards());
             // phase 2: open loop at the target rate; 2 s warm-up, then measured
             runPaced(pipeline, tps, publishers, batchEvents, acks, rate, 2, null);
             ConcurrentHistogram h = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
