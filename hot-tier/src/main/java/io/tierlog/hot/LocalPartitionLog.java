@@ -539,11 +539,6 @@ final class LocalPartitionLog implements PartitionLog {
         return config;
     }
 
-    /** True once {@link #close()} ran. */
-    boolean isClosed() {
-        return closed;
-    }
-
     @Override
     public void close() {
         lock.lock();

@@ -1,7 +1,6 @@
 package io.tierlog.hot;
 
 import io.tierlog.core.Record;
-import io.tierlog.core.RecordBatch;
 import io.tierlog.core.TopicPartition;
 import io.tierlog.hot.testing.TempLogDir;
 import io.tierlog.hot.testing.TestBatches;
@@ -110,14 +109,5 @@ class RecoveryPropertiesTest {
             return s.filter(p -> p.getFileName().toString().endsWith(".log"))
                     .max(Comparator.comparing(p -> p.getFileName().toString())).orElseThrow();
         }
-    }
-
-    static long checkBatchesWhole(ByteBuffer batches) {
-        long n = 0;
-        for (RecordBatch b : RecordBatch.iterate(batches)) {
-            b.validate();
-            n += b.recordCount();
-        }
-        return n;
     }
 }
