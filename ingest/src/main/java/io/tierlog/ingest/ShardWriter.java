@@ -101,7 +101,7 @@ final class ShardWriter implements EventHandler<IngestEvent> {
         }
         if (endOfBatch) {
             try {
-                finishBatch(System.nanoTime());
+                finishBatch();
             } catch (Throwable t) {
                 LOG.error("ingest shard {}: unexpected failure completing a batch", shard, t);
             }
@@ -122,7 +122,7 @@ final class ShardWriter implements EventHandler<IngestEvent> {
             partitions.put(e.topicPartition, ps);
         }
         if (bSize == bPart.length) {
-            finishBatch(System.nanoTime());
+            finishBatch();
         }
         int i = bSize++;
         bPart[i] = ps;
@@ -206,8 +206,9 @@ final class ShardWriter implements EventHandler<IngestEvent> {
     }
 
     /** End of a Disruptor batch: high watermarks, leader acks, fsync per policy, durable acks. */
-    private void finishBatch(long nowNanos) {
+    private void finishBatch() {
         flushRun();
+        long nowNanos = System.nanoTime();
         if (bSize > 0) {
             metrics.batchEntries.record(bSize);
         }
@@ -333,6 +334,11 @@ final class ShardWriter implements EventHandler<IngestEvent> {
     }
 
     private void failWaiters(PartitionState ps, Throwable t) {
+        if (ps.waiters() == 0) {
+            // interval fsync of leader-acked data: retried on the next tick; the log reports its own errors
+            LOG.debug("ingest shard {}: fsync of {} failed", shard, ps.topicPartition, t);
+            return;
+        }
         LogIOException err = new LogIOException("fsync of " + ps.topicPartition + " failed; " + ps.waiters()
                 + " durable acknowledgements up to offset " + ps.lastWaitedOffset() + " are not confirmed: " + t, t);
         LOG.warn("ingest shard {}: {}", shard, err.getMessage());
@@ -344,8 +350,8 @@ final class ShardWriter implements EventHandler<IngestEvent> {
      * this request), so that a deleted and re-created topic gets its new logs from the log function.
      */
     private void forget(String topic, CompletableFuture<Void> done) {
+        finishBatch();
         long nowNanos = System.nanoTime();
-        finishBatch(nowNanos);
         var it = partitions.values().iterator();
         while (it.hasNext()) {
             PartitionState ps = it.next();
