@@ -54,6 +54,10 @@ public final class LoadTest implements Callable<Integer> {
     @Option(names = "--batch-bytes", description = "producer batch size in bytes (default: ${DEFAULT-VALUE})")
     int batchBytes = 256 * 1024;
 
+    @Option(names = "--buffer-bytes",
+            description = "producer buffer memory; bounds queueing (and so latency) at max rate (default: ${DEFAULT-VALUE})")
+    long bufferBytes = 8L * 1024 * 1024;
+
     @Option(names = "--linger-ms", description = "producer linger (default: ${DEFAULT-VALUE})")
     long lingerMs = 5;
 
@@ -78,11 +82,11 @@ public final class LoadTest implements Callable<Integer> {
     int queryRecords = 1000;
 
     @Option(names = "--segment-bytes", description = "segmentBytes when creating the topic (default: ${DEFAULT-VALUE})")
-    long segmentBytes = 4L * 1024 * 1024;
+    long segmentBytes = 1024L * 1024;
 
     @Option(names = "--local-retention-bytes",
             description = "localRetentionBytes when creating the topic, so older data moves to the cold tier (default: ${DEFAULT-VALUE})")
-    long localRetentionBytes = 8L * 1024 * 1024;
+    long localRetentionBytes = 2L * 1024 * 1024;
 
     @Option(names = "--out", description = "directory for .hlog files, the HTML chart and report.txt (default: ${DEFAULT-VALUE})")
     Path outDir = Path.of("target", "loadtest-results");
@@ -106,7 +110,7 @@ public final class LoadTest implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "unknown --peer '" + peer + "' (supported: "
                     + PEERS + ")");
         }
-        Workload w = new Workload(topic, partitions, producers, rate, series, batchBytes, lingerMs, compression,
+        Workload w = new Workload(topic, partitions, producers, rate, series, batchBytes, bufferBytes, lingerMs, compression,
                 duration, warmup, !noConsumer, queryIntervalMs, queryRecords, segmentBytes, localRetentionBytes);
         Files.createDirectories(outDir);
         out.printf("loadtest: %s, topic %s, %d producers, %s, %d series, batch %d B, linger %d ms, %s, "

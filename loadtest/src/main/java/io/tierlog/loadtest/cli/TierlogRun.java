@@ -54,7 +54,8 @@ final class TierlogRun extends Run {
         }
         partitions = info.partitions().size();
         ProducerConfig pc = ProducerConfig.builder().linger(Duration.ofMillis(w.lingerMs())).batchBytes(w.batchBytes())
-                .maxRequestBytes(Math.max(w.batchBytes(), 4 * 1024 * 1024))
+                .maxRequestBytes((int) Math.min(w.bufferBytes(), Math.max(w.batchBytes(), 1024 * 1024)))
+                .bufferMemoryBytes(w.bufferBytes())
                 .compression(Compression.parse(w.compression())).build();
         for (int i = 0; i < w.producers(); i++) {
             producers.add(client.producer(pc));

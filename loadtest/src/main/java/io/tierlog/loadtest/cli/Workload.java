@@ -7,13 +7,13 @@ import java.time.Duration;
  * record size (series key + 9-byte sample), series cardinality, rate, batching and timing.
  */
 record Workload(String topic, int partitions, int producers, long rate, int series, int batchBytes,
-                long lingerMs, String compression, Duration duration, Duration warmup, boolean consumer,
+                long bufferBytes, long lingerMs, String compression, Duration duration, Duration warmup, boolean consumer,
                 long queryIntervalMs, int queryRecords, long segmentBytes, long localRetentionBytes) {
 
     Workload {
-        if (partitions <= 0 || producers <= 0 || series <= 0 || batchBytes <= 0 || lingerMs < 0 || rate < 0
+        if (partitions <= 0 || producers <= 0 || series <= 0 || batchBytes <= 0 || bufferBytes < batchBytes || lingerMs < 0 || rate < 0
                 || queryRecords <= 0) {
-            throw new IllegalArgumentException("partitions, producers, series, batch size and query records must be > 0;"
+            throw new IllegalArgumentException("partitions, producers, series, batch size and query records must be > 0, buffer >= batch;"
                     + " rate and linger >= 0");
         }
         if (duration.isNegative() || duration.isZero() || warmup.isNegative()) {
