@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -65,6 +66,7 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
     private final Cache<String, SegmentObject.SegmentIndex> indexCache;
     private final Cache<ChunkKey, byte[]> chunkCache;
     private final Cache<String, Long> lastReadEnd;
+    private final ConcurrentHashMap<ChunkKey, CompletableFuture<byte[]>> inflight = new ConcurrentHashMap<>();
     private volatile boolean stopping;
     private volatile boolean orphansSweptAtStart;
 
@@ -89,7 +91,7 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
                 new LinkedBlockingQueue<>(), r -> daemon(r, "cold-upload-" + n.incrementAndGet()));
         this.retries = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "cold-retry"));
         this.prefetcher = new ThreadPoolExecutor(2, 2, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(64),
-                r -> daemon(r, "cold-prefetch"), new ThreadPoolExecutor.DiscardPolicy());
+                r -> daemon(r, "cold-read-ahead"), new ThreadPoolExecutor.AbortPolicy());
         this.indexCache = Caffeine.newBuilder().maximumWeight(config.indexCacheBytes())
                 .weigher((String k, SegmentObject.SegmentIndex v) -> v.weight()).build();
         this.chunkCache = Caffeine.newBuilder().maximumWeight(config.chunkCacheBytes())
@@ -617,29 +619,47 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
         }
     }
 
-    /** Appends log bytes [a, b) of {@code seg} to {@code out}, from the chunk cache or one GET per missing run. */
+    /**
+     * Appends log bytes [a, b) of {@code seg} to {@code out}: from the chunk cache, from a read-ahead already in
+     * flight, or with one ranged GET per contiguous run of missing chunks.
+     */
     private void copyRange(Manifest.Entry seg, long a, long b, ByteBuffer out) {
         int chunk = config.chunkBytes();
         long c0 = a / chunk;
         long c1 = (b - 1) / chunk;
-        byte[][] chunks = new byte[(int) (c1 - c0 + 1)][];
-        long firstMissing = -1;
-        long lastMissing = -1;
-        for (long c = c0; c <= c1; c++) {
-            byte[] hit = chunkCache.getIfPresent(new ChunkKey(seg.key(), c));
+        int n = (int) (c1 - c0 + 1);
+        byte[][] chunks = new byte[n][];
+        @SuppressWarnings("unchecked")
+        CompletableFuture<byte[]>[] waits = new CompletableFuture[n];
+        for (int i = 0; i < n; i++) {
+            ChunkKey key = new ChunkKey(seg.key(), c0 + i);
+            byte[] hit = chunkCache.getIfPresent(key);
             if (hit != null) {
                 cacheHits.increment();
-                chunks[(int) (c - c0)] = hit;
+                chunks[i] = hit;
             } else {
                 cacheMisses.increment();
-                if (firstMissing < 0) {
-                    firstMissing = c;
-                }
-                lastMissing = c;
+                waits[i] = inflight.get(key);
             }
         }
-        if (firstMissing >= 0) {
-            fetchChunks(seg, firstMissing, lastMissing, chunks, c0);
+        int runStart = -1;
+        for (int i = 0; i <= n; i++) {
+            boolean missing = i < n && chunks[i] == null && waits[i] == null;
+            if (missing && runStart < 0) {
+                runStart = i;
+            } else if (!missing && runStart >= 0) {
+                fetchChunks(seg, c0 + runStart, c0 + i - 1, chunks, c0);
+                runStart = -1;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (waits[i] != null) {
+                try {
+                    chunks[i] = waits[i].join();
+                } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+                    fetchChunks(seg, c0 + i, c0 + i, chunks, c0); // the read-ahead failed: fetch it ourselves
+                }
+            }
         }
         for (long c = c0; c <= c1; c++) {
             byte[] data = chunks[(int) (c - c0)];
@@ -650,7 +670,8 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
         }
     }
 
-    private void fetchChunks(Manifest.Entry seg, long firstChunk, long lastChunk, byte[][] into, long intoBase) {
+    /** One GET for chunks [firstChunk, lastChunk] of the log region; caches each chunk and stores it in {@code into}. */
+    private byte[][] fetchChunks(Manifest.Entry seg, long firstChunk, long lastChunk, byte[][] into, long intoBase) {
         int chunk = config.chunkBytes();
         long start = firstChunk * chunk;
         long end = Math.min(seg.logLength(), (lastChunk + 1) * chunk);
@@ -659,36 +680,99 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
         if (data.length != end - start) {
             throw new CorruptBatchException(seg.key() + ": expected " + (end - start) + " bytes at " + start + ", got " + data.length);
         }
+        byte[][] parts = new byte[(int) (lastChunk - firstChunk + 1)][];
         for (long c = firstChunk; c <= lastChunk; c++) {
             int off = (int) ((c - firstChunk) * chunk);
             byte[] part = java.util.Arrays.copyOfRange(data, off, (int) Math.min(data.length, off + (long) chunk));
             chunkCache.put(new ChunkKey(seg.key(), c), part);
+            parts[(int) (c - firstChunk)] = part;
             if (into != null) {
                 into[(int) (c - intoBase)] = part;
             }
         }
+        return parts;
     }
 
-    /** On a sequential read (this read starts where the previous one on the segment ended) fetch the next chunk. */
+    /**
+     * Sequential-read detection and read-ahead: when this read starts where the previous read of the segment
+     * ended (or at the segment's start), and the chunk half the read-ahead distance away is neither cached nor
+     * in flight, fetch the missing chunks up to {@code readAheadChunks} ahead with one background GET.
+     */
     private void maybePrefetch(Manifest.Entry seg, long first, long end) {
         Long previousEnd = lastReadEnd.getIfPresent(seg.key());
         lastReadEnd.put(seg.key(), end);
-        if (!config.prefetch() || previousEnd == null || previousEnd != first || end >= seg.logLength()) {
+        int ahead = config.readAheadChunks();
+        boolean sequential = first == 0 || (previousEnd != null && previousEnd == first);
+        if (ahead == 0 || !sequential || end >= seg.logLength()) {
             return;
         }
-        long next = end / config.chunkBytes() + (end % config.chunkBytes() == 0 ? 0 : 1);
-        if (next * config.chunkBytes() >= seg.logLength() || chunkCache.getIfPresent(new ChunkKey(seg.key(), next)) != null) {
+        int chunk = config.chunkBytes();
+        long current = (end - 1) / chunk;
+        long lastChunk = (seg.logLength() - 1) / chunk;
+        long trigger = Math.min(lastChunk, current + Math.max(1, ahead / 2));
+        if (present(seg, trigger)) {
             return;
         }
-        prefetcher.execute(() -> {
+        long from = current + 1;
+        while (from <= trigger && present(seg, from)) {
+            from++;
+        }
+        long to = Math.min(lastChunk, current + ahead);
+        List<CompletableFuture<byte[]>> futures = new ArrayList<>();
+        long last = from - 1;
+        for (long c = from; c <= to; c++) {
+            CompletableFuture<byte[]> f = new CompletableFuture<>();
+            if (chunkCache.getIfPresent(new ChunkKey(seg.key(), c)) != null
+                    || inflight.putIfAbsent(new ChunkKey(seg.key(), c), f) != null) {
+                break;
+            }
+            futures.add(f);
+            last = c;
+        }
+        if (futures.isEmpty()) {
+            return;
+        }
+        // one GET per refill: measured here, the per-request cost dominates, so fewer larger GETs replay faster
+        // than several parallel ones (docs/cold-tier.md, Benchmarks)
+        submitReadAhead(seg, from, last, futures);
+    }
+
+    private void submitReadAhead(Manifest.Entry seg, long runFirst, long runLast, List<CompletableFuture<byte[]>> futures) {
+        Runnable fetch = () -> {
             try {
-                if (chunkCache.getIfPresent(new ChunkKey(seg.key(), next)) == null) {
-                    fetchChunks(seg, next, next, null, next);
+                byte[][] parts = fetchChunks(seg, runFirst, runLast, null, runFirst);
+                for (int i = 0; i < parts.length; i++) {
+                    futures.get(i).complete(parts[i]);
                 }
             } catch (RuntimeException e) {
-                LOG.debug("prefetch of {} chunk {} failed: {}", seg.key(), next, e.toString());
+                LOG.debug("read-ahead of {} chunks {}..{} failed: {}", seg.key(), runFirst, runLast, e.toString());
+                futures.forEach(f -> f.completeExceptionally(e));
+            } finally {
+                for (long c = runFirst; c <= runLast; c++) {
+                    inflight.remove(new ChunkKey(seg.key(), c));
+                }
             }
-        });
+        };
+        try {
+            prefetcher.execute(fetch);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            futures.forEach(f -> f.completeExceptionally(e));
+            for (long c = runFirst; c <= runLast; c++) {
+                inflight.remove(new ChunkKey(seg.key(), c));
+            }
+        }
+    }
+
+    private boolean present(Manifest.Entry seg, long chunkIndex) {
+        ChunkKey k = new ChunkKey(seg.key(), chunkIndex);
+        return chunkCache.getIfPresent(k) != null || inflight.containsKey(k);
+    }
+
+    /** Drops every cached index and chunk (benchmarks measure cold-cache reads with it). */
+    void invalidateCaches() {
+        indexCache.invalidateAll();
+        chunkCache.invalidateAll();
+        lastReadEnd.invalidateAll();
     }
 
     /** Hits / (hits + misses) of the chunk cache since start (NaN before the first lookup). */

@@ -15,15 +15,16 @@ import java.time.Duration;
  * @param chunkBytes           unit of ranged reads and of the chunk cache
  * @param chunkCacheBytes      bound of the chunk cache
  * @param indexCacheBytes      bound of the parsed-index cache
- * @param prefetch             fetch the next chunk in the background on sequential reads
+ * @param readAheadChunks      on sequential reads, keep up to this many chunks ahead fetched in the
+ *                             background (one GET per refill of at least half of them); 0 turns it off
  * @param closeTimeout         how long {@link ColdTier#close()} lets in-flight uploads finish
  */
 public record ColdTierConfig(String keyPrefix, int uploadThreads, Duration retryInitialBackoff,
                              Duration retryMaxBackoff, int indexIntervalBytes, int chunkBytes,
-                             long chunkCacheBytes, long indexCacheBytes, boolean prefetch, Duration closeTimeout) {
+                             long chunkCacheBytes, long indexCacheBytes, int readAheadChunks, Duration closeTimeout) {
 
     public static final ColdTierConfig DEFAULTS = new ColdTierConfig("tierlog", 4, Duration.ofMillis(200),
-            Duration.ofSeconds(30), 4096, 1024 * 1024, 256L * 1024 * 1024, 32L * 1024 * 1024, true,
+            Duration.ofSeconds(30), 4096, 1024 * 1024, 256L * 1024 * 1024, 32L * 1024 * 1024, 16,
             Duration.ofSeconds(30));
 
     public ColdTierConfig {
@@ -47,6 +48,9 @@ public record ColdTierConfig(String keyPrefix, int uploadThreads, Duration retry
         if (chunkCacheBytes < 0 || indexCacheBytes < 0) {
             throw new IllegalArgumentException("cache sizes must be >= 0");
         }
+        if (readAheadChunks < 0) {
+            throw new IllegalArgumentException("readAheadChunks must be >= 0, was " + readAheadChunks);
+        }
         if (closeTimeout == null || closeTimeout.isNegative()) {
             throw new IllegalArgumentException("closeTimeout must be >= 0, was " + closeTimeout);
         }
@@ -54,26 +58,26 @@ public record ColdTierConfig(String keyPrefix, int uploadThreads, Duration retry
 
     public ColdTierConfig withKeyPrefix(String v) {
         return new ColdTierConfig(v, uploadThreads, retryInitialBackoff, retryMaxBackoff, indexIntervalBytes,
-                chunkBytes, chunkCacheBytes, indexCacheBytes, prefetch, closeTimeout);
+                chunkBytes, chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout);
     }
 
     public ColdTierConfig withRetryBackoff(Duration initial, Duration max) {
         return new ColdTierConfig(keyPrefix, uploadThreads, initial, max, indexIntervalBytes,
-                chunkBytes, chunkCacheBytes, indexCacheBytes, prefetch, closeTimeout);
+                chunkBytes, chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout);
     }
 
-    public ColdTierConfig withCache(int chunk, long chunkCache, boolean prefetchNext) {
+    public ColdTierConfig withCache(int chunk, long chunkCache, int readAhead) {
         return new ColdTierConfig(keyPrefix, uploadThreads, retryInitialBackoff, retryMaxBackoff, indexIntervalBytes,
-                chunk, chunkCache, indexCacheBytes, prefetchNext, closeTimeout);
+                chunk, chunkCache, indexCacheBytes, readAhead, closeTimeout);
     }
 
     public ColdTierConfig withUploadThreads(int v) {
         return new ColdTierConfig(keyPrefix, v, retryInitialBackoff, retryMaxBackoff, indexIntervalBytes,
-                chunkBytes, chunkCacheBytes, indexCacheBytes, prefetch, closeTimeout);
+                chunkBytes, chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout);
     }
 
     public ColdTierConfig withIndexIntervalBytes(int v) {
         return new ColdTierConfig(keyPrefix, uploadThreads, retryInitialBackoff, retryMaxBackoff, v,
-                chunkBytes, chunkCacheBytes, indexCacheBytes, prefetch, closeTimeout);
+                chunkBytes, chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout);
     }
 }

@@ -10,6 +10,7 @@ import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.sync.ResponseTransformer;
 import software.amazon.awssdk.http.ContentStreamProvider;
@@ -21,6 +22,7 @@ import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.Delete;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
@@ -199,10 +201,14 @@ public final class S3ObjectStore implements ObjectStore {
         if (offset < 0 || length <= 0) {
             throw new IllegalArgumentException("invalid range offset=" + offset + " length=" + length + " for " + key);
         }
-        try {
-            return s3.getObject(b -> b.bucket(config.bucket()).key(key)
-                            .range("bytes=" + offset + "-" + (offset + length - 1)),
-                    ResponseTransformer.toBytes()).asByteArray();
+        try (ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(config.bucket()).key(key)
+                .range("bytes=" + offset + "-" + (offset + length - 1)))) {
+            // read straight into an array of the announced size (no growing buffer copies)
+            Long announced = in.response().contentLength();
+            return in.readNBytes(announced == null ? length : (int) Math.min(length, announced));
+        } catch (IOException e) {
+            throw new ObjectStoreException("S3 get range " + offset + "+" + length + " of " + config.bucket() + "/" + key
+                    + " failed while reading the body: " + e.getMessage(), e);
         } catch (NoSuchKeyException e) {
             throw new ObjectNotFoundException("no object " + key + " in bucket " + config.bucket());
         } catch (S3Exception e) {

@@ -60,7 +60,7 @@ class RemoteReadProperties {
     }
 
     record Layout(long seed, int batches, int maxRecords, int maxValue, int segmentBytes, int remoteIndexInterval,
-                  int chunkBytes) {
+                  int chunkBytes, int readAheadChunks) {
     }
 
     record Read(double position, int maxBytes) {
@@ -71,7 +71,7 @@ class RemoteReadProperties {
         return Combinators.combine(Arbitraries.longs(), Arbitraries.integers().between(1, 120),
                         Arbitraries.integers().between(1, 40), Arbitraries.integers().between(0, 600),
                         Arbitraries.integers().between(2048, 64 * 1024), Arbitraries.integers().between(1, 16 * 1024),
-                        Arbitraries.of(4096, 8192, 65536))
+                        Arbitraries.of(4096, 8192, 65536), Arbitraries.integers().between(0, 8))
                 .as(Layout::new);
     }
 
@@ -87,7 +87,7 @@ class RemoteReadProperties {
         TopicPartition tp = new TopicPartition("p" + UUID.randomUUID(), 0);
         ColdTierConfig config = ColdTierConfig.DEFAULTS.withKeyPrefix("prop")
                 .withIndexIntervalBytes(layout.remoteIndexInterval())
-                .withCache(layout.chunkBytes(), 1024L * 1024, true)
+                .withCache(layout.chunkBytes(), 1024L * 1024, layout.readAheadChunks())
                 .withRetryBackoff(Duration.ofMillis(5), Duration.ofMillis(50));
         try (LogManager logs = new LogManager(dir); ColdTier tier = new ColdTier(store(), config, new SimpleMeterRegistry())) {
             PartitionLog log = logs.open(tp, new LogConfig(layout.segmentBytes(), 3_600_000, 512, FsyncPolicy.NEVER));
