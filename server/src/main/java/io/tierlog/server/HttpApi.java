@@ -386,7 +386,7 @@ final class HttpApi {
             // first element before committing the status, so an early failure still becomes a clean error
             boolean has = it.hasNext();
             ctx.status(200).contentType(JSON_TYPE);
-            OutputStream os = ctx.outputStream();
+            OutputStream os = ctx.res().getOutputStream(); // raw: flushes reach the client at once
             int n = 0;
             long last = -1;
             try (JsonGenerator g = json.getFactory().createGenerator(os)) {
@@ -444,7 +444,7 @@ final class HttpApi {
         ctx.res().setCharacterEncoding("UTF-8");
         ctx.header("Cache-Control", "no-cache");
         ctx.header("X-Accel-Buffering", "no");
-        OutputStream os = ctx.outputStream();
+        OutputStream os = ctx.res().getOutputStream(); // raw: flushes reach the client at once
         boolean metrics = t.config().metrics();
         os.write(": tierlog stream\n\n".getBytes(StandardCharsets.UTF_8));
         os.flush();
@@ -658,20 +658,25 @@ final class HttpApi {
         }
     }
 
-    /** Reads the body, refusing more than the limit without buffering it (413). */
+    /**
+     * Reads the body, refusing more than the limit (413) without buffering it. The excess of a moderately
+     * oversized body is read and discarded so that the client, still sending, gets the 413 rather than a reset
+     * connection; a body declared larger than 4x the limit is refused at once and the connection closed.
+     */
     private byte[] body(Context ctx) {
         long declared = ctx.req().getContentLengthLong();
         int max = limits.maxRequestBytes();
-        if (declared > max) {
-            throw ApiException.tooLarge("request body of " + declared + " bytes exceeds the limit of " + max + " bytes");
-        }
         try (InputStream in = ctx.req().getInputStream()) {
+            if (declared > max) {
+                tooLarge(ctx, in, declared > 4L * max, "request body of " + declared + " bytes exceeds the limit of "
+                        + max + " bytes");
+            }
             byte[] buf = new byte[(int) Math.max(declared < 0 ? 8192 : declared, 1)];
             int n = 0;
             while (true) {
                 if (n == buf.length) {
                     if (buf.length > max) {
-                        throw ApiException.tooLarge("request body exceeds the limit of " + max + " bytes");
+                        tooLarge(ctx, in, false, "request body exceeds the limit of " + max + " bytes");
                     }
                     buf = java.util.Arrays.copyOf(buf, (int) Math.min((long) buf.length * 2, (long) max + 1));
                 }
@@ -681,13 +686,29 @@ final class HttpApi {
                 }
                 n += r;
                 if (n > max) {
-                    throw ApiException.tooLarge("request body exceeds the limit of " + max + " bytes");
+                    tooLarge(ctx, in, false, "request body exceeds the limit of " + max + " bytes");
                 }
             }
             return n == buf.length ? buf : java.util.Arrays.copyOf(buf, n);
         } catch (IOException e) {
             throw ApiException.badRequest("cannot read the request body: " + e.getMessage());
         }
+    }
+
+    private void tooLarge(Context ctx, InputStream in, boolean closeAtOnce, String message) throws IOException {
+        if (!closeAtOnce) {
+            long budget = 4L * limits.maxRequestBytes();
+            byte[] sink = new byte[64 * 1024];
+            int r;
+            while (budget > 0 && (r = in.read(sink)) >= 0) {
+                budget -= r;
+            }
+            closeAtOnce = budget <= 0;
+        }
+        if (closeAtOnce) {
+            ctx.header("Connection", "close");
+        }
+        throw ApiException.tooLarge(message);
     }
 
     private void ok(Context ctx, Object value) {
