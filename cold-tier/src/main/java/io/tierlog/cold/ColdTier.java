@@ -283,7 +283,7 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
 
     /** Uploads the partition's oldest pending segment, then resubmits itself (round-robin across partitions). */
     private void offloadNext(PartitionState p) {
-        SegmentInfo seg;
+        SegmentInfo seg = null;
         try {
             loadForWrite(p);
             synchronized (p) {
@@ -311,8 +311,17 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
             if (failures == 1 || failures % 10 == 0) {
                 LOG.warn("{}: offload failed ({} consecutive failures), retrying in {} ms: {}", p.tp, failures, delay, e.toString());
             }
-            if (e instanceof NoSuchFileException) {
-                LOG.error("{}: local segment file vanished before offload: {}", p.tp, e.getMessage());
+            if (e instanceof NoSuchFileException && seg != null) {
+                // the hot tier deleted the segment (topic deleted, or retention that ignored isOffloaded):
+                // nothing left to upload, and retrying would block the partition's later segments
+                LOG.error("{}: local segment [{}, {}) vanished before offload, skipping it: {}", p.tp,
+                        seg.baseOffset(), seg.nextOffset(), e.getMessage());
+                synchronized (p) {
+                    p.pending.remove(seg.baseOffset());
+                }
+                p.failures = 0;
+                submit(p);
+                return;
             }
             if (stopping) {
                 synchronized (p) {

@@ -359,6 +359,25 @@ class ColdTierTest {
     }
 
     @Test
+    void aSegmentFileDeletedBeforeUploadIsSkippedAndLaterSegmentsStillGoUp() throws Exception {
+        TopicPartition tp = new TopicPartition("vanished", 0);
+        PartitionLog log = filled(tp, 100, 0);
+        FaultyObjectStore faulty = new FaultyObjectStore(s3);
+        faulty.writesDown = true;
+        ColdTier tier = tier(faulty);
+        tier.register(log);
+        await().atMost(Duration.ofSeconds(10)).until(() -> faulty.injectedFailures.get() >= 2);
+        SegmentInfo first = log.closedSegments().getFirst();
+        Files.delete(first.logFile());
+        faulty.writesDown = false;
+        List<SegmentInfo> rest = log.closedSegments().subList(1, log.closedSegments().size());
+        await().atMost(Duration.ofSeconds(30)).until(() -> rest.stream().allMatch(tier::isOffloaded));
+        assertThat(tier.segments(tp)).extracting(RemoteSegmentInfo::baseOffset)
+                .containsExactlyElementsOf(rest.stream().map(SegmentInfo::baseOffset).toList());
+        assertThat(tier.remoteLogStartOffset(tp)).isEqualTo(first.nextOffset());
+    }
+
+    @Test
     void slowStoreStillOffloadsAndCloseWaitsForInFlightUpload() {
         TopicPartition tp = new TopicPartition("slow", 0);
         PartitionLog log = filled(tp, 60, 0);

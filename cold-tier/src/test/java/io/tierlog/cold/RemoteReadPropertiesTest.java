@@ -39,7 +39,7 @@ import static org.awaitility.Awaitility.await;
  * (about 0.2-0.5 s per try); 20 keeps the property under ~10 s of the module's test budget while every try
  * still covers 20 reads over several segments, index blocks and chunk boundaries.
  */
-class RemoteReadProperties {
+class RemoteReadPropertiesTest {
     private static S3ProxyHarness server;
     private static S3ObjectStore store;
 
