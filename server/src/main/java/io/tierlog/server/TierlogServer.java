@@ -84,10 +84,8 @@ public final class TierlogServer implements AutoCloseable {
             new JvmThreadMetrics().bindTo(registry);
             new ProcessorMetrics().bindTo(registry);
             new UptimeMetrics().bindTo(registry);
+            // uploads in flight get the cold tier's own close bound (ColdTierConfig.closeTimeout, 30 s)
             ColdTierConfig ctc = ColdTierConfig.DEFAULTS.withKeyPrefix(config.s3Prefix());
-            ctc = new ColdTierConfig(ctc.keyPrefix(), ctc.uploadThreads(), ctc.retryInitialBackoff(),
-                    ctc.retryMaxBackoff(), ctc.indexIntervalBytes(), ctc.chunkBytes(), ctc.chunkCacheBytes(),
-                    ctc.indexCacheBytes(), ctc.prefetch(), Duration.ofMillis(config.shutdownTimeoutMs()));
             ColdTier cold = new ColdTier(store, ctc, registry);
             TopicRegistry topics = new TopicRegistry(config.dataDir().resolve("topics"), objectMapper());
             broker = new Broker(config, topics, cold, registry);
