@@ -358,7 +358,7 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
         }
         Manifest.Entry entry = new Manifest.Entry(new RemoteSegmentInfo(p.tp, seg.baseOffset(), seg.nextOffset(),
                 built.minTimestamp(), built.maxTimestamp(), seg.sizeInBytes(), key), seg.sizeInBytes(), built.trailer().length);
-        synchronized (p) {
+        synchronized (p.manifestLock) {
             if (p.deleted) {
                 store.delete(key);
                 return;
@@ -367,6 +367,8 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
             // A failed manifest PUT leaves the object as an orphan (never deleted here: the PUT may have landed).
             store.put(p.prefix + MANIFEST, next.encode());
             p.manifest = next;
+        }
+        synchronized (p) {
             p.pending.remove(seg.baseOffset());
         }
         uploadCount.increment();
@@ -387,7 +389,7 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
     public int applyRetention(TopicPartition tp, long retentionMs, long retentionBytes, long nowMs) {
         PartitionState p = partitions.computeIfAbsent(tp, this::newState);
         List<String> doomed = new ArrayList<>();
-        synchronized (p) {
+        synchronized (p.manifestLock) {
             ensureManifest(p);
             List<Manifest.Entry> segs = p.manifest.segments();
             long total = 0;
@@ -429,12 +431,14 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
     public void deleteTopic(String topic) {
         for (PartitionState p : partitions.values()) {
             if (p.tp.topic().equals(topic)) {
-                synchronized (p) {
-                    p.deleted = true;
-                    p.registered = false;
-                    p.generation++;
-                    p.pending.clear();
-                    p.manifest = Manifest.EMPTY;
+                synchronized (p.manifestLock) {
+                    synchronized (p) {
+                        p.deleted = true;
+                        p.registered = false;
+                        p.generation++;
+                        p.pending.clear();
+                        p.manifest = Manifest.EMPTY;
+                    }
                 }
                 partitions.remove(p.tp, p);
             }
@@ -811,13 +815,13 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
         if (m != null) {
             return m;
         }
-        synchronized (p) {
+        synchronized (p.manifestLock) {
             ensureManifest(p);
             return p.manifest;
         }
     }
 
-    /** Loads the manifest once (caller holds the lock); throws when the store cannot be read. */
+    /** Loads the manifest once (caller holds {@code manifestLock}); throws when the store cannot be read. */
     private void ensureManifest(PartitionState p) {
         if (p.manifest != null) {
             return;
@@ -834,7 +838,7 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
 
     /** Writer-side load: the manifest, plus an orphan sweep of the partition when {@link #start()} could not do it. */
     private void loadForWrite(PartitionState p) {
-        synchronized (p) {
+        synchronized (p.manifestLock) {
             ensureManifest(p);
             if (p.swept || orphansSweptAtStart) {
                 return;
@@ -851,15 +855,21 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
         }
     }
 
-    /** Mutable per-partition state; fields guarded by the instance's monitor, {@code manifest} also readable without. */
+    /**
+     * Mutable per-partition state. {@code manifestLock} serialises manifest loads and rewrites (network I/O
+     * happens under it); the instance's monitor guards only the in-memory queue and flags and is never held
+     * across I/O, so the hot tier's writer thread (which enqueues closed segments) never waits for S3.
+     * Lock order: manifestLock, then the monitor. {@code manifest} is readable without either.
+     */
     private static final class PartitionState {
         final TopicPartition tp;
         final String prefix;
+        final Object manifestLock = new Object();
         volatile Manifest manifest;
         final TreeMap<Long, SegmentInfo> pending = new TreeMap<>();
         boolean running;
         boolean registered;
-        boolean deleted;
+        volatile boolean deleted;
         boolean swept;
         int generation;
         volatile int failures;

@@ -38,6 +38,7 @@ import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.awaitility.Awaitility.await;
 
 /** The cold tier end to end: real hot-tier logs, S3Proxy in-process, MinIO's client as an independent reader. */
@@ -375,6 +376,29 @@ class ColdTierTest {
         assertThat(tier.segments(tp)).extracting(RemoteSegmentInfo::baseOffset)
                 .containsExactlyElementsOf(rest.stream().map(SegmentInfo::baseOffset).toList());
         assertThat(tier.remoteLogStartOffset(tp)).isEqualTo(first.nextOffset());
+    }
+
+    @Test
+    void aHungManifestWriteNeverBlocksTheHotTierWriterOrMetrics() {
+        TopicPartition tp = new TopicPartition("hung", 0);
+        PartitionLog log = filled(tp, 40, 0);
+        FaultyObjectStore faulty = new FaultyObjectStore(s3);
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        faulty.manifestGate = gate;
+        ColdTier tier = tier(faulty);
+        tier.register(log);
+        await().atMost(Duration.ofSeconds(10)).until(() -> faulty.manifestPuts.get() == 1); // now hanging
+        // the writer thread appends and rolls (the roll calls the cold tier's listener) while S3 hangs
+        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+            for (int i = 0; i < 40; i++) {
+                LogFixture.appendBatch(log, rnd, 10, 200, 100 + i);
+            }
+            log.roll();
+            assertThat(tier.offloadLagBytes()).isPositive();
+        });
+        assertThat(log.closedSegments()).noneMatch(tier::isOffloaded);
+        gate.countDown();
+        awaitOffloaded(tier, log);
     }
 
     @Test

@@ -24,6 +24,8 @@ public final class FaultyObjectStore implements ObjectStore {
     public volatile boolean manifestWritesDown;
     public volatile boolean writesDown;
     public volatile long delayMs;
+    /** When set, manifest writes wait until it opens (a hung S3 request). */
+    public volatile java.util.concurrent.CountDownLatch manifestGate;
     public final AtomicInteger segmentPuts = new AtomicInteger();
     public final AtomicInteger manifestPuts = new AtomicInteger();
     public final AtomicInteger rangedGets = new AtomicInteger();
@@ -61,6 +63,15 @@ public final class FaultyObjectStore implements ObjectStore {
     public void put(String key, byte[] bytes) {
         if (key.endsWith("manifest.bin")) {
             manifestPuts.incrementAndGet();
+            java.util.concurrent.CountDownLatch gate = manifestGate;
+            if (gate != null) {
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ObjectStoreException("interrupted", e);
+                }
+            }
             if (writesDown || manifestWritesDown || decrementIfPositive(failManifestPuts)) {
                 fail("put " + key);
             }
