@@ -1,10 +1,12 @@
 package io.tierlog.core;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdDecompressCtx;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
-import net.jpountz.lz4.LZ4FastDecompressor;
 
+import java.nio.ByteBuffer;
 import java.util.Locale;
 
 /**
@@ -15,8 +17,6 @@ public enum Compression {
     NONE(0),
     LZ4(1),
     ZSTD(2);
-
-    private static final int ZSTD_LEVEL = 1;
 
     private final int id;
 
@@ -58,33 +58,59 @@ public enum Compression {
             }
             case ZSTD -> {
                 byte[] out = new byte[(int) Zstd.compressBound(len)];
-                long n = Zstd.compressByteArray(out, 0, out.length, src, off, len, ZSTD_LEVEL);
-                if (Zstd.isError(n)) {
-                    throw new TierlogException("zstd compression failed: " + Zstd.getErrorName(n));
+                ZstdCompressCtx ctx = ZstdContexts.compressor();
+                try {
+                    int n = ctx.compressByteArray(out, 0, out.length, src, off, len);
+                    yield java.util.Arrays.copyOf(out, n);
+                } catch (RuntimeException e) {
+                    throw new TierlogException("zstd compression failed: " + e.getMessage(), e);
+                } finally {
+                    ZstdContexts.release(ctx);
                 }
-                yield java.util.Arrays.copyOf(out, (int) n);
             }
         };
     }
 
-    byte[] decompress(byte[] src, int off, int len, int uncompressedLength) {
+    /**
+     * Decompresses {@code src} (position to limit) into a new array of exactly {@code uncompressedLength}
+     * bytes. Input may come from a client, so only bounds-checked decoders are used and a length mismatch is
+     * reported as corruption.
+     */
+    byte[] decompress(ByteBuffer src, int uncompressedLength) {
+        int len = src.remaining();
         try {
             return switch (this) {
-                case NONE -> java.util.Arrays.copyOfRange(src, off, off + len);
+                case NONE -> {
+                    byte[] out = new byte[len];
+                    src.duplicate().get(out);
+                    yield out;
+                }
                 case LZ4 -> {
                     byte[] out = new byte[uncompressedLength];
-                    LZ4FastDecompressor d = Lz4Holder.FACTORY.fastDecompressor();
-                    int read = d.decompress(src, off, out, 0, uncompressedLength);
-                    if (read != len) {
-                        throw new CorruptBatchException("lz4 payload length mismatch: read " + read + " of " + len);
+                    int n = Lz4Holder.FACTORY.safeDecompressor()
+                            .decompress(src, src.position(), len, ByteBuffer.wrap(out), 0, uncompressedLength);
+                    if (n != uncompressedLength) {
+                        throw new CorruptBatchException("lz4 payload decompresses to " + n + " bytes, header says "
+                                + uncompressedLength);
                     }
                     yield out;
                 }
                 case ZSTD -> {
                     byte[] out = new byte[uncompressedLength];
-                    long n = Zstd.decompressByteArray(out, 0, uncompressedLength, src, off, len);
-                    if (Zstd.isError(n) || n != uncompressedLength) {
-                        throw new CorruptBatchException("zstd payload does not decompress to " + uncompressedLength + " bytes");
+                    ZstdDecompressCtx ctx = ZstdContexts.decompressor();
+                    try {
+                        int n = src.hasArray()
+                                ? ctx.decompressByteArray(out, 0, uncompressedLength, src.array(),
+                                        src.arrayOffset() + src.position(), len)
+                                : src.isDirect()
+                                ? ctx.decompressDirectByteBufferToByteArray(out, 0, uncompressedLength, src, src.position(), len)
+                                : ctx.decompressByteArray(out, 0, uncompressedLength, copy(src), 0, len);
+                        if (n != uncompressedLength) {
+                            throw new CorruptBatchException("zstd payload decompresses to " + n + " bytes, header says "
+                                    + uncompressedLength);
+                        }
+                    } finally {
+                        ZstdContexts.release(ctx);
                     }
                     yield out;
                 }
@@ -94,6 +120,12 @@ public enum Compression {
         } catch (RuntimeException e) {
             throw new CorruptBatchException(name().toLowerCase(Locale.ROOT) + " payload is corrupt: " + e.getMessage(), e);
         }
+    }
+
+    private static byte[] copy(ByteBuffer src) {
+        byte[] b = new byte[src.remaining()];
+        src.duplicate().get(b);
+        return b;
     }
 
     private static final class Lz4Holder {

@@ -21,7 +21,8 @@ public final class MetricCodec {
     /** Adds one event to a batch under construction (validated against {@code limits} first). */
     public static void append(BatchBuilder builder, MetricEvent event, Limits limits) {
         Validation.metricEvent(event, limits);
-        builder.add(event.timestamp(), event.seriesKey().toBytes(), encodeValue(event.value(), event.type()));
+        builder.add(event.timestamp(), SeriesKey.canonical(event.name(), event.tags()).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                encodeValue(event.value(), event.type()));
     }
 
     /** Encodes events into one batch, in the given order. */

@@ -234,13 +234,11 @@ public final class RecordBatch implements Iterable<Record> {
         if (c == Compression.NONE) {
             return buf.slice(HEADER_SIZE, payloadLen).order(ByteOrder.BIG_ENDIAN);
         }
-        byte[] src = new byte[payloadLen];
-        buf.get(HEADER_SIZE, src);
         int ulen = uncompressedLength();
         if (ulen < 0 || ulen > MAX_BATCH_SIZE) {
             throw new CorruptBatchException("invalid uncompressed length " + ulen);
         }
-        return ByteBuffer.wrap(c.decompress(src, 0, payloadLen, ulen));
+        return ByteBuffer.wrap(c.decompress(buf.slice(HEADER_SIZE, payloadLen), ulen));
     }
 
     /** Decodes every record in order. */

@@ -23,6 +23,11 @@ public record SeriesKey(String name, SortedMap<String, String> tags) {
 
     /** The canonical text form. */
     public String canonical() {
+        return canonical(name, tags);
+    }
+
+    /** The canonical form of a name and tags already sorted by key, without building a {@code SeriesKey}. */
+    static String canonical(String name, SortedMap<String, String> tags) {
         StringBuilder sb = new StringBuilder(name.length() + 16 * tags.size());
         sb.append(name).append('{');
         boolean first = true;
@@ -82,8 +87,39 @@ public record SeriesKey(String name, SortedMap<String, String> tags) {
         return new SeriesKey(name, tags);
     }
 
+    /**
+     * Parses key bytes, through a bounded cache: a metrics topic holds few distinct series and many samples
+     * of each, so most stored keys have been parsed before. Returned keys are immutable and shared.
+     */
     public static SeriesKey parse(byte[] bytes) {
-        return parse(new String(bytes, StandardCharsets.UTF_8));
+        CacheKey k = new CacheKey(bytes);
+        SeriesKey cached = PARSED.get(k);
+        if (cached != null) {
+            return cached;
+        }
+        SeriesKey parsed = parse(new String(bytes, StandardCharsets.UTF_8));
+        if (PARSED.size() >= PARSE_CACHE_ENTRIES) {
+            PARSED.clear();
+        }
+        PARSED.put(new CacheKey(bytes.clone()), parsed);
+        return parsed;
+    }
+
+    private static final int PARSE_CACHE_ENTRIES = 16_384;
+    private static final java.util.concurrent.ConcurrentHashMap<CacheKey, SeriesKey> PARSED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Content-compared key bytes for the parse cache. */
+    private record CacheKey(byte[] bytes) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof CacheKey c && java.util.Arrays.equals(bytes, c.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(bytes);
+        }
     }
 
     /** Stable, well-spread 32-bit hash (FNV-1a of the canonical UTF-8 bytes), used for partitioning. */
