@@ -168,6 +168,8 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
         retries.shutdownNow();
         uploads.shutdown();
         prefetcher.shutdownNow();
+        // read-aheads that will never run now: readers waiting on them fetch for themselves
+        inflight.values().forEach(f -> f.completeExceptionally(new java.util.concurrent.CancellationException("cold tier closed")));
         try {
             if (!uploads.awaitTermination(config.closeTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
                 LOG.warn("cold tier close: uploads still running after {}, abandoning them", config.closeTimeout());
