@@ -94,7 +94,7 @@ public final class LoadTest implements Callable<Integer> {
     @Option(names = "--peer", description = "also run the workload against this peer: kafka")
     String peer;
 
-    private static final List<String> PEERS = List.of();
+    private static final List<String> PEERS = List.of("kafka");
 
     /** Results of the last {@link #call()}, Tierlog first (for tests and embedding). */
     final List<RunResult> results = new ArrayList<>();
@@ -125,7 +125,7 @@ public final class LoadTest implements Callable<Integer> {
                 .append(System.lineSeparator());
         report.append(tierlog.format());
         if ("kafka".equals(peer)) {
-            RunResult kafka = null;
+            RunResult kafka = KafkaPeer.run(w, out, outDir);
             results.add(kafka);
             report.append(kafka.format());
             report.append(String.format(Locale.ROOT, "== ratio tierlog/kafka: throughput %.2f, ack p50 %.2f, ack p99 %.2f%n",

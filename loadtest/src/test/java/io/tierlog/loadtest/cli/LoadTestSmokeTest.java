@@ -61,6 +61,27 @@ class LoadTestSmokeTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Tag("slow")
+    void kafkaPeerRunsTheSameWorkloadAndReportsTheRatio() throws Exception {
+        try (TierlogServer server = TierlogServer.start(ServerConfig.load(null, Map.of(), Map.of("port", "0",
+                "data.dir", dataDir.toString())))) {
+            LoadTest cli = new LoadTest();
+            StringWriter text = new StringWriter();
+            CommandLine cmd = new CommandLine(cli);
+            cmd.setOut(new PrintWriter(text));
+            int exit = cmd.execute("--url", "http://127.0.0.1:" + server.port(), "--topic", "peer", "--rate", "1000",
+                    "--duration", "2s", "--warmup", "0s", "--peer", "kafka", "--out", outDir.toString());
+            assertThat(exit).as(text.toString()).isZero();
+            assertThat(cli.results).extracting(RunResult::system).containsExactly("tierlog", "kafka");
+            RunResult kafka = cli.results.get(1);
+            assertThat(kafka.ackedRecords()).isBetween(1000L, 3000L);
+            assertThat(kafka.e2e().getTotalCount()).isPositive();
+            assertThat(text.toString()).contains("== kafka:", "== ratio tierlog/kafka");
+            assertThat(outDir.resolve("kafka-latency.html")).exists();
+        }
+    }
+
+    @Test
     void badOptionsAreRejectedWithAMessage() {
         StringWriter err = new StringWriter();
         CommandLine cmd = new CommandLine(new LoadTest());
