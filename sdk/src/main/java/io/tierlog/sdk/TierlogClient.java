@@ -117,11 +117,16 @@ public final class TierlogClient implements AutoCloseable {
         http.delete("/v1/topics/" + Http.enc(name));
     }
 
+    /** Called by a producer or consumer when it is closed, so the client does not keep it alive. */
+    void forget(AutoCloseable child) {
+        children.remove(child);
+    }
+
     /** Closes every producer (delivering what they buffer) and consumer made from this client. */
     @Override
     public void close() {
         RuntimeException first = null;
-        for (AutoCloseable c : children) {
+        for (AutoCloseable c : List.copyOf(children)) {
             try {
                 c.close();
             } catch (Exception e) {

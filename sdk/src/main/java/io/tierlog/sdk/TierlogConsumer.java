@@ -201,9 +201,15 @@ public final class TierlogConsumer implements AutoCloseable {
                 backoffUntil.remove(p);
             }
             long from = e.getValue();
-            CompletableFuture<Fetch.Page> f = http.sendAsync(Fetch.offsetRequest(http, topic, p, from,
-                            config.maxRecords(), maxWaitMs, true, requestTimeout))
-                    .thenApply(r -> Fetch.parse(r, topic, p, from, metricsTopic));
+            var raw = http.sendAsync(Fetch.offsetRequest(http, topic, p, from, config.maxRecords(), maxWaitMs, true,
+                    requestTimeout));
+            CompletableFuture<Fetch.Page> f = raw.thenApply(r -> Fetch.parse(r, topic, p, from, metricsTopic));
+            // cancelling the derived future must also abort the (possibly long-polling) HTTP exchange
+            f.whenComplete((x, err) -> {
+                if (f.isCancelled()) {
+                    raw.cancel(true);
+                }
+            });
             outstanding.put(p, f);
             fetchedFrom.put(p, from);
         }
@@ -310,6 +316,7 @@ public final class TierlogConsumer implements AutoCloseable {
         if (!closed) {
             closed = true;
             cancelOutstanding();
+            client.forget(this);
         }
     }
 }

@@ -530,6 +530,7 @@ public final class TierlogProducer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         retryTimer.shutdownNow();
+        client.forget(this);
     }
 
     private void abort(Duration timeout) {
