@@ -468,8 +468,35 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
         return manifestForRead(tp).remoteEnd();
     }
 
+    /**
+     * Reloads the partition's manifest from the store. For processes that read partitions another process
+     * offloads (the writer's own instance is always current); returns the refreshed remote end offset.
+     */
+    public long refresh(TopicPartition tp) {
+        PartitionState p = partitions.computeIfAbsent(tp, this::newState);
+        synchronized (p.manifestLock) {
+            p.manifest = null;
+            ensureManifest(p);
+            return p.manifest.remoteEnd();
+        }
+    }
+
+    /**
+     * {@inheritDoc} When the segment object is gone (remote retention by another process since this instance
+     * loaded the manifest), the manifest is reloaded once and the read retried.
+     */
     @Override
     public FetchData read(TopicPartition tp, long offset, int maxBytes) {
+        try {
+            return readOnce(tp, offset, maxBytes);
+        } catch (ObjectNotFoundException e) {
+            LOG.info("{}: remote segment vanished ({}), reloading the manifest", tp, e.getMessage());
+            refresh(tp);
+            return readOnce(tp, offset, maxBytes);
+        }
+    }
+
+    private FetchData readOnce(TopicPartition tp, long offset, int maxBytes) {
         long t0 = System.nanoTime();
         try {
             Manifest m = manifestForRead(tp);

@@ -453,6 +453,40 @@ class ColdTierTest {
     }
 
     @Test
+    void aReaderOfAnotherProcessesPartitionRefreshesItsManifest() {
+        TopicPartition tp = new TopicPartition("shared", 0);
+        PartitionLog log = filled(tp, 80, 0);
+        ColdTier writer = tier(s3);
+        writer.register(log);
+        awaitOffloaded(writer, log);
+        ColdTier reader = tier(s3, config, new SimpleMeterRegistry());
+        long firstEnd = reader.remoteEndOffset(tp);
+        assertThat(firstEnd).isEqualTo(log.logEndOffset());
+        long oldest = reader.remoteLogStartOffset(tp);
+        reader.read(tp, oldest, 100); // caches nothing the test relies on; proves the segment is readable
+
+        for (int i = 0; i < 80; i++) {
+            LogFixture.appendBatch(log, rnd, 10, 200, 10_000 + i);
+        }
+        log.roll();
+        awaitOffloaded(writer, log);
+        assertThat(reader.remoteEndOffset(tp)).isEqualTo(firstEnd); // stale until refreshed
+        assertThat(reader.refresh(tp)).isEqualTo(log.logEndOffset());
+        assertThat(readAllRemote(reader, tp, 10_000)).isEqualTo(readAllLocal(log, 0, log.logEndOffset()));
+
+        // the writer's retention deletes the oldest segment; a reader whose manifest still names it (and
+        // which has not cached its bytes) finds the object gone, reloads the manifest and reports out of range
+        ColdTier lateReader = tier(s3, config, new SimpleMeterRegistry());
+        assertThat(lateReader.segments(tp)).hasSize(writer.segments(tp).size());
+        RemoteSegmentInfo first = writer.segments(tp).getFirst();
+        assertThat(writer.applyRetention(tp, -1, writer.segments(tp).stream().mapToLong(RemoteSegmentInfo::sizeInBytes).sum()
+                - first.sizeInBytes(), 0)).isEqualTo(1);
+        long inDeleted = first.nextOffset() - 1;
+        assertThatThrownBy(() -> lateReader.read(tp, inDeleted, 100)).isInstanceOf(OffsetOutOfRangeException.class);
+        assertThat(lateReader.remoteLogStartOffset(tp)).isEqualTo(first.nextOffset());
+    }
+
+    @Test
     void deleteTopicDeletesAllItsObjectsOnly() {
         TopicPartition a0 = new TopicPartition("gone", 0);
         TopicPartition a1 = new TopicPartition("gone", 1);
