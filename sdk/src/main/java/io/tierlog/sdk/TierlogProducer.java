@@ -18,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -61,7 +60,6 @@ public final class TierlogProducer implements AutoCloseable {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
-    private final Map<TopicPartition, PartitionQueue> queues = new HashMap<>();
     private final List<PartitionQueue> queueList = new ArrayList<>();
     private int rotation;
     private int flushing;
@@ -145,12 +143,14 @@ public final class TierlogProducer implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("producer is closed");
         }
-        Validation.topicName(topic);
-        TopicMeta meta;
-        try {
-            meta = meta(topic);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+        TopicMeta meta = topics.get(topic);
+        if (meta == null) {
+            Validation.topicName(topic); // once per topic: the regex is measurable on the hot path
+            try {
+                meta = meta(topic);
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
         }
         if (partition != null && (partition < 0 || partition >= meta.partitions)) {
             throw new InvalidInputException("partition " + partition + " does not exist in topic " + topic
@@ -180,10 +180,10 @@ public final class TierlogProducer implements AutoCloseable {
             }
             int p = partition != null ? partition
                     : key != null ? SeriesKey.partitionFor(key, meta.partitions) : meta.sticky;
-            PartitionQueue q = queues.get(new TopicPartition(topic, p));
+            PartitionQueue q = meta.queues[p];
             if (q == null) {
                 q = new PartitionQueue(new TopicPartition(topic, p));
-                queues.put(q.tp, q);
+                meta.queues[p] = q;
                 queueList.add(q);
             }
             Batch b = q.open;
@@ -568,6 +568,8 @@ public final class TierlogProducer implements AutoCloseable {
 
     private static final class TopicMeta {
         final int partitions;
+        /** Per-partition queues, created on first use; guarded by the producer's lock. */
+        final PartitionQueue[] queues;
         int sticky;
 
         TopicMeta(int partitions) {
@@ -575,6 +577,7 @@ public final class TierlogProducer implements AutoCloseable {
                 throw new TierlogClientException("topic has no partitions");
             }
             this.partitions = partitions;
+            this.queues = new PartitionQueue[partitions];
             this.sticky = ThreadLocalRandom.current().nextInt(partitions);
         }
     }
