@@ -69,6 +69,7 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
     private final ConcurrentHashMap<ChunkKey, CompletableFuture<byte[]>> inflight = new ConcurrentHashMap<>();
     private volatile boolean stopping;
     private volatile boolean orphansSweptAtStart;
+    private volatile boolean started;
 
     private final Counter uploadCount;
     private final Counter uploadBytes;
@@ -121,10 +122,14 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
 
     /**
      * Removes orphans (segment objects no manifest names) of every partition under the key prefix. Best effort:
-     * when the store is unreachable it logs and returns, and each partition is swept again on registration
-     * before its first upload.
+     * when the store is unreachable it logs and returns, and each partition is swept on registration before
+     * its first upload. Call it before {@link #register}, and only in the process that offloads: the sweep
+     * would delete another writer's upload that is not yet in its manifest. Read-only users skip it.
      */
     public void start() {
+        if (started) {
+            return;
+        }
         try {
             Map<String, List<String>> segmentKeys = new HashMap<>();
             Set<String> manifests = new HashSet<>();
@@ -155,6 +160,8 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
             LOG.info("cold tier started: {} partitions with remote data, {} orphan objects removed", segmentKeys.size(), removed);
         } catch (RuntimeException e) {
             LOG.warn("cold tier start: orphan sweep failed, partitions will be swept on registration: {}", e.toString());
+        } finally {
+            started = true;
         }
     }
 
@@ -188,6 +195,10 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
      * closes from now on (through a {@link io.tierlog.hot.SegmentListener}).
      */
     public void register(PartitionLog log) {
+        if (!started) {
+            throw new IllegalStateException("ColdTier.start() must run before register(" + log.topicPartition()
+                    + "): its orphan sweep must not race with uploads");
+        }
         PartitionState p = partitions.computeIfAbsent(log.topicPartition(), this::newState);
         int generation;
         synchronized (p) {

@@ -537,5 +537,10 @@ class ColdTierTest {
         assertThatThrownBy(() -> new S3Config(null, "us-east-1", "b", "k", null, true, Duration.ofSeconds(1), 1,
                 S3Config.MIN_PART_SIZE, S3Config.MIN_PART_SIZE)).hasMessageContaining("secretKey");
         assertThat(server.config(BUCKET).toString()).doesNotContain(S3ProxyHarness.SECRET_KEY);
+        try (ColdTier notStarted = new ColdTier(s3, config, new SimpleMeterRegistry())) {
+            PartitionLog log = logs.open(new TopicPartition("early", 0), SMALL_SEGMENTS);
+            assertThatThrownBy(() -> notStarted.register(log)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("start()");
+        }
     }
 }

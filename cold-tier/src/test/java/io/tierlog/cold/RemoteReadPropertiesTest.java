@@ -96,6 +96,7 @@ class RemoteReadPropertiesTest {
                 LogFixture.appendBatch(log, rnd, 1 + rnd.nextInt(layout.maxRecords()), layout.maxValue(), 1000L * i);
             }
             log.roll();
+            tier.start();
             tier.register(log);
             await().atMost(Duration.ofSeconds(30)).until(() -> log.closedSegments().stream().allMatch(tier::isOffloaded));
             long end = log.logEndOffset();
