@@ -50,7 +50,7 @@ final class HttpApi {
     private static final String JSON_TYPE = "application/json";
     private static final int DEFAULT_MAX_BYTES = 1024 * 1024;
     private static final int MAX_MAX_BYTES = 16 * 1024 * 1024;
-    private static final long SSE_POLL_MS = 10_000;
+    private static final long SSE_POLL_MS = 2_000;
 
     private final Broker broker;
     private final ObjectMapper json;

@@ -51,7 +51,8 @@ class HttpApiTest {
         ServerHarness.Resp m = h.get("/metrics");
         assertThat(m.status()).isEqualTo(200);
         assertThat(m.header("Content-Type")).startsWith("text/plain");
-        assertThat(m.body()).contains("jvm_memory_used_bytes").contains("tierlog_ingest").contains("tierlog_query");
+        assertThat(m.body()).contains("jvm_memory_used_bytes").contains("tierlog_ingest").contains("tierlog_query")
+                .contains("tierlog_cold");
     }
 
     @Test
