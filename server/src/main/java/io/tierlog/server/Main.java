@@ -90,8 +90,15 @@ public final class Main {
             LOG.error("server failed to start: {}", e.toString(), e);
             return 1;
         }
-        Signal.handle(new Signal("TERM"), s -> stop.countDown());
-        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        // SIGTERM/SIGINT end the wait below so that main can close and exit 0; the hook covers other exits
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tierlog-shutdown"));
+        for (String sig : new String[]{"TERM", "INT"}) {
+            try {
+                Signal.handle(new Signal(sig), s -> stop.countDown());
+            } catch (IllegalArgumentException e) {
+                LOG.warn("cannot handle SIG{} ({}); the shutdown hook will close the server", sig, e.getMessage());
+            }
+        }
         System.out.println("tierlog listening on http://" + config.host() + ":" + server.port());
         System.out.flush();
         try {
