@@ -82,7 +82,12 @@ public class TierlogMeterRegistry extends PushMeterRegistry {
         this.config = config;
         this.client = client;
         this.ownsClient = ownsClient;
-        this.producer = client.producer(ProducerConfig.builder().linger(java.time.Duration.ofMillis(20)).build());
+        // a publish must not outlive its step: give up on a sample after one step rather than queue behind it
+        java.time.Duration step = config.step();
+        this.producer = client.producer(ProducerConfig.builder().linger(java.time.Duration.ofMillis(20))
+                .deliveryTimeout(step).retryBackoffMax(step.compareTo(java.time.Duration.ofSeconds(5)) < 0
+                        ? step : java.time.Duration.ofSeconds(5))
+                .retryBackoff(java.time.Duration.ofMillis(Math.min(50, step.toMillis()))).build());
         config().namingConvention(new TierlogNamingConvention());
         if (config.enabled()) {
             start(new NamedThreadFactory("tierlog-metrics-publisher"));
