@@ -83,7 +83,12 @@ final class Broker implements AutoCloseable {
             openPartitions(t);
         }
         IngestConfig ic = IngestConfig.defaults().withLimits(config.limits())
+                .withRingSize(config.ingestRingSize())
+                .withPublishTimeout(Duration.ofMillis(config.ingestPublishTimeoutMs()))
                 .withShutdownTimeout(Duration.ofMillis(Math.max(1, config.shutdownTimeoutMs())));
+        if (config.ingestShards() > 0) {
+            ic = ic.withShards(config.ingestShards());
+        }
         this.ingest = new IngestPipeline(ic, tp -> logs.get(tp).orElseThrow(
                 () -> new io.tierlog.query.UnknownPartitionException(tp)), registry);
         this.query = new QueryService(logs::get, cold, config.dataDir().resolve("consumer-offsets"), registry);

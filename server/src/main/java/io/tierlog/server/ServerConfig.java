@@ -21,7 +21,7 @@ import java.util.Properties;
 public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, String s3Bucket, String s3Region,
                            String s3AccessKey, String s3SecretKey, String s3Prefix, int s3EmbeddedPort,
                            long retentionCheckIntervalMs, long fsyncIntervalMs, long shutdownTimeoutMs,
-                           Limits limits) {
+                           int ingestShards, int ingestRingSize, long ingestPublishTimeoutMs, Limits limits) {
 
     public ServerConfig {
         if (port < 0 || port > 65535) {
@@ -39,6 +39,15 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
         if (shutdownTimeoutMs < 0) {
             throw new IllegalArgumentException("shutdown.timeout.ms must be >= 0, was " + shutdownTimeoutMs);
         }
+        if (ingestShards < 0 || ingestShards > 256) {
+            throw new IllegalArgumentException("ingest.shards must be in 0..256, was " + ingestShards);
+        }
+        if (ingestRingSize < 2 || Integer.bitCount(ingestRingSize) != 1) {
+            throw new IllegalArgumentException("ingest.ring.size must be a power of two >= 2, was " + ingestRingSize);
+        }
+        if (ingestPublishTimeoutMs < 0) {
+            throw new IllegalArgumentException("ingest.publish.timeout.ms must be >= 0, was " + ingestPublishTimeoutMs);
+        }
         if (limits.maxRequestBytes() < 1024) {
             throw new IllegalArgumentException("max.request.bytes must be >= 1024");
         }
@@ -52,18 +61,6 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
     /** Every default: what a bare {@code ./tierlog server} runs with. */
     public static ServerConfig defaults() {
         return load(null, Map.of(), Map.of());
-    }
-
-    /** A copy with another data directory and port (tests use port 0). */
-    public ServerConfig withDataDir(Path dir, int newPort) {
-        return new ServerConfig(host, newPort, dir, s3Endpoint, s3Bucket, s3Region, s3AccessKey, s3SecretKey,
-                s3Prefix, s3EmbeddedPort, retentionCheckIntervalMs, fsyncIntervalMs, shutdownTimeoutMs, limits);
-    }
-
-    /** A copy with another retention check period. */
-    public ServerConfig withRetentionCheckIntervalMs(long ms) {
-        return new ServerConfig(host, port, dataDir, s3Endpoint, s3Bucket, s3Region, s3AccessKey, s3SecretKey,
-                s3Prefix, s3EmbeddedPort, ms, fsyncIntervalMs, shutdownTimeoutMs, limits);
     }
 
     /**
@@ -129,7 +126,9 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                 values.get(ConfigKey.S3_REGION), values.get(ConfigKey.S3_ACCESS_KEY),
                 values.get(ConfigKey.S3_SECRET_KEY), values.get(ConfigKey.S3_PREFIX),
                 intOf(values, ConfigKey.S3_EMBEDDED_PORT), longOf(values, ConfigKey.RETENTION_CHECK_INTERVAL_MS),
-                longOf(values, ConfigKey.FSYNC_INTERVAL_MS), longOf(values, ConfigKey.SHUTDOWN_TIMEOUT_MS), limits);
+                longOf(values, ConfigKey.FSYNC_INTERVAL_MS), longOf(values, ConfigKey.SHUTDOWN_TIMEOUT_MS),
+                intOf(values, ConfigKey.INGEST_SHARDS), intOf(values, ConfigKey.INGEST_RING_SIZE),
+                longOf(values, ConfigKey.INGEST_PUBLISH_TIMEOUT_MS), limits);
     }
 
     private static int intOf(Map<ConfigKey, String> values, ConfigKey k) {
