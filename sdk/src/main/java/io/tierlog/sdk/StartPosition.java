@@ -31,12 +31,15 @@ public sealed interface StartPosition {
         return new Committed(fallback);
     }
 
+    /** See {@link StartPosition#earliest()}. */
     record Earliest() implements StartPosition {
     }
 
+    /** See {@link StartPosition#latest()}. */
     record Latest() implements StartPosition {
     }
 
+    /** See {@link StartPosition#offset(long)}. */
     record Offset(long offset) implements StartPosition {
         public Offset {
             if (offset < 0) {
@@ -45,6 +48,7 @@ public sealed interface StartPosition {
         }
     }
 
+    /** See {@link StartPosition#timestamp(long)}. */
     record Timestamp(long epochMillis) implements StartPosition {
         public Timestamp {
             if (epochMillis < 0) {
@@ -53,6 +57,7 @@ public sealed interface StartPosition {
         }
     }
 
+    /** See {@link StartPosition#committed(StartPosition)}. */
     record Committed(StartPosition fallback) implements StartPosition {
         public Committed {
             if (fallback == null || fallback instanceof Committed) {

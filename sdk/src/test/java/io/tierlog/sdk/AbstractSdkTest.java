@@ -220,6 +220,31 @@ abstract class AbstractSdkTest {
     }
 
     @Test
+    void consumerOutOfRangeIsResetByPolicy() {
+        client.createTopic(topic, 1, Map.of());
+        try (TierlogProducer p = client.producer(ProducerConfig.defaults())) {
+            p.send(topic, sample(0)).join();
+        }
+        try (TierlogConsumer c = client.consumer(ConsumerConfig.defaults().withMaxWait(Duration.ofMillis(100))
+                .withOutOfRangeReset(ConsumerConfig.Reset.LATEST))) {
+            c.assign(topic, List.of(0), StartPosition.offset(500));
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                assertThat(c.poll(Duration.ofMillis(100))).isEmpty();
+                return c.position(0) == 1;
+            });
+            try (TierlogProducer p = client.producer(ProducerConfig.defaults())) {
+                p.send(topic, sample(1)).join();
+            }
+            List<ConsumedRecord> got = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                got.addAll(c.poll(Duration.ofMillis(100)));
+                return !got.isEmpty();
+            });
+            assertThat(got).singleElement().satisfies(r -> assertThat(r.offset()).isEqualTo(1));
+        }
+    }
+
+    @Test
     void offsetRangeQueryPagesLazily() {
         client.createTopic(topic, 1, Map.of());
         try (TierlogProducer p = client.producer(ProducerConfig.defaults())) {
