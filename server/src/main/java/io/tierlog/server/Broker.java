@@ -160,8 +160,17 @@ final class Broker implements AutoCloseable {
 
     // ---------------------------------------------------------------- produce and read
 
-    /** Appends one encoded request per partition and waits for every acknowledgement. */
+    /**
+     * Appends one encoded request per partition and waits for every acknowledgement. Refuses (503) while the
+     * data directory's file system is nearly full, e.g. when an S3 outage keeps segments local: ingest then
+     * stops rather than failing half-way through a write.
+     */
     List<AppendAck> produce(TopicRegistry.Topic t, Map<Integer, ByteBuffer> perPartition, Acks acks) {
+        long free = freeDiskBytes();
+        if (free < config.minFreeDiskBytes()) {
+            throw ApiException.overloaded("only " + free + " bytes free on the data directory's file system (minimum "
+                    + config.minFreeDiskBytes() + "); waiting for offload and retention to make room");
+        }
         List<CompletableFuture<AppendAck>> futures = new ArrayList<>(perPartition.size());
         topicLock.readLock().lock();
         try {
@@ -177,6 +186,23 @@ final class Broker implements AutoCloseable {
             out.add(await(f));
         }
         return out;
+    }
+
+    private volatile long freeBytes = Long.MAX_VALUE;
+    private volatile long freeCheckedAtNanos = System.nanoTime() - 2_000_000_000L;
+
+    /** Usable space of the data directory, sampled at most every 500 ms. */
+    private long freeDiskBytes() {
+        long now = System.nanoTime();
+        if (now - freeCheckedAtNanos > 500_000_000L) {
+            try {
+                freeBytes = java.nio.file.Files.getFileStore(config.dataDir()).getUsableSpace();
+            } catch (java.io.IOException e) {
+                LOG.warn("cannot read the free space of {}: {}", config.dataDir(), e.toString());
+            }
+            freeCheckedAtNanos = now;
+        }
+        return freeBytes;
     }
 
     PartitionRead read(TopicPartition tp, long offset, int maxRecords, int maxBytes, long maxWaitMs) {

@@ -28,6 +28,8 @@ enum ConfigKey {
     INGEST_RING_SIZE("ingest.ring.size", "4096", "slots per ingest ring (a power of two)"),
     INGEST_PUBLISH_TIMEOUT_MS("ingest.publish.timeout.ms", "200",
             "how long a produce waits for a free ring slot before answering 503 overloaded"),
+    MIN_FREE_DISK_BYTES("min.free.disk.bytes", "268435456",
+            "produce answers 503 overloaded while the data directory's file system has less free space than this"),
     MAX_REQUEST_BYTES("max.request.bytes", "16777216", "largest accepted request body"),
     MAX_RECORD_VALUE_BYTES("max.record.value.bytes", "1048576", "largest accepted record value"),
     MAX_TAGS("max.tags", "32", "most tags per metric"),

@@ -21,7 +21,8 @@ import java.util.Properties;
 public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, String s3Bucket, String s3Region,
                            String s3AccessKey, String s3SecretKey, String s3Prefix, int s3EmbeddedPort,
                            long retentionCheckIntervalMs, long fsyncIntervalMs, long shutdownTimeoutMs,
-                           int ingestShards, int ingestRingSize, long ingestPublishTimeoutMs, Limits limits) {
+                           int ingestShards, int ingestRingSize, long ingestPublishTimeoutMs,
+                           long minFreeDiskBytes, Limits limits) {
 
     public ServerConfig {
         if (port < 0 || port > 65535) {
@@ -47,6 +48,9 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
         }
         if (ingestPublishTimeoutMs < 0) {
             throw new IllegalArgumentException("ingest.publish.timeout.ms must be >= 0, was " + ingestPublishTimeoutMs);
+        }
+        if (minFreeDiskBytes < 0) {
+            throw new IllegalArgumentException("min.free.disk.bytes must be >= 0, was " + minFreeDiskBytes);
         }
         if (limits.maxRequestBytes() < 1024) {
             throw new IllegalArgumentException("max.request.bytes must be >= 1024");
@@ -128,7 +132,8 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                 intOf(values, ConfigKey.S3_EMBEDDED_PORT), longOf(values, ConfigKey.RETENTION_CHECK_INTERVAL_MS),
                 longOf(values, ConfigKey.FSYNC_INTERVAL_MS), longOf(values, ConfigKey.SHUTDOWN_TIMEOUT_MS),
                 intOf(values, ConfigKey.INGEST_SHARDS), intOf(values, ConfigKey.INGEST_RING_SIZE),
-                longOf(values, ConfigKey.INGEST_PUBLISH_TIMEOUT_MS), limits);
+                longOf(values, ConfigKey.INGEST_PUBLISH_TIMEOUT_MS), longOf(values, ConfigKey.MIN_FREE_DISK_BYTES),
+                limits);
     }
 
     private static int intOf(Map<ConfigKey, String> values, ConfigKey k) {

@@ -62,4 +62,17 @@ class OverloadTest {
             assertThat(hw).isEqualTo(acked);
         }
     }
+
+    @Test
+    void nearlyFullDiskAnswers503() {
+        try (ServerHarness h = new ServerHarness(dir.resolve("data"), Map.of("min.free.disk.bytes",
+                Long.toString(Long.MAX_VALUE / 2)))) {
+            h.createTopic("full", 1, null);
+            ServerHarness.Resp r = h.post("/v1/topics/full/records", "{\"records\":[{\"name\":\"a\",\"value\":1}]}");
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.json().get("error").asText()).isEqualTo("overloaded");
+            assertThat(r.header("Retry-After")).isNotNull();
+            assertThat(h.get("/v1/topics/full").json().get("partitions").get(0).get("highWatermark").asLong()).isZero();
+        }
+    }
 }
