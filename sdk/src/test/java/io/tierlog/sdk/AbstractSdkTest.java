@@ -64,17 +64,34 @@ abstract class AbstractSdkTest {
     @Test
     void severalSendsWithinLingerTravelInOneRequest() {
         client.createTopic(topic, 1, Map.of());
-        try (TierlogProducer p = client.producer(ProducerConfig.builder().linger(Duration.ofMillis(300)).build())) {
+        try (TierlogProducer p = client.producer(ProducerConfig.builder().linger(Duration.ofSeconds(30)).build())) {
             List<CompletableFuture<Long>> fs = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
                 fs.add(p.send(topic, sample(i)));
             }
+            assertThat(fs).noneMatch(CompletableFuture::isDone); // lingering: nothing sent yet
+            p.flush();
             List<Long> offsets = fs.stream().map(CompletableFuture::join).toList();
             assertThat(offsets).containsExactlyElementsOf(java.util.stream.LongStream.range(0, 50).boxed().toList());
             assertThat(p.stats().requests()).isEqualTo(1);
             assertThat(p.stats().batches()).isEqualTo(1);
             assertThat(p.stats().recordsAcknowledged()).isEqualTo(50);
         }
+    }
+
+    @Test
+    void durableAcksAreRequestedAndAcknowledged() {
+        client.createTopic(topic, 2, Map.of());
+        try (TierlogProducer p = client.producer(ProducerConfig.builder().acks("durable").build())) {
+            List<CompletableFuture<Long>> fs = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                fs.add(p.send(topic, sample(i)));
+            }
+            p.flush();
+            assertThat(fs).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
+        }
+        assertThat(client.describeTopic(topic).partitions().stream().mapToLong(TopicInfo.PartitionInfo::highWatermark).sum())
+                .isEqualTo(20);
     }
 
     @Test

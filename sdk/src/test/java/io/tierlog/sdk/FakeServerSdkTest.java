@@ -35,11 +35,13 @@ class FakeServerSdkTest extends AbstractSdkTest {
     void oneRequestReachesTheServerForManySends() {
         client.createTopic(topic, 1, Map.of());
         int before = fake.produceRequests.get();
-        try (TierlogProducer p = client.producer(ProducerConfig.builder().linger(Duration.ofMillis(300)).build())) {
+        try (TierlogProducer p = client.producer(ProducerConfig.builder().linger(Duration.ofSeconds(30)).build())) {
             List<CompletableFuture<Long>> fs = new ArrayList<>();
             for (int i = 0; i < 200; i++) {
                 fs.add(p.send(topic, sample(i)));
             }
+            assertThat(fake.produceRequests.get()).isEqualTo(before);
+            p.flush();
             fs.forEach(CompletableFuture::join);
         }
         assertThat(fake.produceRequests.get() - before).isEqualTo(1);
