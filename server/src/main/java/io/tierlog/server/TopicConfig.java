@@ -61,13 +61,19 @@ record TopicConfig(String schema, long segmentBytes, long segmentMs, long retent
         long retentionBytes = limit(node, "retentionBytes", d.retentionBytes, false);
         long localRetentionMs = limit(node, "localRetentionMs", d.localRetentionMs, true);
         long localRetentionBytes = limit(node, "localRetentionBytes", d.localRetentionBytes, true);
-        boolean remote = d.remoteStorage;
+        // compaction rewrites local segments, which the cold tier cannot follow: compacted topics stay local
+        boolean compact = cleanup.equals("compact");
+        boolean remote = !compact && d.remoteStorage;
         JsonNode r = node.get("remoteStorage");
         if (r != null && !r.isNull()) {
             if (!r.isBoolean()) {
                 throw ApiException.badRequest("config.remoteStorage must be true or false");
             }
             remote = r.booleanValue();
+            if (remote && compact) {
+                throw ApiException.badRequest("config.cleanupPolicy 'compact' needs remoteStorage false (compacted"
+                        + " topics are not offloaded to the cold tier)");
+            }
         }
         return new TopicConfig(schema, segmentBytes, segmentMs, retentionMs, retentionBytes, localRetentionMs,
                 localRetentionBytes, cleanup, remote);

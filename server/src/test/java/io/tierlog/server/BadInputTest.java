@@ -83,6 +83,8 @@ class BadInputTest {
         expect(400, "invalid_request", () -> h.post("/v1/topics", "{\"name\":\"x\",\"config\":{\"remoteStorage\":\"yes\"}}"));
         expect(400, "invalid_request", () -> h.post("/v1/topics", "{\"name\":\"x\",\"config\":{\"retentionMs\":-5}}"));
         expect(400, "invalid_request", () -> h.post("/v1/topics", "{\"name\":\"x\",\"extra\":1}"));
+        expect(400, "invalid_request", () -> h.post("/v1/topics",
+                "{\"name\":\"x\",\"config\":{\"cleanupPolicy\":\"compact\",\"remoteStorage\":true}}"));
         expect(400, "invalid_request", () -> h.post("/v1/topics", "{\"name\":\"x\",\"name\":\"y\"}"));
         expect(415, "unsupported_media_type", () -> h.post("/v1/topics", "application/x-www-form-urlencoded",
                 "name=x".getBytes(StandardCharsets.UTF_8)));

@@ -69,6 +69,9 @@ class HttpApiTest {
             assertThat(p0.has(f)).as(f).isTrue();
         }
         assertThat(h.createTopic("life2", 1, null).get("config").get("schema").asText()).isEqualTo("metrics");
+        JsonNode compacted = h.createTopic("compacted", 1, "{\"schema\":\"bytes\",\"cleanupPolicy\":\"compact\"}");
+        assertThat(compacted.get("config").get("cleanupPolicy").asText()).isEqualTo("compact");
+        assertThat(compacted.get("config").get("remoteStorage").asBoolean()).isFalse();
 
         ServerHarness.Resp dup = h.post("/v1/topics", "{\"name\":\"life\",\"partitions\":1}");
         assertThat(dup.status()).isEqualTo(409);
