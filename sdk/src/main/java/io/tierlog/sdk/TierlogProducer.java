@@ -290,7 +290,11 @@ public final class TierlogProducer implements AutoCloseable {
                 lock.unlock();
             }
             for (Request r : ready) {
-                dispatch(r);
+                try {
+                    dispatch(r);
+                } catch (RuntimeException e) {
+                    fail(r, e); // never let one request kill the sender thread
+                }
             }
         }
     }
