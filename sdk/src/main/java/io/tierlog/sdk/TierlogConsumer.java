@@ -160,13 +160,21 @@ public final class TierlogConsumer implements AutoCloseable {
             if (from != pos) {
                 continue; // the position was moved by seek() while this fetch was out
             }
+            // a binary answer is bounded by bytes, not records: keep maxRecords here and refetch the rest
+            int taken = 0;
+            boolean truncated = false;
             for (ConsumedRecord r : page.records()) {
                 if (r.offset() >= pos) {
+                    if (taken == config.maxRecords()) {
+                        truncated = true;
+                        break;
+                    }
                     out.add(r);
                     pos = r.offset() + 1;
+                    taken++;
                 }
             }
-            positions.put(p, Math.max(pos, page.nextOffset()));
+            positions.put(p, truncated ? pos : Math.max(pos, page.nextOffset()));
         }
     }
 

@@ -237,6 +237,29 @@ abstract class AbstractSdkTest {
     }
 
     @Test
+    void pollReturnsAtMostMaxRecordsPerPartitionAndContinuesWhereItStopped() {
+        client.createTopic(topic, 1, Map.of());
+        try (TierlogProducer p = client.producer(ProducerConfig.defaults())) {
+            for (int i = 0; i < 100; i++) {
+                p.send(topic, sample(i));
+            }
+        }
+        try (TierlogConsumer c = client.consumer(ConsumerConfig.defaults().withMaxRecords(10))) {
+            c.subscribe(topic, StartPosition.earliest());
+            List<ConsumedRecord> all = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                List<ConsumedRecord> batch = c.poll(Duration.ofMillis(200));
+                assertThat(batch).hasSizeLessThanOrEqualTo(10);
+                all.addAll(batch);
+                return all.size() >= 100;
+            });
+            assertThat(all).extracting(ConsumedRecord::offset)
+                    .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 100).boxed().toList());
+            assertThat(c.position(0)).isEqualTo(100);
+        }
+    }
+
+    @Test
     void consumerOutOfRangeIsResetByPolicy() {
         client.createTopic(topic, 1, Map.of());
         try (TierlogProducer p = client.producer(ProducerConfig.defaults())) {
