@@ -214,16 +214,19 @@ public final class RecordBatch implements Iterable<Record> {
         if (minTimestamp() < 0) {
             throw new CorruptBatchException("negative timestamp " + minTimestamp());
         }
-        int[] seen = {0};
-        forEach(r -> {
-            if (r.timestamp() < minTimestamp() || r.timestamp() > maxTimestamp()) {
-                throw new CorruptBatchException("record timestamp " + r.timestamp() + " outside batch bounds ["
-                        + minTimestamp() + ", " + maxTimestamp() + "]");
+        // walk the records without materialising them: framing, dense deltas, timestamps within bounds
+        ByteBuffer in = payload();
+        long minTs = minTimestamp();
+        long maxTs = maxTimestamp();
+        try {
+            for (int i = 0; i < count; i++) {
+                readRecord(in, 0, minTs, maxTs, i, false);
             }
-            seen[0]++;
-        });
-        if (seen[0] != count) {
-            throw new CorruptBatchException("batch declares " + count + " records but holds " + seen[0]);
+        } catch (BufferUnderflowException | IndexOutOfBoundsException | NegativeArraySizeException e) {
+            throw new CorruptBatchException("record section is truncated or malformed", e);
+        }
+        if (in.hasRemaining()) {
+            throw new CorruptBatchException(in.remaining() + " trailing bytes after the last record");
         }
     }
 
@@ -253,10 +256,11 @@ public final class RecordBatch implements Iterable<Record> {
         ByteBuffer in = payload();
         long base = baseOffset();
         long minTs = minTimestamp();
+        long maxTs = maxTimestamp();
         int count = recordCount();
         try {
             for (int i = 0; i < count; i++) {
-                action.accept(readRecord(in, base, minTs, i));
+                action.accept(readRecord(in, base, minTs, maxTs, i, true));
             }
         } catch (BufferUnderflowException | IndexOutOfBoundsException | NegativeArraySizeException e) {
             throw new CorruptBatchException("record section is truncated or malformed", e);
@@ -271,44 +275,53 @@ public final class RecordBatch implements Iterable<Record> {
         return records().iterator();
     }
 
-    private static Record readRecord(ByteBuffer in, long base, long minTs, int expectedDelta) {
+    /**
+     * Reads (or, with {@code materialize} false, only checks and skips) the next record. Checks the record
+     * framing, the dense offset delta and that the timestamp lies within the batch's bounds.
+     */
+    private static Record readRecord(ByteBuffer in, long base, long minTs, long maxTs, int expectedDelta,
+                                     boolean materialize) {
         int length = Varints.readVarint(in);
         if (length <= 0 || length > in.remaining()) {
             throw new CorruptBatchException("invalid record length " + length);
         }
         int end = in.position() + length;
         in.get(); // attributes, reserved
-        long ts = minTs + Varints.readVarlong(in);
+        long tsDelta = Varints.readVarlong(in);
+        long ts = minTs + tsDelta;
+        if (tsDelta < 0 || ts > maxTs) {
+            throw new CorruptBatchException("record timestamp " + ts + " outside batch bounds [" + minTs + ", " + maxTs + "]");
+        }
         int delta = Varints.readVarint(in);
         if (delta != expectedDelta) {
             throw new CorruptBatchException("record offset delta " + delta + " where " + expectedDelta + " was expected");
         }
-        byte[] key = readBytes(in);
-        byte[] value = readBytes(in);
+        byte[] key = readBytes(in, materialize);
+        byte[] value = readBytes(in, materialize);
         int headerCount = Varints.readVarint(in);
         if (headerCount < 0 || headerCount > in.remaining()) {
             throw new CorruptBatchException("invalid header count " + headerCount);
         }
-        List<Header> headers;
-        if (headerCount == 0) {
-            headers = List.of();
-        } else {
-            headers = new ArrayList<>(headerCount);
-            for (int h = 0; h < headerCount; h++) {
-                byte[] hk = readBytes(in);
-                if (hk == null) {
-                    throw new CorruptBatchException("null header key");
-                }
-                headers.add(new Header(new String(hk, StandardCharsets.UTF_8), readBytes(in)));
+        List<Header> headers = headerCount == 0 || !materialize ? List.of() : new ArrayList<>(headerCount);
+        for (int h = 0; h < headerCount; h++) {
+            int keyPos = in.position();
+            byte[] hk = readBytes(in, materialize);
+            if (Varints.readVarint(in.duplicate().position(keyPos)) < 0) {
+                throw new CorruptBatchException("null header key");
+            }
+            byte[] hv = readBytes(in, materialize);
+            if (materialize) {
+                headers.add(new Header(new String(hk, StandardCharsets.UTF_8), hv));
             }
         }
         if (in.position() != end) {
             throw new CorruptBatchException("record length " + length + " does not match its content");
         }
-        return new Record(base + delta, ts, key, value, headers);
+        return materialize ? new Record(base + delta, ts, key, value, headers) : null;
     }
 
-    private static byte[] readBytes(ByteBuffer in) {
+    /** Reads a length-prefixed field ({@code -1} = null); without {@code materialize} it only skips it. */
+    private static byte[] readBytes(ByteBuffer in, boolean materialize) {
         int len = Varints.readVarint(in);
         if (len < 0) {
             if (len != -1) {
@@ -318,6 +331,10 @@ public final class RecordBatch implements Iterable<Record> {
         }
         if (len > in.remaining()) {
             throw new CorruptBatchException("field length " + len + " exceeds remaining " + in.remaining());
+        }
+        if (!materialize) {
+            in.position(in.position() + len);
+            return null;
         }
         byte[] b = new byte[len];
         in.get(b);

@@ -10,7 +10,6 @@ import java.util.regex.Pattern;
  */
 public final class Validation {
     private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,200}");
-    private static final Pattern METRIC_NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:.]*");
     private static final Pattern GROUP = Pattern.compile("[a-zA-Z0-9._-]{1,200}");
     /** Largest timestamp accepted: year 9999, so that clients sending micro- or nanoseconds are caught. */
     public static final long MAX_TIMESTAMP = 253_402_300_799_999L;
@@ -60,9 +59,22 @@ public final class Validation {
             throw new InvalidInputException(what + " '" + printable(s.substring(0, 32)) + "...' is " + s.length()
                     + " characters long; at most " + limits.maxNameLength() + " are allowed");
         }
-        if (!METRIC_NAME.matcher(s).matches()) {
+        if (!isIdentifier(s)) {
             throw new InvalidInputException(what + " '" + printable(s) + "' must match [a-zA-Z_:][a-zA-Z0-9_:.]*");
         }
+    }
+
+    /** {@code [a-zA-Z_:][a-zA-Z0-9_:.]*} without a regex: this runs for every metric record produced. */
+    static boolean isIdentifier(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':'
+                    || (i > 0 && ((c >= '0' && c <= '9') || c == '.'));
+            if (!ok) {
+                return false;
+            }
+        }
+        return !s.isEmpty();
     }
 
     public static void tags(Map<String, String> tags, Limits limits) {

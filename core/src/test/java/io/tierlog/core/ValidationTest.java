@@ -12,6 +12,18 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ValidationTest {
+    private static final java.util.regex.Pattern SPEC = java.util.regex.Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:.]*");
+
+    @net.jqwik.api.Property(tries = 2000)
+    void identifierCheckEqualsTheSpecRegex(@net.jqwik.api.ForAll("identifierLike") String s) {
+        assertThat(Validation.isIdentifier(s)).isEqualTo(SPEC.matcher(s).matches());
+    }
+
+    @net.jqwik.api.Provide
+    net.jqwik.api.Arbitrary<String> identifierLike() {
+        return net.jqwik.api.Arbitraries.strings().withChars("aZ_:.09-/ é{}").ofMaxLength(8);
+    }
+
     private final Limits limits = Limits.DEFAULTS;
 
     @ParameterizedTest
