@@ -114,6 +114,11 @@ final class HttpApi {
 
     private void onException(Exception e, Context ctx) {
         ApiException api = toApi(e);
+        String topic = ctx.pathParamMap().get("topic");
+        if (api.status == 500 && topic != null && broker.topic(topic).isEmpty()) {
+            // a read raced with the topic's deletion: its log was closed under it
+            api = ApiException.notFound("topic '" + topic + "' does not exist (deleted during the request)");
+        }
         if (api.status >= 500 && api.status != 503) {
             LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
         } else {
