@@ -1,7 +1,9 @@
 package io.tierlog.hot;
 
+import io.tierlog.core.BatchBuilder;
 import io.tierlog.core.CorruptBatchException;
 import io.tierlog.core.InvalidInputException;
+import io.tierlog.core.Record;
 import io.tierlog.core.RecordBatch;
 import io.tierlog.core.TopicPartition;
 import org.slf4j.Logger;
@@ -10,9 +12,11 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +48,8 @@ final class LocalPartitionLog implements PartitionLog {
     private final List<SegmentListener> listeners = new CopyOnWriteArrayList<>();
     private final List<Segment> unflushedClosed = new ArrayList<>();
     private final ReentrantLock lock = new ReentrantLock();
+    /** Serialises compaction runs; held for a whole run, unlike {@link #lock}, which it takes only briefly. */
+    private final ReentrantLock compactionLock = new ReentrantLock();
     private final Object hwLock = new Object();
 
     private volatile Segment active;
@@ -77,7 +83,8 @@ final class LocalPartitionLog implements PartitionLog {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
                 for (Path p : ds) {
                     String name = p.getFileName().toString();
-                    if (name.endsWith(Segment.DELETED_SUFFIX) || name.endsWith(Segment.TMP_SUFFIX)) {
+                    if (name.endsWith(Segment.DELETED_SUFFIX) || name.endsWith(Segment.TMP_SUFFIX)
+                            || name.endsWith(Segment.CLEANED_SUFFIX)) {
                         LOG.info("{}: removing stray file {}", tp, name);
                         Files.deleteIfExists(p);
                         continue;
@@ -107,26 +114,31 @@ final class LocalPartitionLog implements PartitionLog {
         long expected = -1;
         for (int i = 0; i < ordered.size(); i++) {
             long base = ordered.get(i);
-            if (expected >= 0 && base != expected) {
+            // compaction leaves gaps between segments (a segment whose records all went is deleted), so a later
+            // segment may start after the previous one's end, never before it
+            if (expected >= 0 && base < expected) {
                 LOG.error("{}: segment {} starts at {} but the previous one ends at {}; deleting it and all later segments",
                         tp, Segment.fileName(base), base, expected);
                 deleteSegmentFiles(ordered.subList(i, ordered.size()));
                 break;
             }
             boolean last = i == ordered.size() - 1;
+            // a closed segment's offsets end below the next segment's base (compaction keeps offsets); the
+            // newest segment is the active one, never compacted, so its offsets must stay dense
+            long offsetLimit = last ? Long.MAX_VALUE : ordered.get(i + 1);
             Segment s = Segment.openExisting(tp, dir, base, config.indexIntervalBytes(), now);
-            if (!last && s.loadClosed()) {
+            if (!last && s.loadClosed(offsetLimit)) {
                 segments.put(base, s);
                 expected = s.nextOffset;
                 continue;
             }
-            long truncated = s.recover(last, now);
+            long truncated = s.recover(last, now, !last, offsetLimit);
             if (!last && truncated > 0) {
                 LOG.error("{}: closed segment {} had a corrupt tail; it becomes the active segment and the {} later "
                         + "segment(s) are deleted", tp, Segment.fileName(base), ordered.size() - i - 1);
                 s.closeQuietly();
                 s = Segment.openExisting(tp, dir, base, config.indexIntervalBytes(), now);
-                s.recover(true, now);
+                s.recover(true, now, true, offsetLimit);
                 deleteSegmentFiles(ordered.subList(i + 1, ordered.size()));
                 last = true;
             }
@@ -395,21 +407,30 @@ final class LocalPartitionLog implements PartitionLog {
                 return new FetchData(offset, EMPTY.duplicate(), hw, lso);
             }
             Map.Entry<Long, Segment> e = segments.floorEntry(offset);
-            if (e == null) {
-                continue;
-            }
-            Segment s = e.getValue();
-            if (!s.retain()) {
-                ensureOpen();
-                continue;
-            }
-            try {
-                ByteBuffer data = s.read(offset, maxBytes, hw);
-                if (data != null) {
-                    return new FetchData(offset, data, hw, lso);
+            // an offset past the last batch of its segment fell into a gap left by compaction: the answer is the
+            // first batch of a later segment
+            boolean raced = e == null;
+            while (e != null) {
+                Segment s = e.getValue();
+                if (!s.retain()) {
+                    ensureOpen();
+                    raced = true; // deleted or replaced meanwhile: look it up again
+                    break;
                 }
-            } finally {
-                s.release();
+                try {
+                    ByteBuffer data = s.read(offset, maxBytes, hw);
+                    if (data != null) {
+                        return new FetchData(offset, data, hw, lso);
+                    }
+                } finally {
+                    s.release();
+                }
+                e = segments.higherEntry(e.getKey());
+            }
+            if (!raced) {
+                // every offset from here to the high watermark was removed by compaction (possible only while the
+                // active segment is empty): nothing to return yet, as at the high watermark
+                return new FetchData(offset, EMPTY.duplicate(), hw, lso);
             }
         }
         throw new LogIOException("read of offset " + offset + " of " + tp + " kept racing with segment changes", null);
@@ -419,12 +440,20 @@ final class LocalPartitionLog implements PartitionLog {
     public long offsetForTimestamp(long timestamp) {
         ensureOpen();
         long hw = highWatermark;
-        for (Segment s : segments.values()) {
+        for (Segment seg : segments.values()) {
+            Segment s = seg;
             if (s.baseOffset >= hw) {
                 return -1;
             }
-            if (s.maxTimestamp < timestamp || !s.retain()) {
+            if (s.maxTimestamp < timestamp) {
                 continue;
+            }
+            if (!s.retain()) {
+                // deleted, or replaced by its compacted copy meanwhile: use the copy if there is one
+                s = segments.get(seg.baseOffset);
+                if (s == null || s == seg || !s.retain()) {
+                    continue;
+                }
             }
             try {
                 long r = s.offsetForTimestamp(timestamp, hw);
@@ -522,6 +551,276 @@ final class LocalPartitionLog implements PartitionLog {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    @Override
+    public CompactionResult compact(long nowMs, long deleteRetentionMs, long maxKeyMapBytes) {
+        if (deleteRetentionMs < 0) {
+            throw new IllegalArgumentException("deleteRetentionMs must be >= 0, was " + deleteRetentionMs);
+        }
+        if (maxKeyMapBytes < KeyOffsetMap.BYTES_PER_SLOT) {
+            throw new IllegalArgumentException("maxKeyMapBytes must be >= " + KeyOffsetMap.BYTES_PER_SLOT + ", was " + maxKeyMapBytes);
+        }
+        compactionLock.lock();
+        boolean interrupted = Thread.interrupted(); // an interrupt must not close the segments' shared channels
+        List<Segment> pinned = new ArrayList<>();
+        try {
+            Segment act;
+            long endOffset;
+            int activeSize;
+            lock.lock();
+            try {
+                ensureOpen();
+                act = active;
+                endOffset = logEndOffset;
+                activeSize = act.size;
+                for (Segment s : segments.values()) {
+                    if (s.retain()) {
+                        pinned.add(s);
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+            KeyOffsetMap map = new KeyOffsetMap(maxKeyMapBytes);
+            long mapEnd = buildKeyMap(pinned, act, activeSize, endOffset, map);
+            boolean full = mapEnd < endOffset;
+            if (full) {
+                LOG.warn("{}: compaction key map full at {} keys; compacting segments below offset {} only (log end {})",
+                        tp, map.size(), mapEnd, endOffset);
+            }
+            long tombstoneCutoff = nowMs - deleteRetentionMs;
+            int examined = 0;
+            int rewritten = 0;
+            int deleted = 0;
+            long removed = 0;
+            long before = 0;
+            long after = 0;
+            for (Segment s : pinned) {
+                if (s == act || s.baseOffset >= mapEnd || s.baseOffset >= act.baseOffset) {
+                    break;
+                }
+                examined++;
+                before += s.size;
+                long removable = countRemovable(s, map, tombstoneCutoff);
+                if (removable == 0) {
+                    after += s.size;
+                    continue;
+                }
+                Segment cleaned = writeCleaned(s, map, tombstoneCutoff);
+                if (swapIn(s, cleaned)) {
+                    removed += removable;
+                    if (cleaned == null) {
+                        deleted++;
+                    } else {
+                        rewritten++;
+                        after += cleaned.size;
+                    }
+                } else {
+                    after += s.size;
+                }
+            }
+            CompactionResult result = new CompactionResult(examined, rewritten, deleted, removed, before, after,
+                    map.size(), full, mapEnd);
+            LOG.info("{}: compaction {}", tp, result);
+            return result;
+        } finally {
+            for (Segment s : pinned) {
+                s.release();
+            }
+            compactionLock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Fills {@code map} with the latest offset of every key below {@code endOffset}, oldest segment first.
+     * Returns the exclusive end of the offsets covered: {@code endOffset}, or the offset of the first record
+     * whose key no longer fit.
+     */
+    private long buildKeyMap(List<Segment> pinned, Segment act, int activeSize, long endOffset, KeyOffsetMap map) {
+        long[] stop = {endOffset};
+        for (Segment s : pinned) {
+            if (s.baseOffset >= endOffset || stop[0] < endOffset) {
+                break;
+            }
+            s.forEachBatch(s == act ? activeSize : s.size, (batch, pos) -> {
+                if (stop[0] < endOffset) {
+                    return;
+                }
+                RecordBatch rb = checkedBatch(s, batch, pos);
+                if (rb.baseOffset() >= endOffset) {
+                    return;
+                }
+                for (Record r : rb.records()) {
+                    if (r.offset() >= endOffset) {
+                        break;
+                    }
+                    if (r.key() != null && !map.put(r.key(), r.offset())) {
+                        stop[0] = r.offset();
+                        return;
+                    }
+                }
+            });
+        }
+        return stop[0];
+    }
+
+    private RecordBatch checkedBatch(Segment s, ByteBuffer batch, int pos) {
+        RecordBatch rb = RecordBatch.wrap(batch);
+        if (!rb.isValidHeaderAndCrc()) {
+            throw new LogIOException("compaction of " + tp + " stopped: batch at position " + pos + " of segment "
+                    + s.logPath.getFileName() + " fails its CRC; the segment is left as it is", null);
+        }
+        return rb;
+    }
+
+    /** The compaction rule for one record of a closed segment (see {@link PartitionLog#compact}). */
+    private static boolean keep(Record r, KeyOffsetMap map, long tombstoneCutoff) {
+        if (r.key() == null) {
+            return false;
+        }
+        long latest = map.get(r.key());
+        if (latest > r.offset()) {
+            return false;
+        }
+        // not superseded (latest == offset), or beyond what a capped map covers (latest < offset): kept, except
+        // a tombstone that is the latest of its key and older than the retention
+        return !(r.value() == null && latest == r.offset() && r.timestamp() <= tombstoneCutoff);
+    }
+
+    private long countRemovable(Segment s, KeyOffsetMap map, long tombstoneCutoff) {
+        long[] n = {0};
+        s.forEachBatch(s.size, (batch, pos) -> {
+            for (Record r : checkedBatch(s, batch, pos).records()) {
+                if (!keep(r, map, tombstoneCutoff)) {
+                    n[0]++;
+                }
+            }
+        });
+        return n[0];
+    }
+
+    /**
+     * Writes the survivors of {@code s} to {@code .cleaned} files, forced to disk; returns null (and no files)
+     * when nothing survives. Batches kept whole are copied byte for byte; others are re-encoded per run of
+     * consecutive surviving offsets with the source batch's compression.
+     */
+    private Segment writeCleaned(Segment s, KeyOffsetMap map, long tombstoneCutoff) {
+        Segment c = Segment.createCleaned(tp, dir, s.baseOffset, config.indexIntervalBytes(), s.createdMs);
+        try {
+            s.forEachBatch(s.size, (batch, pos) -> {
+                RecordBatch rb = checkedBatch(s, batch, pos);
+                List<Record> records = rb.records();
+                List<Record> survivors = new ArrayList<>(records.size());
+                for (Record r : records) {
+                    if (keep(r, map, tombstoneCutoff)) {
+                        survivors.add(r);
+                    }
+                }
+                if (survivors.size() == records.size()) {
+                    appendCleaned(c, rb);
+                    return;
+                }
+                BatchBuilder builder = new BatchBuilder(rb.compression());
+                long first = -1;
+                long prev = -1;
+                for (Record r : survivors) {
+                    if (!builder.isEmpty() && r.offset() != prev + 1) {
+                        appendCleaned(c, builder.build(first));
+                        builder.reset();
+                    }
+                    if (builder.isEmpty()) {
+                        first = r.offset();
+                    }
+                    builder.add(r.timestamp(), r.key(), r.value(), r.headers());
+                    prev = r.offset();
+                }
+                if (!builder.isEmpty()) {
+                    appendCleaned(c, builder.build(first));
+                }
+            });
+            if (c.size == 0) {
+                c.closeQuietly();
+                c.deleteCleanedFiles();
+                return null;
+            }
+            c.finalizeTimeIndex();
+            c.force(true);
+            c.closeForWrites(s.closedAtMs);
+            return c;
+        } catch (RuntimeException e) {
+            c.closeQuietly();
+            c.deleteCleanedFiles();
+            throw e;
+        }
+    }
+
+    private static void appendCleaned(Segment c, RecordBatch rb) {
+        ByteBuffer b = rb.buffer();
+        int filePos = c.size;
+        c.write(b, 0, b.limit());
+        c.indexBatch((int) (rb.baseOffset() - c.baseOffset), filePos, b.limit(), rb.minTimestamp(), rb.maxTimestamp());
+        c.size = filePos + b.limit();
+        c.nextOffset = rb.nextOffset();
+    }
+
+    /**
+     * Under the writer's lock: replaces {@code old} by {@code cleaned} (renaming the files over the original's),
+     * or deletes it when {@code cleaned} is null. Returns false, leaving everything as it was, when the segment
+     * went away meanwhile (retention, close).
+     */
+    private boolean swapIn(Segment old, Segment cleaned) {
+        lock.lock();
+        boolean interrupted = Thread.interrupted();
+        try {
+            if (closed || segments.get(old.baseOffset) != old) {
+                if (cleaned != null) {
+                    cleaned.closeQuietly();
+                    cleaned.deleteCleanedFiles();
+                }
+                return false;
+            }
+            unflushedClosed.remove(old);
+            if (cleaned == null) {
+                // the start moves before the segment leaves the map, so that no reader finds neither
+                if (old.baseOffset == logStartOffset) {
+                    long newStart = segments.higherKey(old.baseOffset);
+                    logStartOffset = newStart;
+                    synchronized (hwLock) {
+                        if (highWatermark < newStart) {
+                            highWatermark = newStart;
+                        }
+                    }
+                }
+                segments.remove(old.baseOffset);
+                old.markDeleted();
+                LOG.info("{}: compaction removed every record of segment {}; deleted it", tp, Segment.fileName(old.baseOffset));
+            } else {
+                cleaned.commitCleaned();
+                segments.put(old.baseOffset, cleaned);
+                old.markReplaced();
+                LOG.debug("{}: compacted segment {} from {} to {} bytes", tp, Segment.fileName(old.baseOffset), old.size, cleaned.size);
+            }
+            forceDirectory();
+            return true;
+        } finally {
+            lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Makes renames durable (best effort: not every platform can fsync a directory). */
+    private void forceDirectory() {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            LOG.debug("{}: cannot fsync directory {}: {}", tp, dir, e.toString());
         }
     }
 

@@ -11,9 +11,11 @@ import java.util.function.Predicate;
  * The hot tier's seam: one partition's local, append-only log of segments. One writer thread appends;
  * any number of threads read concurrently with appends, rolls and deletions.
  *
- * <p>Offsets are dense: an append assigns {@code [logEndOffset, logEndOffset + records)} by rewriting the base
+ * <p>Offsets are assigned densely: an append assigns {@code [logEndOffset, logEndOffset + records)} by rewriting the base
  * offsets of the given batches. Reads see only offsets below the {@link #highWatermark()}, which the writer
  * advances after it acknowledged the data; after recovery the high watermark equals the log end offset.
+ * Compaction ({@link #compact}) removes records from closed segments without renumbering the others, so a
+ * compacted log has gaps between batches and between segments.
  */
 public interface PartitionLog extends Closeable {
 
@@ -73,6 +75,42 @@ public interface PartitionLog extends Closeable {
      * Returns how many were deleted. Concurrent readers of a deleted segment get an out-of-range error.
      */
     int deleteOldestSegmentsWhile(Predicate<SegmentInfo> predicate);
+
+    /** Memory budget of {@link #compact(long, long)}'s key map: 64 MiB, about 3.1 million distinct keys. */
+    long DEFAULT_COMPACTION_MAP_BYTES = 64L * 1024 * 1024;
+
+    /**
+     * Log compaction for topics with {@code cleanupPolicy=compact} (and remote storage disabled, which the server
+     * enforces): keeps, in the closed segments, only the latest record of every key. The latest offset per key
+     * is taken over the whole log (closed segments and the active one) up to the log end offset read when the
+     * run starts. In closed segments a record is removed when a later record has the same key, when it has no
+     * key, or when it is a tombstone (null value) whose timestamp is at or before
+     * {@code nowMs - deleteRetentionMs}. Offsets never change: survivors keep theirs, so batches and segments
+     * get gaps, and a read of an offset inside a gap returns the next batch after it. The active segment is
+     * never rewritten. A closed segment left without records is deleted; when it was the first one the log
+     * start offset moves to the next segment's base offset (as with retention).
+     *
+     * <p>Thread-safety: may run on a background thread concurrently with appends, rolls and reads. It reads
+     * and rewrites closed segments without the writer's lock, which it takes only briefly to snapshot the
+     * segment list and to swap each compacted segment in; runs of {@code compact} on the same log serialise.
+     * Each segment is rewritten to {@code .cleaned} files, forced, then renamed over the original, so a crash
+     * leaves either the old or the new segment. Readers holding the old segment finish reading it.
+     *
+     * @param nowMs             the current time, for the tombstone rule
+     * @param deleteRetentionMs how long a tombstone stays, by its record timestamp (Kafka's delete.retention.ms)
+     * @param maxKeyMapBytes    memory cap of the key map (16 bytes per slot, filled to 75 %); when it fills up,
+     *                          only the segments before that point are compacted in this run
+     * <p>The default implementation compacts nothing; it exists for logs that hold no local closed segments.
+     */
+    default CompactionResult compact(long nowMs, long deleteRetentionMs, long maxKeyMapBytes) {
+        // for logs without local closed segments (in-memory doubles in other modules' tests): nothing to do
+        return new CompactionResult(0, 0, 0, 0, 0, 0, 0, false, logStartOffset());
+    }
+
+    /** {@link #compact(long, long, long)} with the {@link #DEFAULT_COMPACTION_MAP_BYTES} key map budget. */
+    default CompactionResult compact(long nowMs, long deleteRetentionMs) {
+        return compact(nowMs, deleteRetentionMs, DEFAULT_COMPACTION_MAP_BYTES);
+    }
 
     /** Bytes of all local segments. */
     long sizeInBytes();

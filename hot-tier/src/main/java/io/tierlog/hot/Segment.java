@@ -32,12 +32,18 @@ final class Segment {
     static final String TIME_INDEX_SUFFIX = ".timeindex";
     static final String DELETED_SUFFIX = ".deleted";
     static final String TMP_SUFFIX = ".tmp";
+    /** Suffix of a segment rewritten by compaction before it is renamed over the original. */
+    static final String CLEANED_SUFFIX = ".cleaned";
 
     final TopicPartition tp;
     final long baseOffset;
     final Path logPath;
     final Path indexPath;
     final Path timeIndexPath;
+    /** Where the writer writes: the segment's own files, or their {@code .cleaned} siblings while compacting. */
+    private Path logWritePath;
+    private Path indexWritePath;
+    private Path timeIndexWritePath;
     private final int indexIntervalBytes;
 
     final OffsetIndex offsetIndex = new OffsetIndex();
@@ -61,6 +67,8 @@ final class Segment {
     final long createdMs;
     volatile long closedAtMs = -1;
     private volatile boolean deleted;
+    /** Replaced by a compacted copy: the files now belong to the copy, so nothing is deleted or reopened. */
+    private volatile boolean replaced;
     private volatile boolean flushed = true;
     private final AtomicInteger refs = new AtomicInteger(1);
 
@@ -71,6 +79,9 @@ final class Segment {
         this.logPath = dir.resolve(name + LOG_SUFFIX);
         this.indexPath = dir.resolve(name + INDEX_SUFFIX);
         this.timeIndexPath = dir.resolve(name + TIME_INDEX_SUFFIX);
+        this.logWritePath = logPath;
+        this.indexWritePath = indexPath;
+        this.timeIndexWritePath = timeIndexPath;
         this.indexIntervalBytes = indexIntervalBytes;
         this.nextOffset = baseOffset;
         this.createdMs = createdMs;
@@ -95,7 +106,71 @@ final class Segment {
         return s;
     }
 
-    /** An existing segment, opened for reading; its state is filled by {@link #loadClosed()} or {@link #recover}. */
+    /**
+     * A new segment that compaction fills to replace the closed segment at {@code baseOffset}: it writes to
+     * {@code <base>.log.cleaned} (and the index siblings) until {@link #commitCleaned()} renames them over the
+     * original's files. Its read channel follows the file through the rename.
+     */
+    static Segment createCleaned(TopicPartition tp, Path dir, long baseOffset, int indexIntervalBytes, long nowMs) {
+        Segment s = new Segment(tp, dir, baseOffset, indexIntervalBytes, nowMs);
+        s.logWritePath = cleanedPath(s.logPath);
+        s.indexWritePath = cleanedPath(s.indexPath);
+        s.timeIndexWritePath = cleanedPath(s.timeIndexPath);
+        try {
+            s.writeChannel = FileChannel.open(s.logWritePath, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+            s.readChannel = FileChannel.open(s.logWritePath, StandardOpenOption.READ);
+            s.openIndexWriters(true);
+        } catch (IOException e) {
+            s.closeQuietly();
+            s.deleteCleanedFiles();
+            throw new LogIOException("cannot create compacted segment " + s.logWritePath + " of " + tp, e);
+        }
+        return s;
+    }
+
+    static Path cleanedPath(Path p) {
+        return p.resolveSibling(p.getFileName() + CLEANED_SUFFIX);
+    }
+
+    /**
+     * Renames the compacted files over the original segment's (log first; each rename is atomic). A crash
+     * between renames leaves a log whose index files do not match it, which the next open detects and rebuilds.
+     */
+    void commitCleaned() {
+        try {
+            Files.move(logWritePath, logPath, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(indexWritePath, indexPath, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(timeIndexWritePath, timeIndexPath, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new LogIOException("cannot install compacted segment " + logPath + " of " + tp, e);
+        }
+        logWritePath = logPath;
+        indexWritePath = indexPath;
+        timeIndexWritePath = timeIndexPath;
+    }
+
+    /** Removes the {@code .cleaned} files of an abandoned compaction (best effort). */
+    void deleteCleanedFiles() {
+        for (Path p : new Path[]{cleanedPath(logPath), cleanedPath(indexPath), cleanedPath(timeIndexPath)}) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException e) {
+                LOG.warn("{}: cannot remove {}: {}", tp, p, e.toString());
+            }
+        }
+    }
+
+    /**
+     * The log swapped in a compacted copy of this segment: drops the log's reference without touching the
+     * files (they are the copy's now); readers holding a reference finish on the old, still open file.
+     */
+    void markReplaced() {
+        replaced = true;
+        release();
+    }
+
+    /** An existing segment, opened for reading; its state is filled by {@link #loadClosed} or {@link #recover}. */
     static Segment openExisting(TopicPartition tp, Path dir, long baseOffset, int indexIntervalBytes, long nowMs) {
         Segment s = new Segment(tp, dir, baseOffset, indexIntervalBytes, nowMs);
         try {
@@ -129,7 +204,7 @@ final class Segment {
                         throw new LogIOException("write to " + logPath + " of " + tp + " interrupted twice", e);
                     }
                     interrupted |= Thread.interrupted();
-                    writeChannel = FileChannel.open(logPath, StandardOpenOption.WRITE);
+                    writeChannel = FileChannel.open(logWritePath, StandardOpenOption.WRITE);
                 }
             }
         } catch (IOException e) {
@@ -151,7 +226,7 @@ final class Segment {
             if (indexChannel != null) {
                 indexEntry.clear();
                 OffsetIndex.writeEntry(indexEntry, relativeOffset, position);
-                indexChannel = writeIndexEntry(indexChannel, indexEntry, (long) (offsetIndex.size() - 1) * OffsetIndex.ENTRY_SIZE, indexPath);
+                indexChannel = writeIndexEntry(indexChannel, indexEntry, (long) (offsetIndex.size() - 1) * OffsetIndex.ENTRY_SIZE, indexWritePath);
             }
             bytesSinceIndex = 0;
         }
@@ -175,7 +250,7 @@ final class Segment {
         if (timeIndexChannel != null) {
             timeIndexEntry.clear();
             TimeIndex.writeEntry(timeIndexEntry, ts, rel);
-            timeIndexChannel = writeIndexEntry(timeIndexChannel, timeIndexEntry, (long) (timeIndex.size() - 1) * TimeIndex.ENTRY_SIZE, timeIndexPath);
+            timeIndexChannel = writeIndexEntry(timeIndexChannel, timeIndexEntry, (long) (timeIndex.size() - 1) * TimeIndex.ENTRY_SIZE, timeIndexWritePath);
         }
     }
 
@@ -257,8 +332,8 @@ final class Segment {
         var opts = truncate
                 ? new StandardOpenOption[]{StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING}
                 : new StandardOpenOption[]{StandardOpenOption.CREATE, StandardOpenOption.WRITE};
-        indexChannel = FileChannel.open(indexPath, opts);
-        timeIndexChannel = FileChannel.open(timeIndexPath, opts);
+        indexChannel = FileChannel.open(indexWritePath, opts);
+        timeIndexChannel = FileChannel.open(timeIndexWritePath, opts);
     }
 
     // ---------------------------------------------------------------- open and recovery
@@ -267,10 +342,11 @@ final class Segment {
      * Loads a closed segment cheaply: walks the batch headers (no CRC) to find its bounds and rebuild the
      * indexes in memory, then checks that the index files hold exactly those entries. Returns false when the
      * header chain is broken, the file has a torn tail, or an index file is missing or differs: the caller then
-     * runs the full {@link #recover} of this segment.
+     * runs the full {@link #recover} of this segment. Gaps between batches (left by compaction) are accepted
+     * as long as base offsets increase and every offset stays below {@code offsetLimit}, the next segment's base.
      */
-    boolean loadClosed() {
-        ScanResult r = scan(false);
+    boolean loadClosed(long offsetLimit) {
+        ScanResult r = scan(false, true, offsetLimit);
         if (r.problem != null || r.validBytes != r.fileSize) {
             LOG.warn("{}: segment {} fails the header scan ({}); recovering it", tp, logPath.getFileName(),
                     r.problem != null ? r.problem : "torn tail");
@@ -288,12 +364,14 @@ final class Segment {
     }
 
     /**
-     * Full recovery: validates every batch (length, CRC, offset continuity), truncates the file after the last
+     * Full recovery: validates every batch (length, CRC, offset order), truncates the file after the last
      * valid batch and rewrites both index files. When {@code active} the segment stays open for appends,
      * otherwise its time index is finalised and it is closed for writes. Returns the bytes truncated.
+     * With {@code allowGaps} (a segment that was closed, so compaction may have rewritten it) a batch may
+     * start after the previous one's end, but below {@code offsetLimit}; otherwise offsets must be dense.
      */
-    long recover(boolean active, long nowMs) {
-        ScanResult r = scan(true);
+    long recover(boolean active, long nowMs, boolean allowGaps, long offsetLimit) {
+        ScanResult r = scan(true, allowGaps, offsetLimit);
         long truncated = r.fileSize - r.validBytes;
         try {
             if (truncated > 0) {
@@ -347,7 +425,7 @@ final class Segment {
     }
 
     /** Walks the batches from the start, (re)building the in-memory indexes and bounds of the valid prefix. */
-    private ScanResult scan(boolean verifyCrc) {
+    private ScanResult scan(boolean verifyCrc, boolean allowGaps, long offsetLimit) {
         offsetIndex.clear();
         timeIndex.clear();
         bytesSinceIndex = 0;
@@ -387,8 +465,10 @@ final class Segment {
             int count = b.getInt(off + BatchHeader.RECORD_COUNT);
             long minTs = b.getLong(off + BatchHeader.MIN_TIMESTAMP);
             long maxTs = b.getLong(off + BatchHeader.MAX_TIMESTAMP);
-            if (base != expected) {
-                problem = "batch at position " + pos + " has base offset " + base + " where " + expected + " was expected";
+            if (allowGaps ? base < expected || base - baseOffset > Integer.MAX_VALUE || base + lastDelta >= offsetLimit
+                    : base != expected) {
+                problem = "batch at position " + pos + " has base offset " + base + " where " + expected
+                        + (allowGaps ? " or more (and an end below " + offsetLimit + ")" : "") + " was expected";
                 break;
             }
             if (count <= 0 || lastDelta != count - 1 || minTs > maxTs || b.get(off + BatchHeader.MAGIC) != RecordBatch.MAGIC
@@ -414,6 +494,33 @@ final class Segment {
         size = pos;
         nextOffset = expected;
         return new ScanResult(fileSize, pos, problem);
+    }
+
+    /** Receives one whole batch of a segment: a big-endian view valid only during the call. */
+    interface BatchVisitor {
+        void visit(ByteBuffer batch, int position);
+    }
+
+    /**
+     * Calls {@code visitor} with each batch in file positions [0, endPos), in order. Used by compaction, which
+     * reads published bytes only; a batch that does not fit the range is a corrupt segment.
+     */
+    void forEachBatch(int endPos, BatchVisitor visitor) {
+        Window w = new Window(1 << 20, endPos);
+        int pos = 0;
+        while (pos < endPos) {
+            if (!w.ensure(pos, RecordBatch.HEADER_SIZE)) {
+                throw new LogIOException("segment " + logPath + " of " + tp + " has a torn batch header at position " + pos, null);
+            }
+            int length = w.buf.getInt(w.offsetOf(pos) + BatchHeader.LENGTH);
+            if (length < BatchHeader.MIN_LENGTH || length > RecordBatch.MAX_BATCH_SIZE
+                    || !w.ensure(pos, length + RecordBatch.LOG_OVERHEAD)) {
+                throw new LogIOException("segment " + logPath + " of " + tp + " has an invalid batch at position " + pos, null);
+            }
+            int batchSize = length + RecordBatch.LOG_OVERHEAD;
+            visitor.visit(w.buf.slice(w.offsetOf(pos), batchSize).order(ByteOrder.BIG_ENDIAN), pos);
+            pos += batchSize;
+        }
     }
 
     /** A sliding read window over the log file for sequential scans. */
@@ -521,6 +628,9 @@ final class Segment {
                         throw new LogIOException("segment " + logPath + " of " + tp + " was closed during a read", e);
                     }
                     interrupted |= Thread.interrupted();
+                    if (replaced) {
+                        throw new LogIOException("segment " + logPath + " of " + tp + " was compacted during a read", e);
+                    }
                     reopenReadChannel(ch);
                 }
             }
@@ -541,8 +651,10 @@ final class Segment {
     }
 
     /**
-     * Whole batches from the one containing {@code offset}, up to about {@code maxBytes} (at least one batch),
-     * none at or after {@code highWatermark}. Returns null when this segment does not hold {@code offset}.
+     * Whole batches from the first one that ends at or after {@code offset} (it contains {@code offset}, or
+     * starts after it when {@code offset} falls into a gap left by compaction), up to about {@code maxBytes}
+     * (at least one batch), none at or after {@code highWatermark}. Returns an empty buffer when that batch is
+     * at or beyond the high watermark, null when no batch of this segment ends at or after {@code offset}.
      */
     ByteBuffer read(long offset, int maxBytes, long highWatermark) {
         int limit = size;
@@ -558,8 +670,8 @@ final class Segment {
             long base = hdr.getLong(BatchHeader.BASE_OFFSET);
             firstSize = hdr.getInt(BatchHeader.LENGTH) + RecordBatch.LOG_OVERHEAD;
             if (base + hdr.getInt(BatchHeader.LAST_OFFSET_DELTA) >= offset) {
-                if (base > offset || base >= highWatermark) {
-                    return null;
+                if (base >= highWatermark) {
+                    return ByteBuffer.allocate(0);
                 }
                 break;
             }
