@@ -25,6 +25,9 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                            long minFreeDiskBytes, Limits limits) {
 
     public ServerConfig {
+        // "./data" must become an absolute, normalised path: the embedded S3 store rejects "." segments as
+        // path traversal, and every log line should name the real directory
+        dataDir = dataDir == null ? null : dataDir.toAbsolutePath().normalize();
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be in 0..65535, was " + port);
         }

@@ -21,7 +21,7 @@ class ServerConfigTest {
         ServerConfig c = ServerConfig.defaults();
         assertThat(c.host()).isEqualTo("127.0.0.1");
         assertThat(c.port()).isEqualTo(7070);
-        assertThat(c.dataDir()).isEqualTo(Path.of("./data"));
+        assertThat(c.dataDir()).isEqualTo(Path.of("data").toAbsolutePath());
         assertThat(c.embeddedS3()).isTrue();
         assertThat(c.retentionCheckIntervalMs()).isEqualTo(30_000);
         assertThat(c.limits().maxRequestBytes()).isEqualTo(16 * 1024 * 1024);
@@ -29,6 +29,16 @@ class ServerConfigTest {
         assertThat(c.limits().maxTags()).isEqualTo(32);
         assertThat(c.limits().maxWaitMs()).isEqualTo(30_000);
         assertThat(c.limits().maxRecordsPerResponse()).isEqualTo(10_000);
+    }
+
+    @Test
+    void aRelativeDataDirWithDotSegmentsStartsTheEmbeddedStore() {
+        // the default "./data" once made the embedded S3 store refuse to start ("path traversal attempt")
+        Path relative = Path.of(".", "target", "rel-data-" + System.nanoTime());
+        try (ServerHarness h = new ServerHarness(relative)) {
+            assertThat(h.server.port()).isPositive();
+            assertThat(h.post("/v1/topics", "{\"name\": \"t\", \"partitions\": 1}").status()).isEqualTo(201);
+        }
     }
 
     @Test
