@@ -2,8 +2,9 @@ package io.tierlog.hot;
 
 /**
  * What one {@link PartitionLog#compact} run did, for logs, metrics and tests. {@code cleanedUpToOffset} is
- * the exclusive end of the offsets the key map covered: every closed segment below it was examined (all of them
- * unless {@code keyMapFull}, in which case later segments wait for the next run).
+ * the exclusive end of the offsets the key map covered: every closed segment that ends below it was examined
+ * (all of them unless {@code keyMapFull}, in which case the segment holding it and later ones wait for the next
+ * run).
  *
  * @param segmentsExamined  closed segments read and checked for removable records
  * @param segmentsRewritten closed segments replaced by a compacted copy

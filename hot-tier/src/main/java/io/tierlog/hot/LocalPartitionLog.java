@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
 /**
  * The file-backed {@link PartitionLog}: a directory of segments named by base offset. Mutations (append, roll,
  * flush, delete, close) run under one lock, normally taken only by the writer thread; reads take no lock and
- * pin the segment they read with a reference count.
+ * pin the segment they read with a reference count. Compaction may run on another thread: it holds its own
+ * lock for a run and the writer's lock only to snapshot the segments and to swap each rewritten one in.
  */
 final class LocalPartitionLog implements PartitionLog {
     private static final Logger LOG = LoggerFactory.getLogger(LocalPartitionLog.class);
@@ -573,7 +574,12 @@ final class LocalPartitionLog implements PartitionLog {
             try {
                 ensureOpen();
                 act = active;
-                endOffset = logEndOffset;
+                // only acknowledged records that are on disk may supersede others: otherwise a crash could lose
+                // the new record of a key after its old one was compacted away
+                endOffset = highWatermark;
+                if (flushedOffset < endOffset) {
+                    flushLocked(clock.getAsLong());
+                }
                 activeSize = act.size;
                 for (Segment s : segments.values()) {
                     if (s.retain()) {
@@ -598,7 +604,8 @@ final class LocalPartitionLog implements PartitionLog {
             long before = 0;
             long after = 0;
             for (Segment s : pinned) {
-                if (s == act || s.baseOffset >= mapEnd || s.baseOffset >= act.baseOffset) {
+                // only whole closed segments the key map covers (a prefix of the log)
+                if (s == act || s.nextOffset > mapEnd || s.baseOffset >= act.baseOffset) {
                     break;
                 }
                 examined++;

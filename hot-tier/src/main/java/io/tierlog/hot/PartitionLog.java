@@ -82,8 +82,9 @@ public interface PartitionLog extends Closeable {
     /**
      * Log compaction for topics with {@code cleanupPolicy=compact} (and remote storage disabled, which the server
      * enforces): keeps, in the closed segments, only the latest record of every key. The latest offset per key
-     * is taken over the whole log (closed segments and the active one) up to the log end offset read when the
-     * run starts. In closed segments a record is removed when a later record has the same key, when it has no
+     * is taken over the whole log (closed segments and the active one) up to the high watermark read when the
+     * run starts (the log is flushed up to there first, so that no record is removed in favour of one a crash
+     * could still lose). In closed segments a record is removed when a later record has the same key, when it has no
      * key, or when it is a tombstone (null value) whose timestamp is at or before
      * {@code nowMs - deleteRetentionMs}. Offsets never change: survivors keep theirs, so batches and segments
      * get gaps, and a read of an offset inside a gap returns the next batch after it. The active segment is

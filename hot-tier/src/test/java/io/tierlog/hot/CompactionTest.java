@@ -316,6 +316,23 @@ class CompactionTest {
     }
 
     @Test
+    void onlyAcknowledgedRecordsSupersedeOthers() {
+        PartitionLog log = tmp.open(TP, TempLogDir.smallConfig());
+        TestBatches.appendCommitted(log, new BatchBuilder(Compression.NONE).add(1_000L, "k".getBytes(), "v1".getBytes()).build().buffer());
+        log.roll();
+        AppendInfo pending = log.append(new BatchBuilder(Compression.NONE).add(2_000L, "k".getBytes(), "v2".getBytes()).build().buffer());
+
+        assertThat(log.compact(10_000L, 0).recordsRemoved()).isZero();
+        assertThat(TestBatches.records(log.read(0, 100).batches()).getFirst().value()).isEqualTo("v1".getBytes());
+
+        log.advanceHighWatermark(pending.nextOffset());
+        assertThat(log.compact(10_000L, 0).recordsRemoved()).isEqualTo(1);
+        assertThat(log.flushedOffset()).isEqualTo(pending.nextOffset());
+        assertThat(TestBatches.readAll(log, log.logStartOffset(), 100)).singleElement()
+                .satisfies(r -> assertThat(r.value()).isEqualTo("v2".getBytes()));
+    }
+
+    @Test
     void badArgumentsAndAClosedLogAreRefused() {
         PartitionLog log = tmp.open(TP, TempLogDir.smallConfig());
         assertThatThrownBy(() -> log.compact(0, -1)).isInstanceOf(IllegalArgumentException.class)
