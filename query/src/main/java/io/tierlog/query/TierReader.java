@@ -100,8 +100,14 @@ final class TierReader {
                     break; // past the range, or held by the hot tier which is preferred
                 }
                 if (batch.baseOffset() > pos) {
-                    LOG.warn("{}: offsets [{}, {}) are missing from the {} tier; continuing after them",
-                            tp, pos, batch.baseOffset(), tier);
+                    // compaction leaves gaps in the hot tier of compacted topics; anywhere else a gap is news
+                    if (tier == Tier.HOT) {
+                        LOG.debug("{}: offsets [{}, {}) are not in the hot tier (compacted); continuing after them",
+                                tp, pos, batch.baseOffset());
+                    } else {
+                        LOG.warn("{}: offsets [{}, {}) are missing from the {} tier; continuing after them",
+                                tp, pos, batch.baseOffset(), tier);
+                    }
                     pos = batch.baseOffset();
                 }
                 if (!visitor.visit(batch, tier, pos)) {
