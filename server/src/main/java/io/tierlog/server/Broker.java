@@ -3,6 +3,7 @@ package io.tierlog.server;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tierlog.cold.ColdTier;
 import io.tierlog.core.TopicPartition;
+import io.tierlog.hot.CompactionResult;
 import io.tierlog.hot.FsyncPolicy;
 import io.tierlog.hot.LogConfig;
 import io.tierlog.hot.LogManager;
@@ -58,6 +59,10 @@ final class Broker implements AutoCloseable {
     private final IngestPipeline ingest;
     private final QueryService query;
     private final ScheduledExecutorService housekeeping;
+    /** How long a compacted topic keeps tombstones (Kafka's delete.retention.ms default). */
+    static final long DELETE_RETENTION_MS = 24L * 60 * 60 * 1000;
+    private final java.util.concurrent.ConcurrentHashMap<TopicPartition, Long> compactedUpTo =
+            new java.util.concurrent.ConcurrentHashMap<>();
     /** Topic deletion takes the write lock so that no produce or read runs against a half-deleted topic. */
     private final ReentrantReadWriteLock topicLock = new ReentrantReadWriteLock();
 
@@ -147,6 +152,7 @@ final class Broker implements AutoCloseable {
             }
             cold.deleteTopic(name);
             logs.deleteTopic(name);
+            compactedUpTo.keySet().removeIf(tp -> tp.topic().equals(name));
             LOG.info("deleted topic '{}' (local and remote data)", name);
             return true;
         } finally {
@@ -280,8 +286,10 @@ final class Broker implements AutoCloseable {
                     if (tc.remoteStorage()) {
                         applyLocalRetention(log, tc, nowMs);
                         cold.applyRetention(tp, tc.retentionMs(), tc.retentionBytes(), nowMs);
-                    } else {
+                    } else if (tc.cleanupPolicy().equals("delete")) {
                         applyPlainRetention(log, tc.retentionMs(), tc.retentionBytes(), nowMs);
+                    } else {
+                        maybeCompact(log, nowMs);
                     }
                 } catch (RuntimeException e) {
                     LOG.warn("housekeeping of {} failed: {}", tp, e.toString());
@@ -312,6 +320,28 @@ final class Broker implements AutoCloseable {
             LOG.debug("local retention deleted {} segment(s) of {}", deleted, log.topicPartition());
         }
         return deleted;
+    }
+
+    /**
+     * Compacts a {@code cleanupPolicy=compact} partition when segments closed since its last run (keeps the
+     * latest record per key; tombstones go after {@link #DELETE_RETENTION_MS}).
+     */
+    private void maybeCompact(PartitionLog log, long nowMs) {
+        List<SegmentInfo> closed = log.closedSegments();
+        if (closed.isEmpty()) {
+            return;
+        }
+        long closedEnd = closed.get(closed.size() - 1).nextOffset();
+        Long done = compactedUpTo.get(log.topicPartition());
+        if (done != null && done >= closedEnd) {
+            return;
+        }
+        CompactionResult r = log.compact(nowMs, DELETE_RETENTION_MS);
+        compactedUpTo.put(log.topicPartition(), r.keyMapFull() ? r.cleanedUpToOffset() : closedEnd);
+        if (r.recordsRemoved() > 0) {
+            LOG.info("compacted {}: {} records removed, {} -> {} bytes", log.topicPartition(), r.recordsRemoved(),
+                    r.bytesBefore(), r.bytesAfter());
+        }
     }
 
     /** Retention of a topic without a cold tier: by age of the newest record and by total local size. */
