@@ -358,14 +358,6 @@ final class Broker implements AutoCloseable {
         });
     }
 
-    boolean isOffloaded(SegmentInfo seg) {
-        return cold.isOffloaded(seg);
-    }
-
-    Optional<PartitionLog> log(TopicPartition tp) {
-        return logs.get(tp);
-    }
-
     // ---------------------------------------------------------------- lifecycle
 
     /** Drains ingest, lets uploads finish within the shutdown bound, closes the logs. */

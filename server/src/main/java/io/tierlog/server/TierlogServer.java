@@ -131,10 +131,6 @@ public final class TierlogServer implements AutoCloseable {
         return config;
     }
 
-    Broker broker() {
-        return broker;
-    }
-
     /** Graceful stop: HTTP first, then ingest drains, uploads finish within the bound, logs close. */
     @Override
     public void close() {

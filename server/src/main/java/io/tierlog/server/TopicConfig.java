@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.Iterator;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -89,13 +88,6 @@ record TopicConfig(String schema, long segmentBytes, long segmentMs, long retent
         out.put("localRetentionBytes", localRetentionBytes);
         out.put("cleanupPolicy", cleanupPolicy);
         out.put("remoteStorage", remoteStorage);
-    }
-
-    Map<String, Object> asMap() {
-        return Map.of("schema", schema, "segmentBytes", segmentBytes, "segmentMs", segmentMs,
-                "retentionMs", retentionMs, "retentionBytes", retentionBytes, "localRetentionMs", localRetentionMs,
-                "localRetentionBytes", localRetentionBytes, "cleanupPolicy", cleanupPolicy,
-                "remoteStorage", remoteStorage);
     }
 
     private static String text(JsonNode node, String key, String def) {
