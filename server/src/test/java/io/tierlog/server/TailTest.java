@@ -88,6 +88,22 @@ class TailTest {
     }
 
     @Test
+    void streamWithoutOffsetStartsAtTheHighWatermark() throws Exception {
+        h.createTopic("sse2", 1, null);
+        h.post("/v1/topics/sse2/records", "{\"records\":[{\"name\":\"old\",\"value\":1}]}");
+        HttpResponse<Stream<String>> resp = h.http.send(HttpRequest.newBuilder(URI.create(
+                h.base + "/v1/topics/sse2/partitions/0/stream")).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofLines());
+        CompletableFuture<String> firstData = CompletableFuture.supplyAsync(() ->
+                resp.body().filter(l -> l.startsWith("data: ")).findFirst().orElse(null));
+        h.post("/v1/topics/sse2/records", "{\"records\":[{\"name\":\"new\",\"value\":2}]}");
+        JsonNode rec = ServerHarness.JSON.readTree(firstData.get(20, TimeUnit.SECONDS).substring(6));
+        resp.body().close();
+        assertThat(rec.get("name").asText()).isEqualTo("new");
+        assertThat(rec.get("offset").asLong()).isEqualTo(1);
+    }
+
+    @Test
     void serverSentEventsDeliverRecordsInOrder() throws Exception {
         h.post("/v1/topics/sse/records", "{\"records\":[{\"name\":\"s\",\"value\":0},{\"name\":\"s\",\"value\":1}]}");
         HttpResponse<Stream<String>> resp = h.http.send(HttpRequest.newBuilder(URI.create(

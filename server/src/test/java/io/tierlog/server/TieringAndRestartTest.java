@@ -87,8 +87,14 @@ class TieringAndRestartTest {
                     .status()).isEqualTo(204);
         }
 
+        // a topic directory without topic.json (a deletion cut short by a crash) is cleaned up at start
+        Files.createDirectories(data.resolve("topics/ghost/0"));
+        Files.writeString(data.resolve("topics/ghost/0/00000000000000000000.log"), "");
+
         // restart on the same data directory
         try (ServerHarness h = new ServerHarness(data)) {
+            assertThat(Files.exists(data.resolve("topics/ghost"))).isFalse();
+            assertThat(h.get("/v1/topics/ghost").status()).isEqualTo(404);
             List<String> names = new ArrayList<>();
             h.get("/v1/topics").json().get("topics").forEach(t -> names.add(t.get("name").asText()));
             assertThat(names).containsExactlyInAnyOrder("tiered", "plain");
