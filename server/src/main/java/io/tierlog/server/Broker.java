@@ -360,6 +360,11 @@ final class Broker implements AutoCloseable {
 
     // ---------------------------------------------------------------- lifecycle
 
+    /** Answers every pending long poll at once (with what is there) and ends further waits: the first step of a stop. */
+    void wakeReaders() {
+        query.close();
+    }
+
     /** Drains ingest, lets uploads finish within the shutdown bound, closes the logs. */
     @Override
     public void close() {

@@ -57,6 +57,7 @@ final class HttpApi {
     private final Limits limits;
     private final RecordJson records;
     private final AtomicBoolean closing = new AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
     HttpApi(Broker broker, ObjectMapper json, Limits limits) {
         this.broker = broker;
@@ -74,6 +75,13 @@ final class HttpApi {
             cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonJettyErrorHandler()));
             cfg.jetty.modifyHttpConfiguration(hc -> hc.setIdleTimeout(limits.maxWaitMs() + 30_000));
             var r = cfg.routes;
+            r.before(ctx -> {
+                inFlight.incrementAndGet();
+                if (closing.get()) {
+                    throw ApiException.overloaded("server is shutting down");
+                }
+            });
+            r.after(ctx -> inFlight.decrementAndGet());
             r.get("/v1/health", ctx -> ok(ctx, Map.of("status", "ok")));
             r.get("/metrics", this::metrics);
             r.post("/v1/topics", this::createTopic);
@@ -105,15 +113,27 @@ final class HttpApi {
                 text == null || text.isBlank() ? "no such endpoint: " + ctx.method() + " " + ctx.path() : text));
     }
 
-    /** Tells streaming handlers (SSE) to finish so that the HTTP server can stop. */
+    /** Refuses new requests (503) and tells streaming handlers (SSE) to finish so that the HTTP server can stop. */
     void beginShutdown() {
         closing.set(true);
+    }
+
+    /** Waits up to {@code timeoutMs} for the requests in flight to be answered; returns how many are left. */
+    int drain(long timeoutMs) {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
+        }
+        return inFlight.get();
     }
 
     // ---------------------------------------------------------------- errors
 
     private void onException(Exception e, Context ctx) {
         ApiException api = toApi(e);
+        if (api.status == 500 && closing.get()) {
+            api = ApiException.overloaded("server is shutting down");
+        }
         String topic = ctx.pathParamMap().get("topic");
         if (api.status == 500 && topic != null && broker.topic(topic).isEmpty()) {
             // a read raced with the topic's deletion: its log was closed under it

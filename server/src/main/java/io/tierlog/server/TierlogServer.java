@@ -131,13 +131,21 @@ public final class TierlogServer implements AutoCloseable {
         return config;
     }
 
-    /** Graceful stop: HTTP first, then ingest drains, uploads finish within the bound, logs close. */
+    /**
+     * Graceful stop: new requests get 503, pending long polls are answered, requests in flight finish (bounded),
+     * HTTP stops, then ingest drains, uploads finish within the cold tier's bound and the logs close.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         api.beginShutdown();
+        broker.wakeReaders();
+        int left = api.drain(Math.min(5_000, config.shutdownTimeoutMs()));
+        if (left > 0) {
+            LOG.warn("{} request(s) still in flight at shutdown; their connections will be closed", left);
+        }
         try {
             http.stop();
         } catch (RuntimeException e) {
