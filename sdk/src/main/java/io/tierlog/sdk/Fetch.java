@@ -16,15 +16,18 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 
 /** Reads one page of records (JSON or binary batches) and turns it into {@link ConsumedRecord}s. */
 final class Fetch {
     static final String HIGH_WATERMARK_HEADER = "Tierlog-High-Watermark";
     static final String NEXT_OFFSET_HEADER = "Tierlog-Next-Offset";
+
+    private static final java.lang.invoke.VarHandle DOUBLE_BE =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(double[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
+    private static final MetricType[] TYPES = MetricType.values();
 
     private Fetch() {
     }
@@ -70,7 +73,6 @@ final class Fetch {
         List<ConsumedRecord> out = new ArrayList<>();
         long next = from;
         ByteBuffer buf = ByteBuffer.wrap(r.body());
-        Map<ByteBuffer, SeriesKey> seriesCache = metricsTopic ? new HashMap<>() : null;
         for (RecordBatch b : RecordBatch.iterate(buf)) {
             if (!b.isValidHeaderAndCrc()) {
                 throw new CorruptBatchException("batch at offset " + b.baseOffset() + " of " + topic + "-" + partition
@@ -83,7 +85,7 @@ final class Fetch {
                 if (rec.offset() < from) {
                     continue;
                 }
-                MetricEvent metric = metricsTopic ? decodeMetric(rec, seriesCache) : null;
+                MetricEvent metric = metricsTopic ? decodeMetric(rec) : null;
                 out.add(new ConsumedRecord(topic, partition, rec.offset(), rec.timestamp(), rec.key(), rec.value(),
                         rec.headers(), metric));
                 next = Math.max(next, rec.offset() + 1);
@@ -95,17 +97,28 @@ final class Fetch {
     }
 
     /**
-     * {@link MetricCodec#decode} with the series keys of one page parsed once each: a page of thousands of
-     * samples usually holds far fewer series, and parsing the key dominated the consumer's CPU profile.
+     * {@link MetricCodec#decode}, written out: {@link SeriesKey#parse(byte[])} caches parsed keys (a page of
+     * thousands of samples holds far fewer series), and hashing the key bytes there is cheaper than the
+     * per-page {@code HashMap<ByteBuffer, SeriesKey>} this used before (ByteBuffer.hashCode showed in JFR).
      */
-    private static MetricEvent decodeMetric(Record rec, Map<ByteBuffer, SeriesKey> cache) {
+    private static MetricEvent decodeMetric(Record rec) {
         if (rec.key() == null || rec.value() == null || rec.value().length != MetricCodec.VALUE_SIZE) {
             return MetricCodec.decode(rec); // throws the codec's own "not a metric sample" error
         }
-        SeriesKey key = cache.computeIfAbsent(ByteBuffer.wrap(rec.key()), k -> SeriesKey.parse(rec.key()));
-        ByteBuffer v = ByteBuffer.wrap(rec.value());
-        MetricType type = MetricType.fromId(v.get());
-        return new MetricEvent(key.name(), key.tags(), rec.timestamp(), v.getDouble(), type);
+        SeriesKey key = SeriesKey.parse(rec.key());
+        byte[] v = rec.value();
+        MetricType type = type(v[0]);
+        return new MetricEvent(key.name(), key.tags(), rec.timestamp(), (double) DOUBLE_BE.get(v, 1), type);
+    }
+
+    /** {@link MetricType#fromId} without its per-call {@code values()} copy. */
+    private static MetricType type(int id) {
+        for (MetricType t : TYPES) {
+            if (t.id() == id) {
+                return t;
+            }
+        }
+        return MetricType.fromId(id); // throws the codec's own "unknown metric type id" error
     }
 
     static ConsumedRecord fromJson(String topic, int defaultPartition, JsonNode r) {

@@ -1,6 +1,7 @@
 package io.tierlog.sdk;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -37,7 +38,12 @@ public final class TierlogConsumer implements AutoCloseable {
     private String topic;
     private boolean metricsTopic;
     private final TreeMap<Integer, Long> positions = new TreeMap<>();
-    private final Map<Integer, CompletableFuture<Fetch.Page>> outstanding = new HashMap<>();
+    /**
+     * The raw HTTP answer of each outstanding fetch. Pages are decoded in {@link #poll}, on the caller's thread:
+     * the JDK client completes async exchanges on the common fork-join pool (one worker on a 2-core machine),
+     * and decoding thousands of records there delayed every other answer of the process, producers' acks too.
+     */
+    private final Map<Integer, CompletableFuture<HttpResponse<byte[]>>> outstanding = new HashMap<>();
     private final Map<Integer, Long> fetchedFrom = new HashMap<>();
     private final Map<Integer, Long> backoffUntil = new HashMap<>();
     private int rotation;
@@ -135,7 +141,7 @@ public final class TierlogConsumer implements AutoCloseable {
         }
         Collections.rotate(order, -(rotation++ % order.size()));
         for (int p : order) {
-            CompletableFuture<Fetch.Page> f = outstanding.get(p);
+            CompletableFuture<HttpResponse<byte[]>> f = outstanding.get(p);
             if (f == null || !f.isDone()) {
                 continue;
             }
@@ -143,7 +149,7 @@ public final class TierlogConsumer implements AutoCloseable {
             long from = fetchedFrom.remove(p);
             Fetch.Page page;
             try {
-                page = f.join();
+                page = Fetch.parse(f.join(), topic, p, from, metricsTopic);
             } catch (RuntimeException e) {
                 Throwable cause = Http.unwrap(e);
                 if (cause instanceof TierlogServerException.OffsetOutOfRange oor) {
@@ -209,16 +215,8 @@ public final class TierlogConsumer implements AutoCloseable {
                 backoffUntil.remove(p);
             }
             long from = e.getValue();
-            var raw = http.sendAsync(Fetch.offsetRequest(http, topic, p, from, config.maxRecords(), maxWaitMs, true,
-                    requestTimeout));
-            CompletableFuture<Fetch.Page> f = raw.thenApply(r -> Fetch.parse(r, topic, p, from, metricsTopic));
-            // cancelling the derived future must also abort the (possibly long-polling) HTTP exchange
-            f.whenComplete((x, err) -> {
-                if (f.isCancelled()) {
-                    raw.cancel(true);
-                }
-            });
-            outstanding.put(p, f);
+            outstanding.put(p, http.sendAsync(Fetch.offsetRequest(http, topic, p, from, config.maxRecords(), maxWaitMs,
+                    true, requestTimeout)));
             fetchedFrom.put(p, from);
         }
     }
@@ -251,7 +249,7 @@ public final class TierlogConsumer implements AutoCloseable {
         if (offset < 0) {
             throw new IllegalArgumentException("offset must be >= 0, was " + offset);
         }
-        CompletableFuture<Fetch.Page> f = outstanding.remove(partition);
+        CompletableFuture<HttpResponse<byte[]>> f = outstanding.remove(partition);
         if (f != null) {
             f.cancel(true);
             fetchedFrom.remove(partition);
