@@ -250,17 +250,76 @@ final class RecordJson {
      */
     void checkBinary(List<RecordBatch> batches, boolean metrics) {
         for (RecordBatch b : batches) {
-            for (Record r : b) {
-                if (r.value() != null && r.value().length > limits.maxRecordValueBytes()) {
-                    throw ApiException.tooLarge("record value of " + r.value().length + " bytes exceeds the limit of "
-                            + limits.maxRecordValueBytes() + " bytes");
-                }
-                Validation.timestamp(r.timestamp());
-                if (metrics) {
-                    MetricEvent e = MetricCodec.decode(r);
-                    Validation.metricEvent(e, limits);
-                }
+            b.forEach(r -> checkBinary(r, metrics)); // forEach: no per-batch List of records
+        }
+    }
+
+    private void checkBinary(Record r, boolean metrics) {
+        if (r.value() != null && r.value().length > limits.maxRecordValueBytes()) {
+            throw ApiException.tooLarge("record value of " + r.value().length + " bytes exceeds the limit of "
+                    + limits.maxRecordValueBytes() + " bytes");
+        }
+        Validation.timestamp(r.timestamp());
+        if (metrics && !isValidSample(r)) {
+            // the slow path throws the precise error (not a sample, bad name or tag, NaN counter ...)
+            Validation.metricEvent(MetricCodec.decode(r), limits);
+        }
+    }
+
+    /**
+     * True when the record is a valid metric sample: a 9-byte value with a known type id (a counter not NaN)
+     * and a key that parses as a series key with a valid name and tags. Checking a key is the costly part and
+     * a metrics topic sees the same few series over and over, so keys that passed are remembered (bounded);
+     * this replaced decoding every record into a {@link MetricEvent}, which dominated the server's validation.
+     */
+    private boolean isValidSample(Record r) {
+        byte[] key = r.key();
+        byte[] value = r.value();
+        if (key == null || value == null || value.length != MetricCodec.VALUE_SIZE) {
+            return false;
+        }
+        MetricType type = null;
+        for (MetricType t : METRIC_TYPES) {
+            if (t.id() == value[0]) {
+                type = t;
+                break;
             }
+        }
+        if (type == null || (type == MetricType.COUNTER && Double.isNaN((double) DOUBLE_BE.get(value, 1)))) {
+            return false;
+        }
+        KeyBytes k = new KeyBytes(key);
+        if (validKeys.containsKey(k)) {
+            return true;
+        }
+        SeriesKey parsed = SeriesKey.parse(key); // throws CorruptBatchException on a malformed key
+        Validation.metricName(parsed.name(), limits);
+        Validation.tags(parsed.tags(), limits);
+        if (validKeys.size() >= VALID_KEY_CACHE_ENTRIES) {
+            validKeys.clear();
+        }
+        validKeys.put(new KeyBytes(key.clone()), Boolean.TRUE);
+        return true;
+    }
+
+    private static final MetricType[] METRIC_TYPES = MetricType.values();
+    private static final java.lang.invoke.VarHandle DOUBLE_BE =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(double[].class, java.nio.ByteOrder.BIG_ENDIAN);
+    private static final int VALID_KEY_CACHE_ENTRIES = 65_536;
+    /** Series keys (exact bytes) already validated against {@link #limits}; cleared when full. */
+    private final java.util.concurrent.ConcurrentHashMap<KeyBytes, Boolean> validKeys =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Content-compared key bytes. */
+    private record KeyBytes(byte[] bytes) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof KeyBytes k && java.util.Arrays.equals(bytes, k.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(bytes);
         }
     }
 

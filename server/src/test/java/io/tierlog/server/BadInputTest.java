@@ -164,6 +164,51 @@ class BadInputTest {
         expect(400, "invalid_request", () -> h.post("/v1/topics/b/records?partition=0", HttpApi.BATCH_MEDIA_TYPE, bytes));
     }
 
+    /** A binary batch whose records are all valid samples except one: the whole request is refused. */
+    private static byte[] metricBatch(byte[] badKey, byte[] badValue, long badTimestamp) {
+        byte[] goodKey = io.tierlog.core.SeriesKey.of("cpu", java.util.Map.of("h", "a")).toBytes();
+        byte[] goodValue = io.tierlog.core.MetricCodec.encodeValue(1.5, io.tierlog.core.MetricType.GAUGE);
+        io.tierlog.core.RecordBatch rb = new io.tierlog.core.BatchBuilder(io.tierlog.core.Compression.LZ4)
+                .add(1000, goodKey, goodValue)
+                .add(badTimestamp, badKey, badValue)
+                .add(1000, goodKey, goodValue)
+                .build();
+        byte[] bytes = new byte[rb.sizeInBytes()];
+        rb.buffer().get(bytes);
+        return bytes;
+    }
+
+    @Test
+    void everyRecordOfABinaryMetricBatchIsValidated() {
+        byte[] goodKey = io.tierlog.core.SeriesKey.of("cpu", java.util.Map.of("h", "a")).toBytes();
+        byte[] goodValue = io.tierlog.core.MetricCodec.encodeValue(2.5, io.tierlog.core.MetricType.GAUGE);
+        // the valid batch is accepted (and its series key is now known to the server as valid)
+        assertThat(h.post("/v1/topics/m/records?partition=0", HttpApi.BATCH_MEDIA_TYPE,
+                metricBatch(goodKey, goodValue, 1000)).status()).isEqualTo(200);
+        byte[] unknownType = goodValue.clone();
+        unknownType[0] = 99;
+        byte[] nanCounter = io.tierlog.core.MetricCodec.encodeValue(Double.NaN, io.tierlog.core.MetricType.COUNTER);
+        byte[] badName = "9cpu{h=a}".getBytes(StandardCharsets.UTF_8);
+        byte[] badTag = "cpu{h=a,9x=b}".getBytes(StandardCharsets.UTF_8);
+        byte[] longTag = ("cpu{h=" + "v".repeat(10_000) + "}").getBytes(StandardCharsets.UTF_8);
+        byte[] unparsable = "cpu{h=a".getBytes(StandardCharsets.UTF_8);
+        String path = "/v1/topics/m/records?partition=0";
+        String type = HttpApi.BATCH_MEDIA_TYPE;
+        expect(400, "invalid_request", () -> h.post(path, type, metricBatch(goodKey, unknownType, 1000)));
+        expect(400, "invalid_request", () -> h.post(path, type, metricBatch(goodKey, nanCounter, 1000)));
+        expect(400, "invalid_request", () -> h.post(path, type, metricBatch(goodKey, new byte[8], 1000)));
+        expect(400, "invalid_request", () -> h.post(path, type, metricBatch(null, goodValue, 1000)));
+        expect(400, "invalid_request", () -> h.post(path, type, metricBatch(goodKey, null, 1000)));
+        expect(400, "invalid_request", () -> h.post(path, type, metricBatch(badName, goodValue, 1000)));
+        expect(400, "invalid_request", () -> h.post(path, type, metricBatch(badTag, goodValue, 1000)));
+        expect(400, "invalid_request", () -> h.post(path, type, metricBatch(longTag, goodValue, 1000)));
+        expect(400, "invalid_request", () -> h.post(path, type, metricBatch(unparsable, goodValue, 1000)));
+        expect(400, "invalid_request", () -> h.post(path, type,
+                metricBatch(goodKey, goodValue, io.tierlog.core.Validation.MAX_TIMESTAMP + 1)));
+        // refused twice: a rejected key is never remembered as valid
+        expect(400, "invalid_request", () -> h.post(path, type, metricBatch(badName, goodValue, 1000)));
+    }
+
     @Test
     void badReadParameters() {
         String r = "/v1/topics/m/partitions/0/records";
