@@ -298,8 +298,7 @@ final class HttpApi {
             }
             int p = partitionIndex(t, ps);
             byte[] body = body(ctx);
-            List<RecordBatch> batches = RecordBatch.parseAll(ByteBuffer.wrap(body));
-            records.checkBinary(batches, t.config().metrics());
+            records.checkBinary(body, t.config().metrics());
             perPartition.put(p, ByteBuffer.wrap(body));
         } else if (type == null || JSON_TYPE.equals(type)) {
             if (ctx.queryParam("partition") != null) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tierlog.core.BatchBuilder;
 import io.tierlog.core.Compression;
+import io.tierlog.core.CorruptBatchException;
 import io.tierlog.core.Header;
 import io.tierlog.core.InvalidInputException;
 import io.tierlog.core.Limits;
@@ -248,10 +249,40 @@ final class RecordJson {
      * Checks client-encoded batches for a topic: every value within limits and, for a metrics topic, every
      * record a valid metric sample.
      */
-    void checkBinary(List<RecordBatch> batches, boolean metrics) {
-        for (RecordBatch b : batches) {
-            b.forEach(r -> checkBinary(r, metrics)); // forEach: no per-batch List of records
+    /**
+     * Checks a binary produce body completely (batch framing, magic, CRC, header, every record's framing,
+     * offset delta and timestamp, and each record's content) in one pass: every batch is decompressed once.
+     * {@link RecordBatch#parseAll} followed by a decoding pass decompressed each batch twice. On any structural
+     * problem {@code parseAll} runs to throw its precise error.
+     *
+     * @return the number of batches
+     */
+    int checkBinary(byte[] body, boolean metrics) {
+        ByteBuffer buf = ByteBuffer.wrap(body);
+        int pos = 0;
+        int batches = 0;
+        try {
+            while (pos < buf.limit()) {
+                int size = RecordBatch.sizeAt(buf, pos);
+                if (size < 0) {
+                    throw new CorruptBatchException("truncated batch");
+                }
+                RecordBatch b = RecordBatch.wrap(buf.duplicate().position(pos));
+                if (!b.isValidHeaderAndCrc() || b.minTimestamp() < 0) {
+                    throw new CorruptBatchException("bad batch header");
+                }
+                b.forEach(r -> checkBinary(r, metrics)); // framing, deltas, bounds, trailing bytes; no List
+                pos += size;
+                batches++;
+            }
+        } catch (CorruptBatchException e) {
+            RecordBatch.parseAll(ByteBuffer.wrap(body)); // throws the precise message of the first problem
+            throw e;
         }
+        if (batches == 0) {
+            RecordBatch.parseAll(ByteBuffer.wrap(body)); // throws "no batch in input"
+        }
+        return batches;
     }
 
     private void checkBinary(Record r, boolean metrics) {
