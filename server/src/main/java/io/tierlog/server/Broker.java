@@ -111,11 +111,35 @@ final class Broker implements AutoCloseable {
         LogConfig lc = logConfig(t.config());
         for (int p = 0; p < t.partitions(); p++) {
             PartitionLog log = logs.open(new TopicPartition(t.name(), p), lc);
+            registerLogGauges(t.name(), p, log);
             if (t.config().remoteStorage()) {
                 cold.register(log);
             }
         }
     }
+
+    /** The hot tier's own state per partition on /metrics: how much is local and how far it has been written. */
+    private void registerLogGauges(String topic, int partition, PartitionLog log) {
+        io.micrometer.core.instrument.Tags tags = io.micrometer.core.instrument.Tags.of(
+                "topic", topic, "partition", Integer.toString(partition));
+        io.micrometer.core.instrument.Gauge.builder(LOG_METER_PREFIX + "size", log, PartitionLog::sizeInBytes)
+                .baseUnit("bytes").description("bytes of the partition's local segments").tags(tags).register(registry);
+        io.micrometer.core.instrument.Gauge.builder(LOG_METER_PREFIX + "high.watermark", log, PartitionLog::highWatermark)
+                .description("next offset to be written").tags(tags).register(registry);
+        io.micrometer.core.instrument.Gauge.builder(LOG_METER_PREFIX + "local.start.offset", log, PartitionLog::logStartOffset)
+                .description("first offset still on local disk").tags(tags).register(registry);
+        io.micrometer.core.instrument.Gauge.builder(LOG_METER_PREFIX + "closed.segments", log, l -> l.closedSegments().size())
+                .description("closed local segments").tags(tags).register(registry);
+    }
+
+    private void removeLogGauges(String topic) {
+        registry.getMeters().stream()
+                .filter(m -> m.getId().getName().startsWith(LOG_METER_PREFIX) && topic.equals(m.getId().getTag("topic")))
+                .toList()
+                .forEach(registry::remove);
+    }
+
+    private static final String LOG_METER_PREFIX = "tierlog.log.";
 
     private LogConfig logConfig(TopicConfig tc) {
         FsyncPolicy fsync = config.fsyncIntervalMs() > 0 ? FsyncPolicy.interval(config.fsyncIntervalMs()) : FsyncPolicy.NEVER;
@@ -150,6 +174,7 @@ final class Broker implements AutoCloseable {
             if (!topics.remove(name)) {
                 return false;
             }
+            removeLogGauges(name);
             cold.deleteTopic(name);
             logs.deleteTopic(name);
             compactedUpTo.keySet().removeIf(tp -> tp.topic().equals(name));

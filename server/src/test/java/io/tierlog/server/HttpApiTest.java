@@ -52,7 +52,11 @@ class HttpApiTest {
         assertThat(m.status()).isEqualTo(200);
         assertThat(m.header("Content-Type")).startsWith("text/plain");
         assertThat(m.body()).contains("jvm_memory_used_bytes").contains("tierlog_ingest").contains("tierlog_query")
-                .contains("tierlog_cold");
+                .contains("tierlog_cold")
+                .contains("tierlog_log_high_watermark{partition=\"0\",topic=\"metrics-probe\"} 1.0")
+                .contains("tierlog_log_size_bytes{partition=\"0\",topic=\"metrics-probe\"}");
+        h.delete("/v1/topics/metrics-probe");
+        assertThat(h.get("/metrics").body()).doesNotContain("topic=\"metrics-probe\"");
     }
 
     @Test
