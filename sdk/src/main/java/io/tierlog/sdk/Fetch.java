@@ -47,12 +47,23 @@ final class Fetch {
 
     /** Parses an answer of the per-partition offset read, JSON or binary, keeping offsets >= {@code from}. */
     static Page parse(HttpResponse<byte[]> r, String topic, int partition, long from, boolean metricsTopic) {
+        return parse(r, topic, partition, from, metricsTopic, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As above, decoding at most {@code maxRecords} records of a binary answer; the page's next offset is then
+     * the one after the last record decoded. A binary answer is bounded by bytes of stored (compressed)
+     * batches, so it can hold ten times more records than a consumer takes per fetch; decoding them all
+     * and refetching the rest made the tailing consumer decode each record about ten times.
+     */
+    static Page parse(HttpResponse<byte[]> r, String topic, int partition, long from, boolean metricsTopic,
+                      int maxRecords) {
         if (r.statusCode() / 100 != 2) {
             throw Http.error(r);
         }
         String type = r.headers().firstValue("Content-Type").orElse("");
         if (type.startsWith(Http.BATCH_MEDIA_TYPE)) {
-            return parseBinary(r, topic, partition, from, metricsTopic);
+            return parseBinary(r, topic, partition, from, metricsTopic, maxRecords);
         }
         if (r.body().length == 0) {
             return new Page(List.of(), from, -1, 0, 0);
@@ -69,7 +80,8 @@ final class Fetch {
                 n.path("tiers").path("hot").asLong(0), n.path("tiers").path("cold").asLong(0));
     }
 
-    private static Page parseBinary(HttpResponse<byte[]> r, String topic, int partition, long from, boolean metricsTopic) {
+    private static Page parseBinary(HttpResponse<byte[]> r, String topic, int partition, long from, boolean metricsTopic,
+                                    int maxRecords) {
         List<ConsumedRecord> out = new ArrayList<>();
         long next = from;
         ByteBuffer buf = ByteBuffer.wrap(r.body());
@@ -90,9 +102,14 @@ final class Fetch {
                         rec.headers(), metric));
                 next = Math.max(next, rec.offset() + 1);
             }
+            if (out.size() >= maxRecords) {
+                break; // the batch's records are all kept (the caller trims); later batches are fetched again
+            }
         }
         long hw = r.headers().firstValue(HIGH_WATERMARK_HEADER).map(Long::parseLong).orElse(-1L);
-        next = Math.max(next, r.headers().firstValue(NEXT_OFFSET_HEADER).map(Long::parseLong).orElse(next));
+        if (out.size() < maxRecords) {
+            next = Math.max(next, r.headers().firstValue(NEXT_OFFSET_HEADER).map(Long::parseLong).orElse(next));
+        }
         return new Page(out, next, hw, 0, 0);
     }
 

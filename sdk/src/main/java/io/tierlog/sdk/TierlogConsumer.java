@@ -149,7 +149,7 @@ public final class TierlogConsumer implements AutoCloseable {
             long from = fetchedFrom.remove(p);
             Fetch.Page page;
             try {
-                page = Fetch.parse(f.join(), topic, p, from, metricsTopic);
+                page = Fetch.parse(f.join(), topic, p, from, metricsTopic, config.maxRecords());
             } catch (RuntimeException e) {
                 Throwable cause = Http.unwrap(e);
                 if (cause instanceof TierlogServerException.OffsetOutOfRange oor) {

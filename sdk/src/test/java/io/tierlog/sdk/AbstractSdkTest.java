@@ -260,6 +260,30 @@ abstract class AbstractSdkTest {
     }
 
     @Test
+    void pollStopsDecodingAtMaxRecordsAcrossManySmallBatchesWithoutLosingAny() {
+        client.createTopic(topic, 1, Map.of());
+        ProducerConfig small = ProducerConfig.builder().batchBytes(400).linger(Duration.ZERO).build();
+        try (TierlogProducer p = client.producer(small)) {
+            for (int i = 0; i < 200; i++) {
+                p.send(topic, sample(i));
+            }
+        }
+        try (TierlogConsumer c = client.consumer(ConsumerConfig.defaults().withMaxRecords(7))) {
+            c.subscribe(topic, StartPosition.earliest());
+            List<ConsumedRecord> all = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                List<ConsumedRecord> batch = c.poll(Duration.ofMillis(200));
+                assertThat(batch).hasSizeLessThanOrEqualTo(7);
+                all.addAll(batch);
+                return all.size() >= 200;
+            });
+            assertThat(all).extracting(ConsumedRecord::offset)
+                    .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 200).boxed().toList());
+            assertThat(c.position(0)).isEqualTo(200);
+        }
+    }
+
+    @Test
     void consumerOutOfRangeIsResetByPolicy() {
         client.createTopic(topic, 1, Map.of());
         try (TierlogProducer p = client.producer(ProducerConfig.defaults())) {
