@@ -128,7 +128,11 @@ public enum Compression {
         return b;
     }
 
+    /**
+     * The native (JNI) lz4 where the platform has it, else the pure-Java one. Decoding always goes through the
+     * bounds-checked "safe" decompressor, because batches can come from clients.
+     */
     private static final class Lz4Holder {
-        static final LZ4Factory FACTORY = LZ4Factory.fastestJavaInstance();
+        static final LZ4Factory FACTORY = LZ4Factory.fastestInstance();
     }
 }

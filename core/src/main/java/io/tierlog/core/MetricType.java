@@ -20,13 +20,13 @@ public enum MetricType {
         return id;
     }
 
+    private static final MetricType[] BY_ID = values(); // ids equal ordinals; values() copies on every call
+
     public static MetricType fromId(int id) {
-        for (MetricType t : values()) {
-            if (t.id == id) {
-                return t;
-            }
+        if (id < 0 || id >= BY_ID.length) {
+            throw new CorruptBatchException("unknown metric type id " + id);
         }
-        throw new CorruptBatchException("unknown metric type id " + id);
+        return BY_ID[id];
     }
 
     public static MetricType parse(String name) {

@@ -39,4 +39,13 @@ class MetricCodecTest {
         assertThatThrownBy(() -> MetricCodec.decode(new Record(3, 1, null, new byte[9])))
                 .isInstanceOf(CorruptBatchException.class).hasMessageContaining("offset 3");
     }
+
+    @Test
+    void typeIdsRoundTripAndUnknownOnesAreCorrupt() {
+        for (MetricType t : MetricType.values()) {
+            assertThat(MetricType.fromId(t.id())).isSameAs(t);
+        }
+        assertThatThrownBy(() -> MetricType.fromId(5)).isInstanceOf(CorruptBatchException.class);
+        assertThatThrownBy(() -> MetricType.fromId(-1)).isInstanceOf(CorruptBatchException.class);
+    }
 }
