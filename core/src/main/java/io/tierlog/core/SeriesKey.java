@@ -92,35 +92,16 @@ public record SeriesKey(String name, SortedMap<String, String> tags) {
      * of each, so most stored keys have been parsed before. Returned keys are immutable and shared.
      */
     public static SeriesKey parse(byte[] bytes) {
-        CacheKey k = new CacheKey(bytes);
-        SeriesKey cached = PARSED.get(k);
+        SeriesKey cached = PARSED.get(bytes);
         if (cached != null) {
             return cached;
         }
         SeriesKey parsed = parse(new String(bytes, StandardCharsets.UTF_8));
-        if (PARSED.size() >= PARSE_CACHE_ENTRIES) {
-            PARSED.clear();
-        }
-        PARSED.put(new CacheKey(bytes.clone()), parsed);
+        PARSED.put(bytes, parsed);
         return parsed;
     }
 
-    private static final int PARSE_CACHE_ENTRIES = 16_384;
-    private static final java.util.concurrent.ConcurrentHashMap<CacheKey, SeriesKey> PARSED =
-            new java.util.concurrent.ConcurrentHashMap<>();
-
-    /** Content-compared key bytes for the parse cache. */
-    private record CacheKey(byte[] bytes) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof CacheKey c && java.util.Arrays.equals(bytes, c.bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return java.util.Arrays.hashCode(bytes);
-        }
-    }
+    private static final BytesKeyedCache<SeriesKey> PARSED = new BytesKeyedCache<>(16_384);
 
     /** Stable, well-spread 32-bit hash (FNV-1a of the canonical UTF-8 bytes), used for partitioning. */
     public static int hash(byte[] keyBytes) {

@@ -319,40 +319,21 @@ final class RecordJson {
         if (type == null || (type == MetricType.COUNTER && Double.isNaN((double) DOUBLE_BE.get(value, 1)))) {
             return false;
         }
-        KeyBytes k = new KeyBytes(key);
-        if (validKeys.containsKey(k)) {
+        if (validKeys.get(key) != null) {
             return true;
         }
         SeriesKey parsed = SeriesKey.parse(key); // throws CorruptBatchException on a malformed key
         Validation.metricName(parsed.name(), limits);
         Validation.tags(parsed.tags(), limits);
-        if (validKeys.size() >= VALID_KEY_CACHE_ENTRIES) {
-            validKeys.clear();
-        }
-        validKeys.put(new KeyBytes(key.clone()), Boolean.TRUE);
+        validKeys.put(key, Boolean.TRUE);
         return true;
     }
 
     private static final MetricType[] METRIC_TYPES = MetricType.values();
     private static final java.lang.invoke.VarHandle DOUBLE_BE =
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(double[].class, java.nio.ByteOrder.BIG_ENDIAN);
-    private static final int VALID_KEY_CACHE_ENTRIES = 65_536;
-    /** Series keys (exact bytes) already validated against {@link #limits}; cleared when full. */
-    private final java.util.concurrent.ConcurrentHashMap<KeyBytes, Boolean> validKeys =
-            new java.util.concurrent.ConcurrentHashMap<>();
-
-    /** Content-compared key bytes. */
-    private record KeyBytes(byte[] bytes) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof KeyBytes k && java.util.Arrays.equals(bytes, k.bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return java.util.Arrays.hashCode(bytes);
-        }
-    }
+    /** Series keys (exact bytes) already validated against {@link #limits}; bounded. */
+    private final io.tierlog.core.BytesKeyedCache<Boolean> validKeys = new io.tierlog.core.BytesKeyedCache<>(65_536);
 
     /** Writes one record as the API's JSON object; {@code partition} is included when >= 0. */
     void write(JsonGenerator g, Record r, boolean metrics, int partition) throws IOException {
