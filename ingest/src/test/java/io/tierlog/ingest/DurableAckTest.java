@@ -1,5 +1,6 @@
 package io.tierlog.ingest;
 
+import io.tierlog.hot.testing.DelegatingLog;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tierlog.core.TopicPartition;
 import io.tierlog.hot.FsyncPolicy;

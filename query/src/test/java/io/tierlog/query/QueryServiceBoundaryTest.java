@@ -1,5 +1,6 @@
 package io.tierlog.query;
 
+import io.tierlog.hot.testing.DelegatingLog;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tierlog.core.InvalidInputException;
 import io.tierlog.core.Record;

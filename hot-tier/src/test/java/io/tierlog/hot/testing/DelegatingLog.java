@@ -1,4 +1,4 @@
-package io.tierlog.ingest;
+package io.tierlog.hot.testing;
 
 import io.tierlog.core.TopicPartition;
 import io.tierlog.hot.AppendInfo;
@@ -12,11 +12,11 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.function.Predicate;
 
-/** Forwards every call; tests override append/flush to gate, fail or observe them. */
-class DelegatingLog implements PartitionLog {
-    final PartitionLog delegate;
+/** A {@link PartitionLog} that forwards every call, so a test can override one method to gate, fail, observe or race it. */
+public class DelegatingLog implements PartitionLog {
+    protected final PartitionLog delegate;
 
-    DelegatingLog(PartitionLog delegate) {
+    public DelegatingLog(PartitionLog delegate) {
         this.delegate = delegate;
     }
 
@@ -38,5 +38,8 @@ class DelegatingLog implements PartitionLog {
     @Override public int deleteOldestSegmentsWhile(Predicate<SegmentInfo> p) { return delegate.deleteOldestSegmentsWhile(p); }
     @Override public long sizeInBytes() { return delegate.sizeInBytes(); }
     @Override public LogConfig config() { return delegate.config(); }
+    @Override public io.tierlog.hot.CompactionResult compact(long nowMs, long deleteRetentionMs, long maxKeyMapBytes) {
+        return delegate.compact(nowMs, deleteRetentionMs, maxKeyMapBytes);
+    }
     @Override public void close() { delegate.close(); }
 }
