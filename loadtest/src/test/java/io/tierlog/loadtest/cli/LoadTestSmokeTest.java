@@ -61,7 +61,6 @@ class LoadTestSmokeTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Tag("slow")
     void kafkaPeerRunsTheSameWorkloadAndReportsTheRatio() throws Exception {
         try (TierlogServer server = TierlogServer.start(ServerConfig.load(null, Map.of(), Map.of("port", "0",
                 "data.dir", dataDir.toString())))) {
