@@ -1,9 +1,7 @@
 package io.tierlog.core;
 
-import java.util.Collections;
 import java.util.Map;
 import java.util.SortedMap;
-import java.util.TreeMap;
 
 /**
  * One sample of an application metric: what the SDK publishes and what a metrics topic stores (as a
@@ -13,12 +11,12 @@ import java.util.TreeMap;
 public record MetricEvent(String name, SortedMap<String, String> tags, long timestamp, double value, MetricType type) {
 
     public MetricEvent {
-        tags = tags == null ? Collections.emptySortedMap() : Collections.unmodifiableSortedMap(new TreeMap<>(tags));
+        tags = FrozenTags.of(tags);
         type = type == null ? MetricType.UNTYPED : type;
     }
 
     public MetricEvent(String name, Map<String, String> tags, long timestamp, double value) {
-        this(name, tags == null ? null : new TreeMap<>(tags), timestamp, value, MetricType.UNTYPED);
+        this(name, FrozenTags.of(tags), timestamp, value, MetricType.UNTYPED);
     }
 
     /** The canonical series key of this event (name plus sorted tags). */

@@ -14,11 +14,11 @@ import java.util.TreeMap;
 public record SeriesKey(String name, SortedMap<String, String> tags) {
 
     public SeriesKey {
-        tags = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(tags));
+        tags = FrozenTags.of(tags);
     }
 
     public static SeriesKey of(String name, Map<String, String> tags) {
-        return new SeriesKey(name, tags == null ? new TreeMap<>() : new TreeMap<>(tags));
+        return new SeriesKey(name, FrozenTags.of(tags));
     }
 
     /** The canonical text form. */

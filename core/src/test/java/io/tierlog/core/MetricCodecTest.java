@@ -48,4 +48,20 @@ class MetricCodecTest {
         assertThatThrownBy(() -> MetricType.fromId(5)).isInstanceOf(CorruptBatchException.class);
         assertThatThrownBy(() -> MetricType.fromId(-1)).isInstanceOf(CorruptBatchException.class);
     }
+
+    @Test
+    void tagsAreImmutableCopiesThatDecodedSamplesShareWithTheirSeriesKey() {
+        java.util.Map<String, String> mutable = new java.util.HashMap<>(Map.of("host", "a", "dc", "eu"));
+        MetricEvent e = new MetricEvent("m", mutable, 1, 1.0);
+        mutable.put("host", "changed");
+        assertThat(e.tags()).containsExactly(Map.entry("dc", "eu"), Map.entry("host", "a"));
+        assertThatThrownBy(() -> e.tags().put("x", "y")).isInstanceOf(UnsupportedOperationException.class);
+        assertThat(new MetricEvent("m", Map.of(), 1, 1.0).tags()).isEmpty();
+
+        RecordBatch batch = MetricCodec.encode(List.of(e, e), Compression.NONE, Limits.DEFAULTS);
+        List<MetricEvent> decoded = batch.records().stream().map(MetricCodec::decode).toList();
+        assertThat(decoded.get(0)).isEqualTo(decoded.get(1)).isEqualTo(e);
+        assertThat(decoded.get(0).tags()).isSameAs(decoded.get(1).tags()); // no copy per sample
+        assertThat(decoded.get(0).tags().firstKey()).isEqualTo("dc");
+    }
 }
