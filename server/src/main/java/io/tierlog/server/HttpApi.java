@@ -135,8 +135,8 @@ final class HttpApi {
             api = ApiException.overloaded("server is shutting down");
         }
         String topic = ctx.pathParamMap().get("topic");
-        if (api.status == 500 && topic != null && broker.topic(topic).isEmpty()) {
-            // a read raced with the topic's deletion: its log was closed under it
+        if ((api.status == 500 || api.status == 416) && topic != null && broker.topic(topic).isEmpty()) {
+            // a read raced with the topic's deletion: its log was closed or its remote data removed under it
             api = ApiException.notFound("topic '" + topic + "' does not exist (deleted during the request)");
         }
         if (api.status >= 500 && api.status != 503) {
