@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.tierlog.core.CorruptBatchException;
+import io.tierlog.core.StorageException;
 import io.tierlog.core.Record;
 import io.tierlog.core.RecordBatch;
 import io.tierlog.core.TopicPartition;
@@ -524,27 +525,25 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
                     + Math.max(0, maxBytes)));
             long p = start;
             while (true) {
-                w.ensure(p + RecordBatch.HEADER_SIZE);
-                long base = w.getLong(p);
-                int size = w.getInt(p + 8) + RecordBatch.LOG_OVERHEAD;
-                long next = base + w.getInt(p + 19) + 1;
-                if (next > offset) {
+                ByteBuffer h = w.header(p);
+                long base = RecordBatch.baseOffsetAt(h, 0);
+                int size = w.batchSize(h, p);
+                if (RecordBatch.nextOffsetAt(h, 0) > offset) {
                     if (base > offset) {
-                        throw new CorruptBatchException(seg.key() + ": no batch holds offset " + offset + " (batch at "
+                        throw new StorageException(seg.key() + ": no batch holds offset " + offset + " (batch at "
                                 + p + " starts at " + base + ")");
                     }
                     break;
                 }
                 p += size;
                 if (p >= logLen) {
-                    throw new CorruptBatchException(seg.key() + ": offset " + offset + " not found before the end of the segment");
+                    throw new StorageException(seg.key() + ": offset " + offset + " not found before the end of the segment");
                 }
             }
             long first = p;
             long end = p;
             while (end < logLen) {
-                w.ensure(end + RecordBatch.HEADER_SIZE);
-                int size = w.getInt(end + 8) + RecordBatch.LOG_OVERHEAD;
+                int size = w.batchSize(w.header(end), end);
                 if (end > first && end - first + size > maxBytes) {
                     break;
                 }
@@ -555,7 +554,7 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
             long expected = -1;
             for (RecordBatch b : RecordBatch.iterate(out)) {
                 if (!b.isValidHeaderAndCrc() || (expected >= 0 && b.baseOffset() != expected)) {
-                    throw new CorruptBatchException(seg.key() + ": corrupt batch at offset " + b.baseOffset());
+                    throw new StorageException(seg.key() + ": corrupt batch at offset " + b.baseOffset());
                 }
                 expected = b.nextOffset();
             }
@@ -584,7 +583,14 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
                 if (b.maxTimestamp() < timestamp) {
                     continue;
                 }
-                for (Record r : b.records()) {
+                List<Record> records;
+                try {
+                    records = b.records();
+                } catch (CorruptBatchException e) {
+                    throw new StorageException(seg.key() + ": batch at offset " + b.baseOffset() + " does not decode: "
+                            + e.getMessage(), e);
+                }
+                for (Record r : records) {
                     if (r.timestamp() >= timestamp) {
                         return r.offset();
                     }
@@ -651,19 +657,21 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
             to = newTo;
         }
 
-        long getLong(long pos) {
-            check(pos + 8);
-            return bytes.getLong((int) (pos - from));
+        /** The batch header at {@code pos}, fetched if needed (a view; read it with RecordBatch's accessors at 0). */
+        ByteBuffer header(long pos) {
+            ensure(pos + RecordBatch.HEADER_SIZE);
+            if (pos + RecordBatch.HEADER_SIZE > to) {
+                throw new StorageException(seg.key() + ": batch header runs past the end of the log region at " + pos);
+            }
+            return slice(pos, pos + RecordBatch.HEADER_SIZE);
         }
 
-        int getInt(long pos) {
-            check(pos + 4);
-            return bytes.getInt((int) (pos - from));
-        }
-
-        private void check(long end) {
-            if (end > to) {
-                throw new CorruptBatchException(seg.key() + ": batch header runs past the end of the log region at " + end);
+        /** The size of the batch whose header {@code h} was read at {@code pos}; damage is a storage fault. */
+        int batchSize(ByteBuffer h, long pos) {
+            try {
+                return RecordBatch.declaredSizeAt(h, 0);
+            } catch (CorruptBatchException e) {
+                throw new StorageException(seg.key() + ": " + e.getMessage() + " at log position " + pos, e);
             }
         }
 
@@ -731,7 +739,7 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
         getRequests.increment();
         byte[] data = store.getRange(seg.key(), start, (int) (end - start));
         if (data.length != end - start) {
-            throw new CorruptBatchException(seg.key() + ": expected " + (end - start) + " bytes at " + start + ", got " + data.length);
+            throw new StorageException(seg.key() + ": expected " + (end - start) + " bytes at " + start + ", got " + data.length);
         }
         byte[][] parts = new byte[(int) (lastChunk - firstChunk + 1)][];
         for (long c = firstChunk; c <= lastChunk; c++) {

@@ -1,6 +1,6 @@
 package io.tierlog.cold;
 
-import io.tierlog.core.CorruptBatchException;
+import io.tierlog.core.StorageException;
 import io.tierlog.core.TopicPartition;
 
 import java.nio.BufferUnderflowException;
@@ -90,10 +90,10 @@ record Manifest(long offloadedUpTo, List<Entry> segments) {
             CRC32C crc = new CRC32C();
             crc.update(bytes, 0, bytes.length - 4);
             if (b.getInt(bytes.length - 4) != (int) crc.getValue()) {
-                throw new CorruptBatchException("manifest " + key + " fails its CRC");
+                throw new StorageException("manifest " + key + " fails its CRC");
             }
             if (b.getInt() != MAGIC || b.getInt() != VERSION) {
-                throw new CorruptBatchException("manifest " + key + " has an unknown magic or version");
+                throw new StorageException("manifest " + key + " has an unknown magic or version");
             }
             long upTo = b.getLong();
             int n = b.getInt();
@@ -112,7 +112,7 @@ record Manifest(long offloadedUpTo, List<Entry> segments) {
             }
             return new Manifest(upTo, out);
         } catch (BufferUnderflowException | IndexOutOfBoundsException | NegativeArraySizeException e) {
-            throw new CorruptBatchException("manifest " + key + " is truncated", e);
+            throw new StorageException("manifest " + key + " is truncated", e);
         }
     }
 }

@@ -2,6 +2,7 @@ package io.tierlog.cold;
 
 import io.tierlog.core.CorruptBatchException;
 import io.tierlog.core.RecordBatch;
+import io.tierlog.core.StorageException;
 import io.tierlog.hot.SegmentInfo;
 
 import java.io.IOException;
@@ -12,16 +13,17 @@ import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 /**
- * Layout of a remote segment object: the segment's {@code .log} bytes unchanged, then a sparse index
+ * Layout of a remote segment object: the segment's {@code .log} bytes (Kafka record batches) unchanged, then a sparse index
  * (one 20-byte entry per block of about {@code indexIntervalBytes}: base offset of the block's first batch,
  * its position, the largest batch max-timestamp in the block), then a 40-byte footer:
- * magic {@code TLSG}, version 1, log length, entry count, CRC32C of the entries, base offset, next offset.
+ * magic {@code TLSG}, version 2, log length, entry count, CRC32C of the entries, base offset, next offset.
  * All big-endian. The index is rebuilt from the batch headers at upload time, so the hot tier's own index
  * files are never shipped and their format can change freely.
  */
 final class SegmentObject {
     static final int MAGIC = 0x544C5347; // "TLSG"
-    static final int VERSION = 1;
+    /** 2 since the batches are Kafka's RecordBatch v2; version 1 objects held Tierlog's earlier batch format. */
+    static final int VERSION = 2;
     static final int ENTRY_SIZE = 20;
     static final int FOOTER_SIZE = 40;
 
@@ -40,7 +42,8 @@ final class SegmentObject {
         long logLength = seg.sizeInBytes();
         ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE).order(ByteOrder.BIG_ENDIAN);
         ByteBuffer entries = ByteBuffer.allocate(ENTRY_SIZE * 64).order(ByteOrder.BIG_ENDIAN);
-        long minTs = Long.MAX_VALUE;
+        // Kafka's batch header has no minimum timestamp: the hot tier's (exact) segment bound is taken instead
+        long minTs = seg.minTimestamp();
         long maxTs = Long.MIN_VALUE;
         long expected = seg.baseOffset();
         int batches = 0;
@@ -49,7 +52,7 @@ final class SegmentObject {
         long blockMax = Long.MIN_VALUE;
         try (FileChannel ch = FileChannel.open(seg.logFile(), StandardOpenOption.READ)) {
             if (ch.size() < logLength) {
-                throw new CorruptBatchException("segment file " + seg.logFile() + " has " + ch.size()
+                throw new StorageException("segment file " + seg.logFile() + " has " + ch.size()
                         + " bytes, the segment says " + logLength);
             }
             long pos = 0;
@@ -57,20 +60,22 @@ final class SegmentObject {
                 header.clear();
                 while (header.hasRemaining()) {
                     if (ch.read(header, pos + header.position()) < 0) {
-                        throw new CorruptBatchException("segment file " + seg.logFile() + " ends inside a batch header at " + pos);
+                        throw new StorageException("segment file " + seg.logFile() + " ends inside a batch header at " + pos);
                     }
                 }
-                long base = header.getLong(0);
-                int length = header.getInt(8);
-                int lastDelta = header.getInt(19);
-                long batchMin = header.getLong(23);
-                long batchMax = header.getLong(31);
-                long size = (long) length + RecordBatch.LOG_OVERHEAD;
-                if (length < RecordBatch.HEADER_SIZE - RecordBatch.LOG_OVERHEAD || pos + size > logLength) {
-                    throw new CorruptBatchException("segment " + seg.logFile() + ": invalid batch length " + length + " at position " + pos);
+                long base = RecordBatch.baseOffsetAt(header, 0);
+                long size;
+                try {
+                    size = RecordBatch.declaredSizeAt(header, 0);
+                } catch (CorruptBatchException e) {
+                    throw new StorageException("segment " + seg.logFile() + ": " + e.getMessage() + " at position " + pos, e);
+                }
+                long batchMax = RecordBatch.maxTimestampAt(header, 0);
+                if (pos + size > logLength) {
+                    throw new StorageException("segment " + seg.logFile() + ": batch at position " + pos + " runs past the end");
                 }
                 if (base != expected) {
-                    throw new CorruptBatchException("segment " + seg.logFile() + ": batch at position " + pos
+                    throw new StorageException("segment " + seg.logFile() + ": batch at position " + pos
                             + " has base offset " + base + ", expected " + expected);
                 }
                 if (blockStart < 0 || pos - blockStart >= indexIntervalBytes) {
@@ -82,18 +87,17 @@ final class SegmentObject {
                     blockMax = Long.MIN_VALUE;
                 }
                 blockMax = Math.max(blockMax, batchMax);
-                minTs = Math.min(minTs, batchMin);
                 maxTs = Math.max(maxTs, batchMax);
-                expected = base + lastDelta + 1;
+                expected = RecordBatch.nextOffsetAt(header, 0);
                 batches++;
                 pos += size;
             }
         }
         if (batches == 0) {
-            throw new CorruptBatchException("segment " + seg.logFile() + " holds no batch");
+            throw new StorageException("segment " + seg.logFile() + " holds no batch");
         }
         if (expected != seg.nextOffset()) {
-            throw new CorruptBatchException("segment " + seg.logFile() + " ends at offset " + expected
+            throw new StorageException("segment " + seg.logFile() + " ends at offset " + expected
                     + " but says nextOffset " + seg.nextOffset());
         }
         entries = putEntry(entries, blockBase, blockStart, blockMax);
@@ -121,17 +125,21 @@ final class SegmentObject {
     /** Parses a trailer fetched with one ranged GET, checking footer and CRC against what the manifest says. */
     static SegmentIndex parse(byte[] trailer, String key, long logLength, long baseOffset, long nextOffset) {
         if (trailer.length < FOOTER_SIZE || (trailer.length - FOOTER_SIZE) % ENTRY_SIZE != 0) {
-            throw new CorruptBatchException("remote segment " + key + ": trailer of " + trailer.length + " bytes is malformed");
+            throw new StorageException("remote segment " + key + ": trailer of " + trailer.length + " bytes is malformed");
         }
         ByteBuffer b = ByteBuffer.wrap(trailer).order(ByteOrder.BIG_ENDIAN);
         int f = trailer.length - FOOTER_SIZE;
         int n = (trailer.length - FOOTER_SIZE) / ENTRY_SIZE;
         CRC32C crc = new CRC32C();
         crc.update(trailer, 0, f);
+        if (b.getInt(f) == MAGIC && b.getInt(f + 4) == 1) {
+            throw new StorageException("remote segment " + key + " is in object format 1 (Tierlog's batch format before "
+                    + "Kafka's record batch), which this version cannot read");
+        }
         if (b.getInt(f) != MAGIC || b.getInt(f + 4) != VERSION || b.getLong(f + 8) != logLength
                 || b.getInt(f + 16) != n || b.getInt(f + 20) != (int) crc.getValue()
                 || b.getLong(f + 24) != baseOffset || b.getLong(f + 32) != nextOffset) {
-            throw new CorruptBatchException("remote segment " + key + ": footer does not match the manifest or its CRC");
+            throw new StorageException("remote segment " + key + ": footer does not match the manifest or its CRC");
         }
         long[] offsets = new long[n];
         int[] positions = new int[n];

@@ -8,9 +8,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Encodes records into one {@link RecordBatch}. Used by the SDK, the HTTP edge (JSON to batch) and tests.
- * Records are kept until {@link #build()} because their timestamps are stored as deltas from the batch's
- * minimum, which is known only at the end. Not thread-safe; reusable after {@link #reset()}.
+ * Encodes records into one {@link RecordBatch} (Kafka's v2 format, byte for byte what kafka-clients writes for
+ * the same records). Used by the HTTP edge (JSON to batch), compaction and tests. Records are kept until
+ * {@link #build()} because the header (count, maximum timestamp, CRC) is known only at the end. Not thread-safe;
+ * reusable after {@link #reset()}.
  */
 public final class BatchBuilder {
     private final Compression compression;
@@ -20,6 +21,9 @@ public final class BatchBuilder {
     private final List<List<Header>> headers = new ArrayList<>();
     private int count;
     private long estimatedBytes;
+    private long producerId = RecordBatch.NO_PRODUCER_ID;
+    private short producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
+    private int baseSequence = RecordBatch.NO_SEQUENCE;
 
     public BatchBuilder(Compression compression) {
         this.compression = compression;
@@ -65,6 +69,9 @@ public final class BatchBuilder {
 
     public void reset() {
         count = 0;
+        producerId = RecordBatch.NO_PRODUCER_ID;
+        producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
+        baseSequence = RecordBatch.NO_SEQUENCE;
         keys.clear();
         values.clear();
         headers.clear();
@@ -76,21 +83,32 @@ public final class BatchBuilder {
         return build(0L);
     }
 
+    /**
+     * Marks the batch as written by an idempotent producer: its id, epoch and the sequence of the first record.
+     * Without this call the batch carries {@link RecordBatch#NO_PRODUCER_ID} (no de-duplication).
+     */
+    public BatchBuilder producer(long producerId, short producerEpoch, int baseSequence) {
+        this.producerId = producerId;
+        this.producerEpoch = producerEpoch;
+        this.baseSequence = baseSequence;
+        return this;
+    }
+
     /** Encodes the records added so far as one batch with the given base offset. */
     public RecordBatch build(long baseOffset) {
         if (count == 0) {
             throw new InvalidInputException("a batch needs at least one record");
         }
-        long min = Long.MAX_VALUE;
+        // Kafka's convention: the base timestamp is the first record's; other records may be earlier (negative delta)
+        long baseTs = timestamps[0];
         long max = Long.MIN_VALUE;
         for (int i = 0; i < count; i++) {
-            min = Math.min(min, timestamps[i]);
             max = Math.max(max, timestamps[i]);
         }
         int payloadSize = 0;
         int[] bodySizes = new int[count];
         for (int i = 0; i < count; i++) {
-            int body = 1 + Varints.sizeOfVarlong(timestamps[i] - min) + Varints.sizeOfVarint(i)
+            int body = 1 + Varints.sizeOfVarlong(timestamps[i] - baseTs) + Varints.sizeOfVarint(i)
                     + sizeOfBytes(keys.get(i)) + sizeOfBytes(values.get(i));
             List<Header> hs = headers.get(i);
             body += Varints.sizeOfVarint(hs.size());
@@ -104,7 +122,7 @@ public final class BatchBuilder {
         for (int i = 0; i < count; i++) {
             Varints.writeVarint(bodySizes[i], payload);
             payload.put((byte) 0);
-            Varints.writeVarlong(timestamps[i] - min, payload);
+            Varints.writeVarlong(timestamps[i] - baseTs, payload);
             Varints.writeVarint(i, payload);
             writeBytes(keys.get(i), payload);
             writeBytes(values.get(i), payload);
@@ -122,17 +140,9 @@ public final class BatchBuilder {
             throw new InvalidInputException("batch of " + total + " bytes exceeds the maximum of " + RecordBatch.MAX_BATCH_SIZE);
         }
         ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.BIG_ENDIAN);
-        out.putLong(RecordBatch.BASE_OFFSET_OFFSET, baseOffset);
-        out.putInt(RecordBatch.LENGTH_OFFSET, (int) total - RecordBatch.LOG_OVERHEAD);
-        out.put(RecordBatch.MAGIC_OFFSET, RecordBatch.MAGIC);
-        out.putShort(RecordBatch.ATTRIBUTES_OFFSET, (short) compression.id());
-        out.putInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET, count - 1);
-        out.putLong(RecordBatch.MIN_TIMESTAMP_OFFSET, min);
-        out.putLong(RecordBatch.MAX_TIMESTAMP_OFFSET, max);
-        out.putInt(RecordBatch.RECORD_COUNT_OFFSET, count);
-        out.putInt(RecordBatch.UNCOMPRESSED_LENGTH_OFFSET, raw.length);
         out.put(RecordBatch.HEADER_SIZE, stored);
-        out.putInt(RecordBatch.CRC_OFFSET, (int) RecordBatch.crcOf(out, RecordBatch.CRC_START, (int) total - RecordBatch.CRC_START));
+        RecordBatch.writeHeader(out, baseOffset, compression, count - 1, baseTs, max, producerId, producerEpoch,
+                baseSequence, count);
         return RecordBatch.wrap(out);
     }
 

@@ -1,22 +1,43 @@
 package io.tierlog.core;
 
-import com.github.luben.zstd.Zstd;
-import com.github.luben.zstd.ZstdCompressCtx;
-import com.github.luben.zstd.ZstdDecompressCtx;
-import net.jpountz.lz4.LZ4Compressor;
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
+import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4FrameInputStream;
+import net.jpountz.lz4.LZ4FrameOutputStream;
+import net.jpountz.xxhash.XXHashFactory;
+import org.xerial.snappy.SnappyInputStream;
+import org.xerial.snappy.SnappyOutputStream;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 
 /**
- * Codec applied to the whole record section of a batch. Compressing per batch (not per record) is what makes
- * metric batches small: series keys repeat across records.
+ * The codec of a batch's record section, with Kafka's ids and stream formats (attributes bits 0-2), so that a
+ * batch compressed by any Kafka client is stored and served as it came: gzip (RFC 1952), snappy (the xerial
+ * framing Kafka uses), lz4 (the LZ4 frame format, 64 KiB independent blocks) and zstd (a zstd frame).
+ * Compressing per batch (not per record) is what makes metric batches small: series keys repeat across records.
  */
 public enum Compression {
     NONE(0),
-    LZ4(1),
-    ZSTD(2);
+    GZIP(1),
+    SNAPPY(2),
+    LZ4(3),
+    ZSTD(4);
+
+    /**
+     * Largest record section a batch may decompress to. A client batch is bounded by the request size, but a
+     * compression bomb is not: decoding stops with a {@link CorruptBatchException} past this many bytes.
+     */
+    public static final int MAX_DECOMPRESSED_BYTES = 128 * 1024 * 1024;
 
     private final int id;
 
@@ -24,7 +45,7 @@ public enum Compression {
         this.id = id;
     }
 
-    /** The value stored in the low three bits of the batch attributes. */
+    /** The value stored in the low three bits of the batch attributes (Kafka's compression type id). */
     public int id() {
         return id;
     }
@@ -32,100 +53,133 @@ public enum Compression {
     public static Compression fromId(int id) {
         return switch (id) {
             case 0 -> NONE;
-            case 1 -> LZ4;
-            case 2 -> ZSTD;
+            case 1 -> GZIP;
+            case 2 -> SNAPPY;
+            case 3 -> LZ4;
+            case 4 -> ZSTD;
             default -> throw new CorruptBatchException("unknown compression id " + id);
         };
     }
 
-    /** Parses a user-facing name (none, lz4, zstd), case-insensitively. */
+    /** Parses a user-facing name (none, gzip, snappy, lz4, zstd), case-insensitively. */
     public static Compression parse(String name) {
         try {
             return valueOf(name.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("unknown compression '" + name + "' (expected none, lz4 or zstd)");
+            throw new InvalidInputException("unknown compression '" + name + "' (expected none, gzip, snappy, lz4 or zstd)");
         }
     }
 
+    /** Compresses {@code len} bytes of {@code src} from {@code off} into this codec's stream format. */
     byte[] compress(byte[] src, int off, int len) {
+        if (this == NONE) {
+            return Arrays.copyOfRange(src, off, off + len);
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(Math.max(64, len / 2));
+        try (OutputStream out = compressing(bytes)) {
+            out.write(src, off, len);
+        } catch (IOException e) {
+            throw new UncheckedIOException(name().toLowerCase(Locale.ROOT) + " compression failed", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private OutputStream compressing(OutputStream out) throws IOException {
         return switch (this) {
-            case NONE -> java.util.Arrays.copyOfRange(src, off, off + len);
-            case LZ4 -> {
-                LZ4Compressor c = Lz4Holder.FACTORY.fastCompressor();
-                byte[] out = new byte[c.maxCompressedLength(len)];
-                int n = c.compress(src, off, len, out, 0, out.length);
-                yield java.util.Arrays.copyOf(out, n);
-            }
-            case ZSTD -> {
-                byte[] out = new byte[(int) Zstd.compressBound(len)];
-                ZstdCompressCtx ctx = ZstdContexts.compressor();
-                try {
-                    int n = ctx.compressByteArray(out, 0, out.length, src, off, len);
-                    yield java.util.Arrays.copyOf(out, n);
-                } catch (RuntimeException e) {
-                    throw new TierlogException("zstd compression failed: " + e.getMessage(), e);
-                } finally {
-                    ZstdContexts.release(ctx);
-                }
-            }
+            case NONE -> out;
+            case GZIP -> new GZIPOutputStream(out, 8 * 1024);
+            case SNAPPY -> new SnappyOutputStream(out, 32 * 1024);
+            case LZ4 -> new LZ4FrameOutputStream(out, LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB, -1L,
+                    Lz4Holder.FACTORY.fastCompressor(), Lz4Holder.XXHASH.hash32(),
+                    LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE);
+            case ZSTD -> new ZstdOutputStreamNoFinalizer(out, ZstdContexts.LEVEL);
         };
     }
 
     /**
-     * Decompresses {@code src} (position to limit) into a new array of exactly {@code uncompressedLength}
-     * bytes. Input may come from a client, so only bounds-checked decoders are used and a length mismatch is
-     * reported as corruption.
+     * Decompresses {@code src} (position to limit; the buffer is not moved) into a new array holding exactly the
+     * record section. Input may come from a client, so only bounds-checked decoders are used, the output is
+     * capped at {@link #MAX_DECOMPRESSED_BYTES} and any decoder failure is reported as corruption.
+     *
+     * @param sizeHint expected size of the output (e.g. a multiple of the input), to size the first buffer
      */
-    byte[] decompress(ByteBuffer src, int uncompressedLength) {
-        int len = src.remaining();
-        try {
-            return switch (this) {
-                case NONE -> {
-                    byte[] out = new byte[len];
-                    src.duplicate().get(out);
-                    yield out;
-                }
-                case LZ4 -> {
-                    byte[] out = new byte[uncompressedLength];
-                    int n = Lz4Holder.FACTORY.safeDecompressor()
-                            .decompress(src, src.position(), len, ByteBuffer.wrap(out), 0, uncompressedLength);
-                    if (n != uncompressedLength) {
-                        throw new CorruptBatchException("lz4 payload decompresses to " + n + " bytes, header says "
-                                + uncompressedLength);
-                    }
-                    yield out;
-                }
-                case ZSTD -> {
-                    byte[] out = new byte[uncompressedLength];
-                    ZstdDecompressCtx ctx = ZstdContexts.decompressor();
-                    try {
-                        int n = src.hasArray()
-                                ? ctx.decompressByteArray(out, 0, uncompressedLength, src.array(),
-                                        src.arrayOffset() + src.position(), len)
-                                : src.isDirect()
-                                ? ctx.decompressDirectByteBufferToByteArray(out, 0, uncompressedLength, src, src.position(), len)
-                                : ctx.decompressByteArray(out, 0, uncompressedLength, copy(src), 0, len);
-                        if (n != uncompressedLength) {
-                            throw new CorruptBatchException("zstd payload decompresses to " + n + " bytes, header says "
-                                    + uncompressedLength);
-                        }
-                    } finally {
-                        ZstdContexts.release(ctx);
-                    }
-                    yield out;
-                }
-            };
+    byte[] decompress(ByteBuffer src, int sizeHint) {
+        if (this == NONE) {
+            byte[] out = new byte[src.remaining()];
+            src.duplicate().get(out);
+            return out;
+        }
+        try (InputStream in = decompressing(new BufferInput(src.duplicate()))) {
+            return readCapped(in, sizeHint);
         } catch (CorruptBatchException e) {
             throw e;
-        } catch (RuntimeException e) {
-            throw new CorruptBatchException(name().toLowerCase(Locale.ROOT) + " payload is corrupt: " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            throw new CorruptBatchException(name().toLowerCase(Locale.ROOT) + " record section is corrupt: " + e.getMessage(), e);
         }
     }
 
-    private static byte[] copy(ByteBuffer src) {
-        byte[] b = new byte[src.remaining()];
-        src.duplicate().get(b);
-        return b;
+    private InputStream decompressing(InputStream in) throws IOException {
+        return switch (this) {
+            case NONE -> in;
+            case GZIP -> new GZIPInputStream(in, 8 * 1024);
+            case SNAPPY -> new SnappyInputStream(in);
+            case LZ4 -> new LZ4FrameInputStream(in, Lz4Holder.FACTORY.safeDecompressor(), Lz4Holder.XXHASH.hash32());
+            case ZSTD -> new ZstdInputStreamNoFinalizer(in);
+        };
+    }
+
+    private static byte[] readCapped(InputStream in, int sizeHint) throws IOException {
+        byte[] out = new byte[Math.clamp(sizeHint, 256, 4 * 1024 * 1024)];
+        int n = 0;
+        while (true) {
+            if (n == out.length) {
+                if (out.length >= MAX_DECOMPRESSED_BYTES) {
+                    if (in.read() < 0) {
+                        return out;
+                    }
+                    throw new CorruptBatchException("record section decompresses to more than "
+                            + MAX_DECOMPRESSED_BYTES + " bytes");
+                }
+                out = Arrays.copyOf(out, (int) Math.min((long) out.length * 2, MAX_DECOMPRESSED_BYTES));
+            }
+            int r = in.read(out, n, out.length - n);
+            if (r < 0) {
+                return n == out.length ? out : Arrays.copyOf(out, n);
+            }
+            n += r;
+        }
+    }
+
+    /** An InputStream over a buffer's remaining bytes (no copy). */
+    private static final class BufferInput extends InputStream {
+        private final ByteBuffer buf;
+
+        BufferInput(ByteBuffer buf) {
+            this.buf = buf;
+        }
+
+        @Override
+        public int read() {
+            return buf.hasRemaining() ? buf.get() & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (len == 0) {
+                return 0;
+            }
+            if (!buf.hasRemaining()) {
+                return -1;
+            }
+            int n = Math.min(len, buf.remaining());
+            buf.get(b, off, n);
+            return n;
+        }
+
+        @Override
+        public int available() {
+            return buf.remaining();
+        }
     }
 
     /**
@@ -134,5 +188,6 @@ public enum Compression {
      */
     private static final class Lz4Holder {
         static final LZ4Factory FACTORY = LZ4Factory.fastestInstance();
+        static final XXHashFactory XXHASH = XXHashFactory.fastestInstance();
     }
 }

@@ -12,42 +12,79 @@ import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
 /**
- * A view over one encoded batch, the unit of storage on disk, on S3 and on the wire. The layout is drawn in
- * {@code docs/format.md}. The base offset and the length sit outside the CRC so that the log can assign
- * offsets to a client's batch by rewriting eight bytes, without re-encoding or re-checksumming it.
+ * A view over one batch in Kafka's RecordBatch v2 format (magic 2), Tierlog's one unit of storage on disk, in S3
+ * objects, on the Kafka wire and on the HTTP binary media type. This class is the only place that knows the
+ * layout (drawn in {@code docs/format.md}): other modules read header fields through its static accessors
+ * ({@link #sizeAt}, {@link #baseOffsetAt}, ...) so that no module reads a header field by a literal position.
  *
- * <p>The view does not copy: it shares the buffer it wraps (big-endian, position 0 = first header byte).
+ * <p>The base offset, the length and the partition leader epoch sit before the CRC, which covers the attributes
+ * to the end: the log assigns offsets to a client's batch by rewriting eight bytes, without re-encoding or
+ * re-checksumming it. The header holds the maximum timestamp but not the minimum (Kafka's base timestamp is the
+ * first record's); {@link #minTimestamp()} decodes the records to find it, and the tiers keep it in their
+ * indexes so that readers need not.
+ *
+ * <p>The view does not copy: it shares the buffer it wraps (big-endian, position 0 = first header byte). Not
+ * thread-safe (the lazily computed minimum timestamp is cached without synchronisation; a race only recomputes it).
  */
 public final class RecordBatch implements Iterable<Record> {
-    /** Format version stored in the magic byte. */
-    public static final byte MAGIC = 1;
+    /** Format version stored in the magic byte: Kafka's v2. */
+    public static final byte MAGIC = 2;
 
-    static final int BASE_OFFSET_OFFSET = 0;
-    static final int LENGTH_OFFSET = 8;
-    static final int MAGIC_OFFSET = 12;
-    static final int CRC_OFFSET = 13;
-    static final int ATTRIBUTES_OFFSET = 17;
-    static final int LAST_OFFSET_DELTA_OFFSET = 19;
-    static final int MIN_TIMESTAMP_OFFSET = 23;
-    static final int MAX_TIMESTAMP_OFFSET = 31;
-    static final int RECORD_COUNT_OFFSET = 39;
-    static final int UNCOMPRESSED_LENGTH_OFFSET = 43;
-    /** Bytes of the fixed header. */
-    public static final int HEADER_SIZE = 47;
-    /** Bytes before the length field's end: what {@code batchLength} does not count. */
+    private static final int BASE_OFFSET_OFFSET = 0;
+    private static final int LENGTH_OFFSET = 8;
+    private static final int PARTITION_LEADER_EPOCH_OFFSET = 12;
+    private static final int MAGIC_OFFSET = 16;
+    private static final int CRC_OFFSET = 17;
+    private static final int ATTRIBUTES_OFFSET = 21;
+    private static final int LAST_OFFSET_DELTA_OFFSET = 23;
+    private static final int BASE_TIMESTAMP_OFFSET = 27;
+    private static final int MAX_TIMESTAMP_OFFSET = 35;
+    private static final int PRODUCER_ID_OFFSET = 43;
+    private static final int PRODUCER_EPOCH_OFFSET = 51;
+    private static final int BASE_SEQUENCE_OFFSET = 53;
+    private static final int RECORD_COUNT_OFFSET = 57;
+    /** Bytes of the fixed header; the records start here. */
+    public static final int HEADER_SIZE = 61;
+    /** Bytes up to the end of the length field: what {@code batchLength} does not count. */
     public static final int LOG_OVERHEAD = 12;
     /** The CRC covers every byte from the attributes to the end of the batch. */
-    static final int CRC_START = ATTRIBUTES_OFFSET;
-    static final int COMPRESSION_MASK = 0x07;
+    private static final int CRC_START = ATTRIBUTES_OFFSET;
+
+    private static final int COMPRESSION_MASK = 0x07;
+    private static final int TIMESTAMP_TYPE_MASK = 0x08;
+    private static final int TRANSACTIONAL_MASK = 0x10;
+    private static final int CONTROL_MASK = 0x20;
+    private static final int DELETE_HORIZON_MASK = 0x40;
+
+    /** Producer id, epoch and sequence of a batch written by a producer without idempotence. */
+    public static final long NO_PRODUCER_ID = -1L;
+    public static final short NO_PRODUCER_EPOCH = -1;
+    public static final int NO_SEQUENCE = -1;
+    /** The partition leader epoch Tierlog stores: one broker, never re-elected. */
+    public static final int LEADER_EPOCH = 0;
 
     /** Largest batch any reader will accept (sanity bound on the length field). */
     public static final int MAX_BATCH_SIZE = 64 * 1024 * 1024;
 
     private final ByteBuffer buf;
+    private long minTimestamp = Long.MIN_VALUE;
+    private boolean minKnown;
 
     private RecordBatch(ByteBuffer buf) {
         this.buf = buf;
     }
+
+    /** What {@link #validate()} learned about a batch while checking every record. */
+    public record Checked(int recordCount, long minTimestamp, long maxTimestamp) {
+    }
+
+    /** Whether record timestamps were set by the producer or by the broker on append. */
+    public enum TimestampType {
+        CREATE_TIME,
+        LOG_APPEND_TIME
+    }
+
+    // ---------------------------------------------------------------- the layout, for readers of raw buffers
 
     /**
      * Wraps the batch that starts at {@code buffer}'s position, checking only that the length field fits the
@@ -58,8 +95,7 @@ public final class RecordBatch implements Iterable<Record> {
         if (size < 0) {
             throw new CorruptBatchException("incomplete batch: " + buffer.remaining() + " bytes remaining");
         }
-        ByteBuffer slice = buffer.slice(buffer.position(), size).order(ByteOrder.BIG_ENDIAN);
-        return new RecordBatch(slice);
+        return new RecordBatch(buffer.slice(buffer.position(), size).order(ByteOrder.BIG_ENDIAN));
     }
 
     /**
@@ -70,13 +106,87 @@ public final class RecordBatch implements Iterable<Record> {
         if (buffer.limit() - pos < HEADER_SIZE) {
             return -1;
         }
-        int length = buffer.getInt(pos + LENGTH_OFFSET);
-        if (length < HEADER_SIZE - LOG_OVERHEAD || length > MAX_BATCH_SIZE) {
-            throw new CorruptBatchException("invalid batch length " + length + " at position " + pos);
-        }
-        int size = length + LOG_OVERHEAD;
+        int size = sizeFromLength(buffer.getInt(pos + LENGTH_OFFSET), pos);
         return buffer.limit() - pos < size ? -1 : size;
     }
+
+    /**
+     * The total size of a batch whose header starts at {@code pos} of {@code header} (which must hold at least
+     * {@link #HEADER_SIZE} bytes from there), whatever the buffer holds after the header. Throws when the length
+     * field is impossible.
+     */
+    public static int declaredSizeAt(ByteBuffer header, int pos) {
+        return sizeFromLength(header.getInt(pos + LENGTH_OFFSET), pos);
+    }
+
+    private static int sizeFromLength(int length, int pos) {
+        if (length < HEADER_SIZE - LOG_OVERHEAD || length > MAX_BATCH_SIZE - LOG_OVERHEAD) {
+            throw new CorruptBatchException("invalid batch length " + length + " at position " + pos);
+        }
+        return length + LOG_OVERHEAD;
+    }
+
+    public static long baseOffsetAt(ByteBuffer b, int pos) {
+        return b.getLong(pos + BASE_OFFSET_OFFSET);
+    }
+
+    /** Rewrites the base offset of the batch at {@code pos}; its CRC stays valid (the field is outside it). */
+    public static void setBaseOffsetAt(ByteBuffer b, int pos, long baseOffset) {
+        b.putLong(pos + BASE_OFFSET_OFFSET, baseOffset);
+    }
+
+    /** Rewrites the partition leader epoch of the batch at {@code pos} (outside the CRC, like the base offset). */
+    public static void setPartitionLeaderEpochAt(ByteBuffer b, int pos, int epoch) {
+        b.putInt(pos + PARTITION_LEADER_EPOCH_OFFSET, epoch);
+    }
+
+    public static int partitionLeaderEpochAt(ByteBuffer b, int pos) {
+        return b.getInt(pos + PARTITION_LEADER_EPOCH_OFFSET);
+    }
+
+    public static byte magicAt(ByteBuffer b, int pos) {
+        return b.get(pos + MAGIC_OFFSET);
+    }
+
+    public static int lastOffsetDeltaAt(ByteBuffer b, int pos) {
+        return b.getInt(pos + LAST_OFFSET_DELTA_OFFSET);
+    }
+
+    /** One past the last offset of the batch at {@code pos}. */
+    public static long nextOffsetAt(ByteBuffer b, int pos) {
+        return baseOffsetAt(b, pos) + lastOffsetDeltaAt(b, pos) + 1;
+    }
+
+    public static long maxTimestampAt(ByteBuffer b, int pos) {
+        return b.getLong(pos + MAX_TIMESTAMP_OFFSET);
+    }
+
+    public static int recordCountAt(ByteBuffer b, int pos) {
+        return b.getInt(pos + RECORD_COUNT_OFFSET);
+    }
+
+    public static long producerIdAt(ByteBuffer b, int pos) {
+        return b.getLong(pos + PRODUCER_ID_OFFSET);
+    }
+
+    public static short producerEpochAt(ByteBuffer b, int pos) {
+        return b.getShort(pos + PRODUCER_EPOCH_OFFSET);
+    }
+
+    public static int baseSequenceAt(ByteBuffer b, int pos) {
+        return b.getInt(pos + BASE_SEQUENCE_OFFSET);
+    }
+
+    /**
+     * The header checks a scan can afford on every batch without reading its records: magic, record count
+     * consistent with the last offset delta. (The CRC needs the whole batch: {@link #isValidHeaderAndCrc()}.)
+     */
+    public static boolean isPlausibleHeaderAt(ByteBuffer b, int pos) {
+        int count = recordCountAt(b, pos);
+        return magicAt(b, pos) == MAGIC && count > 0 && lastOffsetDeltaAt(b, pos) == count - 1;
+    }
+
+    // ---------------------------------------------------------------- whole buffers of batches
 
     /**
      * Splits a buffer of concatenated batches into views, validating each one fully (magic, CRC, records).
@@ -102,243 +212,9 @@ public final class RecordBatch implements Iterable<Record> {
             pos += size;
         }
         if (out.isEmpty()) {
-            throw new InvalidInputException("no batch in input");
+            throw new CorruptBatchException("no batch in input");
         }
         return out;
-    }
-
-    /** A duplicate of the underlying bytes (position 0, limit = size); shares content with this view. */
-    public ByteBuffer buffer() {
-        return buf.duplicate().order(ByteOrder.BIG_ENDIAN);
-    }
-
-    public int sizeInBytes() {
-        return buf.limit();
-    }
-
-    public long baseOffset() {
-        return buf.getLong(BASE_OFFSET_OFFSET);
-    }
-
-    /** Rewrites the base offset in place; the CRC stays valid because it does not cover this field. */
-    public void setBaseOffset(long baseOffset) {
-        buf.putLong(BASE_OFFSET_OFFSET, baseOffset);
-    }
-
-    public byte magic() {
-        return buf.get(MAGIC_OFFSET);
-    }
-
-    public long storedCrc() {
-        return Integer.toUnsignedLong(buf.getInt(CRC_OFFSET));
-    }
-
-    public short attributes() {
-        return buf.getShort(ATTRIBUTES_OFFSET);
-    }
-
-    public Compression compression() {
-        return Compression.fromId(attributes() & COMPRESSION_MASK);
-    }
-
-    public int lastOffsetDelta() {
-        return buf.getInt(LAST_OFFSET_DELTA_OFFSET);
-    }
-
-    public long lastOffset() {
-        return baseOffset() + lastOffsetDelta();
-    }
-
-    /** One past the last offset of this batch. */
-    public long nextOffset() {
-        return lastOffset() + 1;
-    }
-
-    public long minTimestamp() {
-        return buf.getLong(MIN_TIMESTAMP_OFFSET);
-    }
-
-    public long maxTimestamp() {
-        return buf.getLong(MAX_TIMESTAMP_OFFSET);
-    }
-
-    public int recordCount() {
-        return buf.getInt(RECORD_COUNT_OFFSET);
-    }
-
-    public int uncompressedLength() {
-        return buf.getInt(UNCOMPRESSED_LENGTH_OFFSET);
-    }
-
-    /** CRC32C over the attributes and everything after them. */
-    public long computeCrc() {
-        return crcOf(buf, CRC_START, buf.limit() - CRC_START);
-    }
-
-    static long crcOf(ByteBuffer b, int from, int len) {
-        CRC32C crc = new CRC32C();
-        crc.update(b.slice(from, len));
-        return crc.getValue();
-    }
-
-    /** True when magic and CRC check out; cheap enough for recovery scans (no decompression). */
-    public boolean isValidHeaderAndCrc() {
-        return magic() == MAGIC && storedCrc() == computeCrc()
-                && recordCount() > 0 && lastOffsetDelta() == recordCount() - 1
-                && minTimestamp() <= maxTimestamp();
-    }
-
-    /**
-     * Checks magic, CRC, header consistency and that every record decodes with dense offset deltas and
-     * timestamps within [min, max]. Throws a {@link CorruptBatchException} naming the first problem.
-     */
-    public void validate() {
-        if (magic() != MAGIC) {
-            throw new CorruptBatchException("unsupported batch magic " + magic() + " (expected " + MAGIC + ")");
-        }
-        long computed = computeCrc();
-        if (storedCrc() != computed) {
-            throw new CorruptBatchException("batch CRC mismatch: stored " + Long.toHexString(storedCrc())
-                    + ", computed " + Long.toHexString(computed));
-        }
-        int count = recordCount();
-        if (count <= 0) {
-            throw new CorruptBatchException("batch record count must be > 0, was " + count);
-        }
-        if (lastOffsetDelta() != count - 1) {
-            throw new CorruptBatchException("last offset delta " + lastOffsetDelta() + " does not match record count " + count);
-        }
-        if (minTimestamp() > maxTimestamp()) {
-            throw new CorruptBatchException("min timestamp " + minTimestamp() + " > max timestamp " + maxTimestamp());
-        }
-        if (minTimestamp() < 0) {
-            throw new CorruptBatchException("negative timestamp " + minTimestamp());
-        }
-        // walk the records without materialising them: framing, dense deltas, timestamps within bounds
-        ByteBuffer in = payload();
-        long minTs = minTimestamp();
-        long maxTs = maxTimestamp();
-        try {
-            for (int i = 0; i < count; i++) {
-                readRecord(in, 0, minTs, maxTs, i, false);
-            }
-        } catch (BufferUnderflowException | IndexOutOfBoundsException | NegativeArraySizeException e) {
-            throw new CorruptBatchException("record section is truncated or malformed", e);
-        }
-        if (in.hasRemaining()) {
-            throw new CorruptBatchException(in.remaining() + " trailing bytes after the last record");
-        }
-    }
-
-    /** The record section, decompressed (a buffer at position 0). */
-    ByteBuffer payload() {
-        int payloadLen = buf.limit() - HEADER_SIZE;
-        Compression c = compression();
-        if (c == Compression.NONE) {
-            return buf.slice(HEADER_SIZE, payloadLen).order(ByteOrder.BIG_ENDIAN);
-        }
-        int ulen = uncompressedLength();
-        if (ulen < 0 || ulen > MAX_BATCH_SIZE) {
-            throw new CorruptBatchException("invalid uncompressed length " + ulen);
-        }
-        return ByteBuffer.wrap(c.decompress(buf.slice(HEADER_SIZE, payloadLen), ulen));
-    }
-
-    /** Decodes every record in order. */
-    public List<Record> records() {
-        List<Record> out = new ArrayList<>(Math.max(0, Math.min(recordCount(), 1 << 16)));
-        forEach(out::add);
-        return out;
-    }
-
-    @Override
-    public void forEach(Consumer<? super Record> action) {
-        ByteBuffer in = payload();
-        long base = baseOffset();
-        long minTs = minTimestamp();
-        long maxTs = maxTimestamp();
-        int count = recordCount();
-        try {
-            for (int i = 0; i < count; i++) {
-                action.accept(readRecord(in, base, minTs, maxTs, i, true));
-            }
-        } catch (BufferUnderflowException | IndexOutOfBoundsException | NegativeArraySizeException e) {
-            throw new CorruptBatchException("record section is truncated or malformed", e);
-        }
-        if (in.hasRemaining()) {
-            throw new CorruptBatchException(in.remaining() + " trailing bytes after the last record");
-        }
-    }
-
-    @Override
-    public Iterator<Record> iterator() {
-        return records().iterator();
-    }
-
-    /**
-     * Reads (or, with {@code materialize} false, only checks and skips) the next record. Checks the record
-     * framing, the dense offset delta and that the timestamp lies within the batch's bounds.
-     */
-    private static Record readRecord(ByteBuffer in, long base, long minTs, long maxTs, int expectedDelta,
-                                     boolean materialize) {
-        int length = Varints.readVarint(in);
-        if (length <= 0 || length > in.remaining()) {
-            throw new CorruptBatchException("invalid record length " + length);
-        }
-        int end = in.position() + length;
-        in.get(); // attributes, reserved
-        long tsDelta = Varints.readVarlong(in);
-        long ts = minTs + tsDelta;
-        if (tsDelta < 0 || ts > maxTs) {
-            throw new CorruptBatchException("record timestamp " + ts + " outside batch bounds [" + minTs + ", " + maxTs + "]");
-        }
-        int delta = Varints.readVarint(in);
-        if (delta != expectedDelta) {
-            throw new CorruptBatchException("record offset delta " + delta + " where " + expectedDelta + " was expected");
-        }
-        byte[] key = readBytes(in, materialize);
-        byte[] value = readBytes(in, materialize);
-        int headerCount = Varints.readVarint(in);
-        if (headerCount < 0 || headerCount > in.remaining()) {
-            throw new CorruptBatchException("invalid header count " + headerCount);
-        }
-        List<Header> headers = headerCount == 0 || !materialize ? List.of() : new ArrayList<>(headerCount);
-        for (int h = 0; h < headerCount; h++) {
-            int keyPos = in.position();
-            byte[] hk = readBytes(in, materialize);
-            if (Varints.readVarint(in.duplicate().position(keyPos)) < 0) {
-                throw new CorruptBatchException("null header key");
-            }
-            byte[] hv = readBytes(in, materialize);
-            if (materialize) {
-                headers.add(new Header(new String(hk, StandardCharsets.UTF_8), hv));
-            }
-        }
-        if (in.position() != end) {
-            throw new CorruptBatchException("record length " + length + " does not match its content");
-        }
-        return materialize ? new Record(base + delta, ts, key, value, headers) : null;
-    }
-
-    /** Reads a length-prefixed field ({@code -1} = null); without {@code materialize} it only skips it. */
-    private static byte[] readBytes(ByteBuffer in, boolean materialize) {
-        int len = Varints.readVarint(in);
-        if (len < 0) {
-            if (len != -1) {
-                throw new CorruptBatchException("invalid field length " + len);
-            }
-            return null;
-        }
-        if (len > in.remaining()) {
-            throw new CorruptBatchException("field length " + len + " exceeds remaining " + in.remaining());
-        }
-        if (!materialize) {
-            in.position(in.position() + len);
-            return null;
-        }
-        byte[] b = new byte[len];
-        in.get(b);
-        return b;
     }
 
     /** Iterates over the batches of a buffer of concatenated batches, stopping at a partial tail. */
@@ -375,9 +251,412 @@ public final class RecordBatch implements Iterable<Record> {
         };
     }
 
+    // ---------------------------------------------------------------- header fields
+
+    /** A duplicate of the underlying bytes (position 0, limit = size); shares content with this view. */
+    public ByteBuffer buffer() {
+        return buf.duplicate().order(ByteOrder.BIG_ENDIAN);
+    }
+
+    public int sizeInBytes() {
+        return buf.limit();
+    }
+
+    public long baseOffset() {
+        return buf.getLong(BASE_OFFSET_OFFSET);
+    }
+
+    /** Rewrites the base offset in place; the CRC stays valid because it does not cover this field. */
+    public void setBaseOffset(long baseOffset) {
+        buf.putLong(BASE_OFFSET_OFFSET, baseOffset);
+    }
+
+    public int partitionLeaderEpoch() {
+        return buf.getInt(PARTITION_LEADER_EPOCH_OFFSET);
+    }
+
+    public byte magic() {
+        return buf.get(MAGIC_OFFSET);
+    }
+
+    public long storedCrc() {
+        return Integer.toUnsignedLong(buf.getInt(CRC_OFFSET));
+    }
+
+    public short attributes() {
+        return buf.getShort(ATTRIBUTES_OFFSET);
+    }
+
+    public Compression compression() {
+        return Compression.fromId(attributes() & COMPRESSION_MASK);
+    }
+
+    public TimestampType timestampType() {
+        return (attributes() & TIMESTAMP_TYPE_MASK) == 0 ? TimestampType.CREATE_TIME : TimestampType.LOG_APPEND_TIME;
+    }
+
+    public boolean isTransactional() {
+        return (attributes() & TRANSACTIONAL_MASK) != 0;
+    }
+
+    public boolean isControl() {
+        return (attributes() & CONTROL_MASK) != 0;
+    }
+
+    public boolean hasDeleteHorizon() {
+        return (attributes() & DELETE_HORIZON_MASK) != 0;
+    }
+
+    public int lastOffsetDelta() {
+        return buf.getInt(LAST_OFFSET_DELTA_OFFSET);
+    }
+
+    public long lastOffset() {
+        return baseOffset() + lastOffsetDelta();
+    }
+
+    /** One past the last offset of this batch. */
+    public long nextOffset() {
+        return lastOffset() + 1;
+    }
+
+    /** Kafka's base timestamp: the first record's timestamp, from which the records' deltas count. */
+    public long baseTimestamp() {
+        return buf.getLong(BASE_TIMESTAMP_OFFSET);
+    }
+
+    public long maxTimestamp() {
+        return buf.getLong(MAX_TIMESTAMP_OFFSET);
+    }
+
+    public long producerId() {
+        return buf.getLong(PRODUCER_ID_OFFSET);
+    }
+
+    public short producerEpoch() {
+        return buf.getShort(PRODUCER_EPOCH_OFFSET);
+    }
+
+    public int baseSequence() {
+        return buf.getInt(BASE_SEQUENCE_OFFSET);
+    }
+
+    /** The sequence of the last record ({@link #NO_SEQUENCE} without one), wrapping at Integer.MAX_VALUE as Kafka's. */
+    public int lastSequence() {
+        int base = baseSequence();
+        if (base == NO_SEQUENCE) {
+            return NO_SEQUENCE;
+        }
+        long last = (long) base + lastOffsetDelta();
+        return last > Integer.MAX_VALUE ? (int) (last - Integer.MAX_VALUE - 1) : (int) last;
+    }
+
+    public boolean hasProducerId() {
+        return producerId() >= 0;
+    }
+
+    public int recordCount() {
+        return buf.getInt(RECORD_COUNT_OFFSET);
+    }
+
+    /**
+     * The smallest record timestamp. Not in the header: the records are decoded (and the batch decompressed)
+     * the first time it is asked; the result is cached in this view.
+     */
+    public long minTimestamp() {
+        if (!minKnown) {
+            if (timestampType() == TimestampType.LOG_APPEND_TIME) {
+                minTimestamp = maxTimestamp();
+            } else {
+                long min = Long.MAX_VALUE;
+                ByteBuffer in = payload();
+                long base = baseTimestamp();
+                int count = recordCount();
+                try {
+                    for (int i = 0; i < count; i++) {
+                        min = Math.min(min, base + skipRecordReturningDelta(in));
+                    }
+                } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
+                    throw new CorruptBatchException("record section is truncated or malformed", e);
+                }
+                minTimestamp = min;
+            }
+            minKnown = true;
+        }
+        return minTimestamp;
+    }
+
+    /** CRC32C over the attributes and everything after them. */
+    public long computeCrc() {
+        return crcOf(buf, CRC_START, buf.limit() - CRC_START);
+    }
+
+    static long crcOf(ByteBuffer b, int from, int len) {
+        CRC32C crc = new CRC32C();
+        crc.update(b.slice(from, len));
+        return crc.getValue();
+    }
+
+    /** True when magic, counts and CRC check out; cheap enough for recovery scans (no decompression). */
+    public boolean isValidHeaderAndCrc() {
+        int count = recordCount();
+        return magic() == MAGIC && count > 0 && lastOffsetDelta() == count - 1 && storedCrc() == computeCrc();
+    }
+
+    // ---------------------------------------------------------------- validation and decoding
+
+    /**
+     * Checks magic, CRC, header consistency and that every record decodes, with dense offset deltas
+     * (0, 1, 2, ...), non-negative timestamps and the header's maximum timestamp equal to the records' maximum;
+     * no bytes may follow the last record. Throws a {@link CorruptBatchException} naming the first problem.
+     * Returns what the walk learned, notably the minimum timestamp (which the header lacks).
+     */
+    public Checked validate() {
+        return validate(null);
+    }
+
+    /** Receives each record of a batch being validated, with its index in the batch; may throw to reject it. */
+    @FunctionalInterface
+    public interface RecordCheck {
+        void check(int index, Record record);
+    }
+
+    /**
+     * {@link #validate()} that also hands every decoded record to {@code perRecord} (when not null), in the same
+     * single pass over the (decompressed once) record section: the edges check content rules (metric samples,
+     * size limits) without decoding a client's batch twice.
+     */
+    public Checked validate(RecordCheck perRecord) {
+        if (magic() != MAGIC) {
+            throw new CorruptBatchException("unsupported batch magic " + magic() + " (expected " + MAGIC + ")");
+        }
+        long computed = computeCrc();
+        if (storedCrc() != computed) {
+            throw new CorruptBatchException("batch CRC mismatch: stored " + Long.toHexString(storedCrc())
+                    + ", computed " + Long.toHexString(computed));
+        }
+        int count = recordCount();
+        if (count <= 0) {
+            throw new CorruptBatchException("batch record count must be > 0, was " + count);
+        }
+        if (lastOffsetDelta() != count - 1) {
+            throw new CorruptBatchException("last offset delta " + lastOffsetDelta() + " does not match record count " + count);
+        }
+        ByteBuffer in = payload();
+        boolean appendTime = timestampType() == TimestampType.LOG_APPEND_TIME;
+        long base = baseTimestamp();
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        long baseOffset = baseOffset();
+        try {
+            for (int i = 0; i < count; i++) {
+                long ts;
+                if (perRecord == null) {
+                    ts = base + checkRecord(in, i);
+                } else {
+                    Record r = readRecord(in, baseOffset, base, -1);
+                    if (r.offset() - baseOffset != i) {
+                        throw new CorruptBatchException("record offset delta " + (r.offset() - baseOffset) + " where "
+                                + i + " was expected");
+                    }
+                    ts = r.timestamp();
+                    perRecord.check(i, appendTime ? new Record(r.offset(), maxTimestamp(), r.key(), r.value(), r.headers()) : r);
+                }
+                min = Math.min(min, ts);
+                max = Math.max(max, ts);
+            }
+        } catch (BufferUnderflowException | IndexOutOfBoundsException | NegativeArraySizeException e) {
+            throw new CorruptBatchException("record section is truncated or malformed", e);
+        }
+        if (in.hasRemaining()) {
+            throw new CorruptBatchException(in.remaining() + " trailing bytes after the last record");
+        }
+        if (appendTime) {
+            min = max = maxTimestamp();
+        } else {
+            if (min < 0) {
+                throw new CorruptBatchException("negative record timestamp " + min);
+            }
+            if (max != maxTimestamp()) {
+                throw new CorruptBatchException("header max timestamp " + maxTimestamp()
+                        + " differs from the records' maximum " + max);
+            }
+        }
+        minTimestamp = min;
+        minKnown = true;
+        return new Checked(count, min, max);
+    }
+
+    /** The record section, decompressed (a buffer at position 0). */
+    ByteBuffer payload() {
+        int payloadLen = buf.limit() - HEADER_SIZE;
+        ByteBuffer section = buf.slice(HEADER_SIZE, payloadLen).order(ByteOrder.BIG_ENDIAN);
+        Compression c = compression();
+        if (c == Compression.NONE) {
+            return section;
+        }
+        return ByteBuffer.wrap(c.decompress(section, payloadLen * 4));
+    }
+
+    /** Decodes every record in order. */
+    public List<Record> records() {
+        List<Record> out = new ArrayList<>(Math.max(0, Math.min(recordCount(), 1 << 16)));
+        forEach(out::add);
+        return out;
+    }
+
+    @Override
+    public void forEach(Consumer<? super Record> action) {
+        ByteBuffer in = payload();
+        long base = baseOffset();
+        long baseTs = baseTimestamp();
+        long appendTime = timestampType() == TimestampType.LOG_APPEND_TIME ? maxTimestamp() : -1;
+        int count = recordCount();
+        try {
+            for (int i = 0; i < count; i++) {
+                action.accept(readRecord(in, base, baseTs, appendTime));
+            }
+        } catch (BufferUnderflowException | IndexOutOfBoundsException | NegativeArraySizeException e) {
+            throw new CorruptBatchException("record section is truncated or malformed", e);
+        }
+        if (in.hasRemaining()) {
+            throw new CorruptBatchException(in.remaining() + " trailing bytes after the last record");
+        }
+    }
+
+    @Override
+    public Iterator<Record> iterator() {
+        return records().iterator();
+    }
+
+    /** Reads the next record; with {@code appendTime >= 0} every record gets that timestamp (LogAppendTime). */
+    private static Record readRecord(ByteBuffer in, long baseOffset, long baseTs, long appendTime) {
+        int length = Varints.readVarint(in);
+        if (length <= 0 || length > in.remaining()) {
+            throw new CorruptBatchException("invalid record length " + length);
+        }
+        int end = in.position() + length;
+        in.get(); // attributes, unused
+        long ts = baseTs + Varints.readVarlong(in);
+        int delta = Varints.readVarint(in);
+        byte[] key = readBytes(in, true);
+        byte[] value = readBytes(in, true);
+        int headerCount = Varints.readVarint(in);
+        if (headerCount < 0 || headerCount > end - in.position()) {
+            throw new CorruptBatchException("invalid header count " + headerCount);
+        }
+        List<Header> headers = headerCount == 0 ? List.of() : new ArrayList<>(headerCount);
+        for (int h = 0; h < headerCount; h++) {
+            byte[] hk = readBytes(in, true);
+            if (hk == null) {
+                throw new CorruptBatchException("null header key");
+            }
+            headers.add(new Header(new String(hk, StandardCharsets.UTF_8), readBytes(in, true)));
+        }
+        if (in.position() != end) {
+            throw new CorruptBatchException("record length " + length + " does not match its content");
+        }
+        return new Record(baseOffset + delta, appendTime >= 0 ? appendTime : ts, key, value, headers);
+    }
+
+    /**
+     * Checks and skips the next record: framing, the dense offset delta, header keys. Returns its timestamp delta.
+     */
+    private static long checkRecord(ByteBuffer in, int expectedDelta) {
+        int length = Varints.readVarint(in);
+        if (length <= 0 || length > in.remaining()) {
+            throw new CorruptBatchException("invalid record length " + length);
+        }
+        int end = in.position() + length;
+        in.get(); // attributes, unused
+        long tsDelta = Varints.readVarlong(in);
+        int delta = Varints.readVarint(in);
+        if (delta != expectedDelta) {
+            throw new CorruptBatchException("record offset delta " + delta + " where " + expectedDelta + " was expected");
+        }
+        readBytes(in, false);
+        readBytes(in, false);
+        int headerCount = Varints.readVarint(in);
+        if (headerCount < 0 || headerCount > end - in.position()) {
+            throw new CorruptBatchException("invalid header count " + headerCount);
+        }
+        for (int h = 0; h < headerCount; h++) {
+            if (Varints.readVarint(in.duplicate()) < 0) {
+                throw new CorruptBatchException("null header key");
+            }
+            readBytes(in, false);
+            readBytes(in, false);
+        }
+        if (in.position() != end) {
+            throw new CorruptBatchException("record length " + length + " does not match its content");
+        }
+        return tsDelta;
+    }
+
+    /** Skips the next record by its length prefix and returns its timestamp delta. */
+    private static long skipRecordReturningDelta(ByteBuffer in) {
+        int length = Varints.readVarint(in);
+        if (length <= 0 || length > in.remaining()) {
+            throw new CorruptBatchException("invalid record length " + length);
+        }
+        int end = in.position() + length;
+        in.get();
+        long tsDelta = Varints.readVarlong(in);
+        in.position(end);
+        return tsDelta;
+    }
+
+    /** Reads a length-prefixed field ({@code -1} = null); without {@code materialize} it only skips it. */
+    private static byte[] readBytes(ByteBuffer in, boolean materialize) {
+        int len = Varints.readVarint(in);
+        if (len < 0) {
+            if (len != -1) {
+                throw new CorruptBatchException("invalid field length " + len);
+            }
+            return null;
+        }
+        if (len > in.remaining()) {
+            throw new CorruptBatchException("field length " + len + " exceeds remaining " + in.remaining());
+        }
+        if (!materialize) {
+            in.position(in.position() + len);
+            return null;
+        }
+        byte[] b = new byte[len];
+        in.get(b);
+        return b;
+    }
+
+    // ---------------------------------------------------------------- encoding (for BatchBuilder)
+
+    /**
+     * Writes a v2 header for a record section already at {@code out[HEADER_SIZE, limit)} and computes the CRC.
+     * Package-private: {@link BatchBuilder} is the one writer.
+     */
+    static void writeHeader(ByteBuffer out, long baseOffset, Compression compression, int lastOffsetDelta,
+                            long baseTimestamp, long maxTimestamp, long producerId, short producerEpoch,
+                            int baseSequence, int recordCount) {
+        int total = out.limit();
+        out.putLong(BASE_OFFSET_OFFSET, baseOffset);
+        out.putInt(LENGTH_OFFSET, total - LOG_OVERHEAD);
+        out.putInt(PARTITION_LEADER_EPOCH_OFFSET, LEADER_EPOCH);
+        out.put(MAGIC_OFFSET, MAGIC);
+        out.putShort(ATTRIBUTES_OFFSET, (short) compression.id());
+        out.putInt(LAST_OFFSET_DELTA_OFFSET, lastOffsetDelta);
+        out.putLong(BASE_TIMESTAMP_OFFSET, baseTimestamp);
+        out.putLong(MAX_TIMESTAMP_OFFSET, maxTimestamp);
+        out.putLong(PRODUCER_ID_OFFSET, producerId);
+        out.putShort(PRODUCER_EPOCH_OFFSET, producerEpoch);
+        out.putInt(BASE_SEQUENCE_OFFSET, baseSequence);
+        out.putInt(RECORD_COUNT_OFFSET, recordCount);
+        out.putInt(CRC_OFFSET, (int) crcOf(out, CRC_START, total - CRC_START));
+    }
+
     @Override
     public String toString() {
         return "RecordBatch[baseOffset=" + baseOffset() + ", count=" + recordCount() + ", size=" + sizeInBytes()
-                + ", compression=" + compression() + ", ts=[" + minTimestamp() + "," + maxTimestamp() + "]]";
+                + ", compression=" + (attributes() & COMPRESSION_MASK) + ", maxTimestamp=" + maxTimestamp()
+                + (hasProducerId() ? ", producer=" + producerId() + "/" + producerEpoch() + "@" + baseSequence() : "")
+                + "]";
     }
 }

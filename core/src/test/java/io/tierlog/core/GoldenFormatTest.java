@@ -16,9 +16,9 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Decodes batches checked in under {@code src/test/resources/golden}, written by an earlier build, so that the
- * stored format (docs/format.md) cannot change by accident. To regenerate after a deliberate format change
- * (new magic), run with {@code -Dtierlog.golden.write=core/src/test/resources/golden}.
+ * Decodes batches checked in under {@code src/test/resources/golden}, written by an earlier build and by
+ * kafka-clients, so that the stored format (Kafka's RecordBatch v2, docs/format.md) cannot change by accident.
+ * To regenerate after a deliberate change, run with {@code -Dtierlog.golden.write=$PWD/src/test/resources/golden}.
  */
 class GoldenFormatTest {
     private static final long BASE_OFFSET = 1_000;
@@ -39,33 +39,57 @@ class GoldenFormatTest {
         return b.build(BASE_OFFSET);
     }
 
+    /** Our writer's batch: uncompressed it is fully determined by the format, so it must match byte for byte. */
     @ParameterizedTest
     @EnumSource(Compression.class)
     void checkedInBatchDecodesToTheKnownRecords(Compression c) throws IOException {
-        String name = "batch-v1-" + c.name().toLowerCase(Locale.ROOT) + ".bin";
-        String writeTo = System.getProperty("tierlog.golden.write");
-        if (writeTo != null) {
-            Files.write(Path.of(writeTo, name), toArray(encode(c).buffer()));
+        String name = "batch-v2-" + c.name().toLowerCase(Locale.ROOT) + ".bin";
+        maybeWrite(name, encode(c).buffer());
+        byte[] golden = read(name);
+        RecordBatch batch = checkGolden(golden, c);
+        if (c == Compression.NONE) {
+            assertThat(toArray(encode(c).buffer())).isEqualTo(golden);
         }
-        byte[] golden;
-        try (InputStream in = getClass().getResourceAsStream("/golden/" + name)) {
-            assertThat(in).as("fixture %s", name).isNotNull();
-            golden = in.readAllBytes();
-        }
+        assertThat(KafkaBatches.decode(batch.buffer())).containsExactlyElementsOf(goldenRecords());
+    }
+
+    /** The same records written by kafka-clients' own batch writer (MemoryRecordsBuilder), for every codec. */
+    @ParameterizedTest
+    @EnumSource(Compression.class)
+    void batchWrittenByKafkaClientsDecodesToTheKnownRecords(Compression c) throws IOException {
+        String name = "kafka-clients-" + c.name().toLowerCase(Locale.ROOT) + ".bin";
+        maybeWrite(name, KafkaBatches.encode(c, BASE_OFFSET, goldenRecords()));
+        checkGolden(read(name), c);
+    }
+
+    private static RecordBatch checkGolden(byte[] golden, Compression c) {
         RecordBatch batch = RecordBatch.parseAll(ByteBuffer.wrap(golden)).getFirst();
         assertThat(batch.magic()).isEqualTo(RecordBatch.MAGIC);
         assertThat(batch.compression()).isEqualTo(c);
         assertThat(batch.baseOffset()).isEqualTo(BASE_OFFSET);
         assertThat(batch.recordCount()).isEqualTo(3);
+        assertThat(batch.baseTimestamp()).isEqualTo(1_732_470_000_000L);
         assertThat(batch.minTimestamp()).isEqualTo(1_732_469_999_000L);
         assertThat(batch.maxTimestamp()).isEqualTo(1_732_470_000_500L);
+        assertThat(batch.producerId()).isEqualTo(RecordBatch.NO_PRODUCER_ID);
         assertThat(batch.records()).containsExactlyElementsOf(goldenRecords());
         assertThat(MetricCodec.decode(batch.records().getFirst()))
                 .isEqualTo(new MetricEvent("cpu.usage", new java.util.TreeMap<>(Map.of("dc", "eu-1", "host", "a")),
                         1_732_470_000_000L, 0.42, MetricType.GAUGE));
-        if (c == Compression.NONE) {
-            // the uncompressed encoding is fully determined by the format: byte for byte
-            assertThat(toArray(encode(c).buffer())).isEqualTo(golden);
+        return batch;
+    }
+
+    private static void maybeWrite(String name, ByteBuffer content) throws IOException {
+        String writeTo = System.getProperty("tierlog.golden.write");
+        if (writeTo != null) {
+            Files.write(Path.of(writeTo, name), toArray(content));
+        }
+    }
+
+    private byte[] read(String name) throws IOException {
+        try (InputStream in = getClass().getResourceAsStream("/golden/" + name)) {
+            assertThat(in).as("fixture %s", name).isNotNull();
+            return in.readAllBytes();
         }
     }
 

@@ -20,6 +20,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -197,7 +198,7 @@ final class LocalPartitionLog implements PartitionLog {
     }
 
     @Override
-    public AppendInfo append(ByteBuffer batches) {
+    public AppendInfo append(ByteBuffer batches, long minTimestamp) {
         ByteBuffer b = batches.order() == ByteOrder.BIG_ENDIAN ? batches : batches.duplicate().order(ByteOrder.BIG_ENDIAN);
         int start = b.position();
         int end = b.limit();
@@ -210,24 +211,23 @@ final class LocalPartitionLog implements PartitionLog {
         int pos = start;
         int n = 0;
         while (pos < end) {
-            if (end - pos < RecordBatch.HEADER_SIZE) {
+            int size;
+            try {
+                size = RecordBatch.sizeAt(b, pos);
+            } catch (CorruptBatchException e) {
+                throw new CorruptBatchException("append to " + tp + ": batch " + n + ": " + e.getMessage());
+            }
+            if (size < 0) {
                 throw new CorruptBatchException("append to " + tp + ": batch " + n + " is truncated (" + (end - pos)
-                        + " bytes, header needs " + RecordBatch.HEADER_SIZE + ")");
+                        + " bytes remain)");
             }
-            int length = b.getInt(pos + BatchHeader.LENGTH);
-            if (length < BatchHeader.MIN_LENGTH || length > RecordBatch.MAX_BATCH_SIZE || length + RecordBatch.LOG_OVERHEAD > end - pos) {
-                throw new CorruptBatchException("append to " + tp + ": batch " + n + " declares length " + length
-                        + " but " + (end - pos) + " bytes remain");
-            }
-            int count = b.getInt(pos + BatchHeader.RECORD_COUNT);
-            if (b.get(pos + BatchHeader.MAGIC) != RecordBatch.MAGIC || count <= 0
-                    || b.getInt(pos + BatchHeader.LAST_OFFSET_DELTA) != count - 1) {
+            if (!RecordBatch.isPlausibleHeaderAt(b, pos)) {
                 throw new CorruptBatchException("append to " + tp + ": batch " + n + " has an invalid header (magic "
-                        + b.get(pos + BatchHeader.MAGIC) + ", record count " + count + ")");
+                        + RecordBatch.magicAt(b, pos) + ", record count " + RecordBatch.recordCountAt(b, pos) + ")");
             }
-            records += count;
-            maxTs = Math.max(maxTs, b.getLong(pos + BatchHeader.MAX_TIMESTAMP));
-            pos += length + RecordBatch.LOG_OVERHEAD;
+            records += RecordBatch.recordCountAt(b, pos);
+            maxTs = Math.max(maxTs, RecordBatch.maxTimestampAt(b, pos));
+            pos += size;
             n++;
         }
         int total = end - start;
@@ -247,16 +247,18 @@ final class LocalPartitionLog implements PartitionLog {
             }
             long baseOffset = logEndOffset;
             long next = baseOffset;
-            for (pos = start; pos < end; pos += b.getInt(pos + BatchHeader.LENGTH) + RecordBatch.LOG_OVERHEAD) {
-                b.putLong(pos + BatchHeader.BASE_OFFSET, next);
-                next += b.getInt(pos + BatchHeader.LAST_OFFSET_DELTA) + 1;
+            for (pos = start; pos < end; pos += RecordBatch.sizeAt(b, pos)) {
+                RecordBatch.setBaseOffsetAt(b, pos, next);
+                RecordBatch.setPartitionLeaderEpochAt(b, pos, RecordBatch.LEADER_EPOCH);
+                next = RecordBatch.nextOffsetAt(b, pos);
             }
             int filePos = seg.size;
             seg.write(b, start, end);
             for (pos = start; pos < end; ) {
-                int size = b.getInt(pos + BatchHeader.LENGTH) + RecordBatch.LOG_OVERHEAD;
-                seg.indexBatch((int) (b.getLong(pos + BatchHeader.BASE_OFFSET) - seg.baseOffset), filePos + pos - start,
-                        size, b.getLong(pos + BatchHeader.MIN_TIMESTAMP), b.getLong(pos + BatchHeader.MAX_TIMESTAMP));
+                int size = RecordBatch.sizeAt(b, pos);
+                // the caller knows the minimum of the whole append, not of each batch: a lower bound for each is exact enough
+                seg.indexBatch((int) (RecordBatch.baseOffsetAt(b, pos) - seg.baseOffset), filePos + pos - start,
+                        size, minTimestamp, RecordBatch.maxTimestampAt(b, pos));
                 pos += size;
             }
             seg.nextOffset = next;
@@ -432,6 +434,71 @@ final class LocalPartitionLog implements PartitionLog {
                 // every offset from here to the high watermark was removed by compaction (possible only while the
                 // active segment is empty): nothing to return yet, as at the high watermark
                 return new FetchData(offset, EMPTY.duplicate(), hw, lso);
+            }
+        }
+        throw new LogIOException("read of offset " + offset + " of " + tp + " kept racing with segment changes", null);
+    }
+
+    @Override
+    public void forEachRecentBatchHeader(long sinceMs, BatchHeaderVisitor visitor) {
+        ensureOpen();
+        Segment act = active;
+        for (Segment s : segments.values()) {
+            if (s != act && s.closedAtMs >= 0 && s.closedAtMs < sinceMs) {
+                continue;
+            }
+            if (!s.retain()) {
+                continue; // deleted meanwhile: its producers' batches are gone with it
+            }
+            try {
+                s.forEachHeader(s.size, visitor);
+            } finally {
+                s.release();
+            }
+        }
+    }
+
+    @Override
+    public Optional<FileSlice> readSlice(long offset, int maxBytes) {
+        ensureOpen();
+        for (int attempt = 0; attempt < MAX_READ_RETRIES; attempt++) {
+            long hw = highWatermark;
+            long lso = logStartOffset;
+            if (offset < lso || offset > hw) {
+                throw new OffsetOutOfRangeException("offset " + offset + " of " + tp + " is outside the local log ["
+                        + lso + ", " + hw + "]", lso, hw);
+            }
+            if (offset == hw) {
+                return Optional.of(new FileSlice(null, 0, 0, offset, hw, lso, () -> { }));
+            }
+            Map.Entry<Long, Segment> e = segments.floorEntry(offset);
+            boolean raced = e == null;
+            while (e != null) {
+                Segment s = e.getValue();
+                if (!s.retain()) {
+                    ensureOpen();
+                    raced = true;
+                    break;
+                }
+                boolean handedOut = false;
+                try {
+                    Segment.Range r = s.locate(offset, maxBytes, hw);
+                    if (r != null) {
+                        if (r.size() == 0) {
+                            return Optional.of(new FileSlice(null, 0, 0, offset, hw, lso, () -> { }));
+                        }
+                        handedOut = true;
+                        return Optional.of(new FileSlice(s.readChannel(), r.position(), r.size(), offset, hw, lso, s::release));
+                    }
+                } finally {
+                    if (!handedOut) {
+                        s.release();
+                    }
+                }
+                e = segments.higherEntry(e.getKey());
+            }
+            if (!raced) {
+                return Optional.of(new FileSlice(null, 0, 0, offset, hw, lso, () -> { }));
             }
         }
         throw new LogIOException("read of offset " + offset + " of " + tp + " kept racing with segment changes", null);
@@ -729,7 +796,7 @@ final class LocalPartitionLog implements PartitionLog {
                     }
                 }
                 if (survivors.size() == records.size()) {
-                    appendCleaned(c, rb);
+                    appendCleaned(c, rb, minTimestamp(records));
                     return;
                 }
                 BatchBuilder builder = new BatchBuilder(rb.compression());
@@ -737,7 +804,8 @@ final class LocalPartitionLog implements PartitionLog {
                 long prev = -1;
                 for (Record r : survivors) {
                     if (!builder.isEmpty() && r.offset() != prev + 1) {
-                        appendCleaned(c, builder.build(first));
+                        RecordBatch built = builder.build(first);
+                        appendCleaned(c, built, built.minTimestamp());
                         builder.reset();
                     }
                     if (builder.isEmpty()) {
@@ -747,7 +815,8 @@ final class LocalPartitionLog implements PartitionLog {
                     prev = r.offset();
                 }
                 if (!builder.isEmpty()) {
-                    appendCleaned(c, builder.build(first));
+                    RecordBatch built = builder.build(first);
+                    appendCleaned(c, built, built.minTimestamp());
                 }
             });
             if (c.size == 0) {
@@ -766,11 +835,19 @@ final class LocalPartitionLog implements PartitionLog {
         }
     }
 
-    private static void appendCleaned(Segment c, RecordBatch rb) {
+    private static long minTimestamp(List<Record> records) {
+        long min = Long.MAX_VALUE;
+        for (Record r : records) {
+            min = Math.min(min, r.timestamp());
+        }
+        return min;
+    }
+
+    private static void appendCleaned(Segment c, RecordBatch rb, long minTimestamp) {
         ByteBuffer b = rb.buffer();
         int filePos = c.size;
         c.write(b, 0, b.limit());
-        c.indexBatch((int) (rb.baseOffset() - c.baseOffset), filePos, b.limit(), rb.minTimestamp(), rb.maxTimestamp());
+        c.indexBatch((int) (rb.baseOffset() - c.baseOffset), filePos, b.limit(), minTimestamp, rb.maxTimestamp());
         c.size = filePos + b.limit();
         c.nextOffset = rb.nextOffset();
     }

@@ -1,5 +1,6 @@
 package io.tierlog.hot;
 
+import io.tierlog.core.RecordBatch;
 import io.tierlog.core.TopicPartition;
 
 import java.io.Closeable;
@@ -23,10 +24,22 @@ public interface PartitionLog extends Closeable {
 
     /**
      * Appends one or more complete, already-validated batches (concatenated in {@code batches}, position to
-     * limit). Assigns their offsets in place, writes them to the active segment (rolling first when it is
-     * full or too old) and fsyncs per policy ({@link FsyncPolicy.Mode#ALWAYS}). Writer thread only.
+     * limit). Assigns their offsets in place (base offset and partition leader epoch, both outside the CRC), writes
+     * them to the active segment (rolling first when it is full or too old) and fsyncs per policy
+     * ({@link FsyncPolicy.Mode#ALWAYS}). {@code minTimestamp} is the smallest record timestamp of the batches (the
+     * validation that decoded them knows it; Kafka's header does not hold it): the time bounds of segments come
+     * from it. Writer thread only.
      */
-    AppendInfo append(ByteBuffer batches);
+    AppendInfo append(ByteBuffer batches, long minTimestamp);
+
+    /** {@link #append(ByteBuffer, long)} for callers that did not decode the batches: decodes them for the minimum. */
+    default AppendInfo append(ByteBuffer batches) {
+        long min = Long.MAX_VALUE;
+        for (RecordBatch b : RecordBatch.iterate(batches)) {
+            min = Math.min(min, b.minTimestamp());
+        }
+        return append(batches, min);
+    }
 
     /** First offset still held locally. */
     long logStartOffset();
@@ -55,6 +68,30 @@ public interface PartitionLog extends Closeable {
      * {@link #logStartOffset()} or above {@link #highWatermark()}.
      */
     FetchData read(long offset, int maxBytes);
+
+    /**
+     * The batches {@link #read} would return, as a pinned region of the segment file instead of a copy (for
+     * zero-copy sends). The caller must close the slice. Empty when this log keeps no files (test doubles): use
+     * {@link #read} then. Same range errors as {@link #read}.
+     */
+    default java.util.Optional<FileSlice> readSlice(long offset, int maxBytes) {
+        return java.util.Optional.empty();
+    }
+
+    /** Receives the header of one stored batch (at least {@link RecordBatch#HEADER_SIZE} bytes from {@code pos}), valid only during the call. */
+    @FunctionalInterface
+    interface BatchHeaderVisitor {
+        void visit(ByteBuffer header, int pos);
+    }
+
+    /**
+     * Visits, in offset order, the headers of the batches of the active segment and of the closed segments closed at
+     * or after {@code sinceMs}, without decoding records: how the idempotent-producer state is rebuilt after a
+     * restart. Runs on the writer thread before it appends. The default visits nothing (logs without files).
+     */
+    default void forEachRecentBatchHeader(long sinceMs, BatchHeaderVisitor visitor) {
+        // test doubles hold no stored producer state
+    }
 
     /** First offset whose record timestamp is >= {@code timestamp}, or -1 when no local record has one. */
     long offsetForTimestamp(long timestamp);

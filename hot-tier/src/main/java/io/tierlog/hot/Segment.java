@@ -1,7 +1,9 @@
 package io.tierlog.hot;
 
+import io.tierlog.core.CorruptBatchException;
 import io.tierlog.core.Record;
 import io.tierlog.core.RecordBatch;
+import io.tierlog.core.StorageException;
 import io.tierlog.core.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -284,11 +287,26 @@ final class Segment {
         }
     }
 
-    /** Makes the time index end with the segment's maximum timestamp (done when the segment closes). */
+    /**
+     * Done when the segment closes: makes the time index end with the segment's maximum timestamp, then writes the
+     * segment's minimum timestamp after the entries (the trailer only closed segments carry). Kafka's batch header
+     * has no minimum, so this trailer is what lets a restart load a closed segment without decoding its records.
+     */
     void finalizeTimeIndex() {
         if (size > 0 && maxTimestamp > timeIndex.lastTimestamp()) {
             addTimeEntry(maxTimestamp, relOfMax);
         }
+        if (timeIndexChannel != null) {
+            ByteBuffer trailer = ByteBuffer.allocate(TimeIndex.TRAILER_SIZE).putLong(0, minTimestamp);
+            timeIndexChannel = writeIndexEntry(timeIndexChannel, trailer.position(TimeIndex.TRAILER_SIZE),
+                    (long) timeIndex.size() * TimeIndex.ENTRY_SIZE, timeIndexWritePath);
+        }
+    }
+
+    /** The {@code .timeindex} file of a closed segment: the entries, then the minimum timestamp. */
+    private byte[] closedTimeIndexBytes() {
+        byte[] entries = timeIndex.toBytes();
+        return ByteBuffer.allocate(entries.length + TimeIndex.TRAILER_SIZE).put(entries).putLong(minTimestamp).array();
     }
 
     void force(boolean withIndexes) {
@@ -353,12 +371,18 @@ final class Segment {
             return false;
         }
         finalizeTimeIndex();
+        byte[] timeFile = readFileOrNull(timeIndexPath);
+        byte[] entries = timeIndex.toBytes();
+        long storedMin = timeFile != null && timeFile.length == entries.length + TimeIndex.TRAILER_SIZE
+                ? ByteBuffer.wrap(timeFile).getLong(entries.length) : Long.MIN_VALUE;
         if (!Arrays.equals(readFileOrNull(indexPath), offsetIndex.toBytes())
-                || !Arrays.equals(readFileOrNull(timeIndexPath), timeIndex.toBytes())) {
+                || storedMin == Long.MIN_VALUE || storedMin > maxTimestamp
+                || !Arrays.equals(timeFile, 0, entries.length, entries, 0, entries.length)) {
             LOG.warn("{}: index of segment {} is missing or corrupt; recovering the segment and rebuilding it",
                     tp, logPath.getFileName());
             return false;
         }
+        minTimestamp = storedMin;
         closedAtMs = lastModified();
         return true;
     }
@@ -386,7 +410,7 @@ final class Segment {
                 finalizeTimeIndex();
             }
             writeFileAtomically(indexPath, offsetIndex.toBytes());
-            writeFileAtomically(timeIndexPath, timeIndex.toBytes());
+            writeFileAtomically(timeIndexPath, active ? timeIndex.toBytes() : closedTimeIndexBytes());
             if (active) {
                 writeChannel = FileChannel.open(logPath, StandardOpenOption.WRITE);
                 openIndexWriters(false);
@@ -450,40 +474,49 @@ final class Segment {
             }
             ByteBuffer b = w.buf;
             int off = w.offsetOf(pos);
-            int length = b.getInt(off + BatchHeader.LENGTH);
-            if (length < BatchHeader.MIN_LENGTH || length > RecordBatch.MAX_BATCH_SIZE) {
-                problem = "invalid batch length " + length + " at position " + pos;
+            int batchSize;
+            try {
+                batchSize = RecordBatch.declaredSizeAt(b, off);
+            } catch (CorruptBatchException e) {
+                problem = e.getMessage() + " (file position " + pos + ")";
                 break;
             }
-            int batchSize = length + RecordBatch.LOG_OVERHEAD;
             if (pos + (long) batchSize > limit) {
                 problem = "torn batch at position " + pos + " (" + batchSize + " bytes declared, " + (limit - pos) + " present)";
                 break;
             }
-            long base = b.getLong(off + BatchHeader.BASE_OFFSET);
-            int lastDelta = b.getInt(off + BatchHeader.LAST_OFFSET_DELTA);
-            int count = b.getInt(off + BatchHeader.RECORD_COUNT);
-            long minTs = b.getLong(off + BatchHeader.MIN_TIMESTAMP);
-            long maxTs = b.getLong(off + BatchHeader.MAX_TIMESTAMP);
+            long base = RecordBatch.baseOffsetAt(b, off);
+            int lastDelta = RecordBatch.lastOffsetDeltaAt(b, off);
+            long maxTs = RecordBatch.maxTimestampAt(b, off);
             if (allowGaps ? base < expected || base - baseOffset > Integer.MAX_VALUE || base + lastDelta >= offsetLimit
                     : base != expected) {
                 problem = "batch at position " + pos + " has base offset " + base + " where " + expected
                         + (allowGaps ? " or more (and an end below " + offsetLimit + ")" : "") + " was expected";
                 break;
             }
-            if (count <= 0 || lastDelta != count - 1 || minTs > maxTs || b.get(off + BatchHeader.MAGIC) != RecordBatch.MAGIC
+            // every stored batch carries Tierlog's leader epoch: a different value is damage the CRC does not cover
+            if (!RecordBatch.isPlausibleHeaderAt(b, off) || RecordBatch.partitionLeaderEpochAt(b, off) != RecordBatch.LEADER_EPOCH
                     || base + lastDelta - baseOffset > Integer.MAX_VALUE) {
                 problem = "invalid batch header at position " + pos;
                 break;
             }
+            // the minimum timestamp is not in Kafka's header: full recovery decodes it, the header scan of a closed
+            // segment takes the segment's minimum from its time index instead
+            long minTs = Long.MAX_VALUE;
             if (verifyCrc) {
                 if (!w.ensure(pos, batchSize)) {
                     problem = "torn batch at position " + pos;
                     break;
                 }
-                ByteBuffer slice = w.buf.slice(w.offsetOf(pos), batchSize);
-                if (!RecordBatch.wrap(slice).isValidHeaderAndCrc()) {
+                RecordBatch rb = RecordBatch.wrap(w.buf.slice(w.offsetOf(pos), batchSize));
+                if (!rb.isValidHeaderAndCrc()) {
                     problem = "CRC mismatch in batch at position " + pos + " (offset " + base + ")";
+                    break;
+                }
+                try {
+                    minTs = rb.minTimestamp();
+                } catch (CorruptBatchException e) {
+                    problem = "batch at position " + pos + " (offset " + base + ") does not decode: " + e.getMessage();
                     break;
                 }
             }
@@ -512,13 +545,30 @@ final class Segment {
             if (!w.ensure(pos, RecordBatch.HEADER_SIZE)) {
                 throw new LogIOException("segment " + logPath + " of " + tp + " has a torn batch header at position " + pos, null);
             }
-            int length = w.buf.getInt(w.offsetOf(pos) + BatchHeader.LENGTH);
-            if (length < BatchHeader.MIN_LENGTH || length > RecordBatch.MAX_BATCH_SIZE
-                    || !w.ensure(pos, length + RecordBatch.LOG_OVERHEAD)) {
-                throw new LogIOException("segment " + logPath + " of " + tp + " has an invalid batch at position " + pos, null);
+            int batchSize;
+            try {
+                batchSize = RecordBatch.declaredSizeAt(w.buf, w.offsetOf(pos));
+            } catch (CorruptBatchException e) {
+                throw new LogIOException("segment " + logPath + " of " + tp + ": " + e.getMessage() + " at position " + pos, e);
             }
-            int batchSize = length + RecordBatch.LOG_OVERHEAD;
+            if (!w.ensure(pos, batchSize)) {
+                throw new LogIOException("segment " + logPath + " of " + tp + " has a torn batch at position " + pos, null);
+            }
             visitor.visit(w.buf.slice(w.offsetOf(pos), batchSize).order(ByteOrder.BIG_ENDIAN), pos);
+            pos += batchSize;
+        }
+    }
+
+    /**
+     * Calls {@code visitor} with the header of each batch in file positions [0, endPos), in order, reading only the
+     * headers (one positional read each).
+     */
+    void forEachHeader(int endPos, PartitionLog.BatchHeaderVisitor visitor) {
+        ByteBuffer hdr = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        int pos = 0;
+        while (pos < endPos) {
+            int batchSize = readHeader(hdr, pos);
+            visitor.visit(hdr, 0);
             pos += batchSize;
         }
     }
@@ -657,38 +707,70 @@ final class Segment {
      * at or beyond the high watermark, null when no batch of this segment ends at or after {@code offset}.
      */
     ByteBuffer read(long offset, int maxBytes, long highWatermark) {
+        Range r = locate(offset, maxBytes, highWatermark);
+        if (r == null) {
+            return null;
+        }
+        ByteBuffer out = ByteBuffer.allocate(r.size);
+        readFully(out, r.position);
+        return out.flip();
+    }
+
+    /** A byte range of whole batches of the log file. */
+    record Range(int position, int size) {
+    }
+
+    /**
+     * Where {@link #read} would read: the whole batches from the first one that ends at or after {@code offset}, up
+     * to about {@code maxBytes} (at least one batch), none at or beyond {@code highWatermark}. An empty range when
+     * that batch is at or beyond the high watermark, null when no batch of this segment ends at or after
+     * {@code offset}. Reads only batch headers.
+     */
+    Range locate(long offset, int maxBytes, long highWatermark) {
         int limit = size;
         int pos = offsetIndex.lookup((int) Math.min(Integer.MAX_VALUE, offset - baseOffset));
         ByteBuffer hdr = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
-        int firstSize;
+        int start;
         while (true) {
             if (pos >= limit) {
                 return null;
             }
-            hdr.clear();
-            readFully(hdr, pos);
-            long base = hdr.getLong(BatchHeader.BASE_OFFSET);
-            firstSize = hdr.getInt(BatchHeader.LENGTH) + RecordBatch.LOG_OVERHEAD;
-            if (base + hdr.getInt(BatchHeader.LAST_OFFSET_DELTA) >= offset) {
-                if (base >= highWatermark) {
-                    return ByteBuffer.allocate(0);
+            int batchSize = readHeader(hdr, pos);
+            if (RecordBatch.nextOffsetAt(hdr, 0) > offset) {
+                if (RecordBatch.baseOffsetAt(hdr, 0) >= highWatermark) {
+                    return new Range(pos, 0);
                 }
+                start = pos;
+                pos += batchSize;
                 break;
             }
-            pos += firstSize;
+            pos += batchSize;
         }
-        int want = Math.max(firstSize, (int) Math.min((long) maxBytes, limit - pos));
-        ByteBuffer out = ByteBuffer.allocate(want);
-        readFully(out, pos);
-        int end = firstSize;
-        while (end + RecordBatch.HEADER_SIZE <= want) {
-            int s = out.getInt(end + BatchHeader.LENGTH) + RecordBatch.LOG_OVERHEAD;
-            if (end + (long) s > want || out.getLong(end + BatchHeader.BASE_OFFSET) >= highWatermark) {
+        long want = (long) start + maxBytes;
+        while (pos < limit && pos < want) {
+            int batchSize = readHeader(hdr, pos);
+            if (pos + (long) batchSize > want || RecordBatch.baseOffsetAt(hdr, 0) >= highWatermark) {
                 break;
             }
-            end += s;
+            pos += batchSize;
         }
-        return out.slice(0, end);
+        return new Range(start, pos - start);
+    }
+
+    /** Reads the batch header at {@code pos} into {@code hdr} and returns the batch's size. */
+    private int readHeader(ByteBuffer hdr, int pos) {
+        hdr.clear();
+        readFully(hdr, pos);
+        try {
+            return RecordBatch.declaredSizeAt(hdr, 0);
+        } catch (CorruptBatchException e) {
+            throw new StorageException("segment " + logPath + " of " + tp + ": " + e.getMessage() + " at file position " + pos, e);
+        }
+    }
+
+    /** The channel readers share; read it only with positional calls, between {@link #retain()} and {@link #release()}. */
+    FileChannel readChannel() {
+        return readChannel;
     }
 
     /**
@@ -700,17 +782,22 @@ final class Segment {
         int pos = offsetIndex.lookup(timeIndex.lastRelativeOffsetBelow(timestamp));
         ByteBuffer hdr = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
         while (pos < limit) {
-            hdr.clear();
-            readFully(hdr, pos);
-            int batchSize = hdr.getInt(BatchHeader.LENGTH) + RecordBatch.LOG_OVERHEAD;
-            if (hdr.getLong(BatchHeader.MAX_TIMESTAMP) >= timestamp) {
-                if (hdr.getLong(BatchHeader.BASE_OFFSET) >= highWatermark) {
+            int batchSize = readHeader(hdr, pos);
+            if (RecordBatch.maxTimestampAt(hdr, 0) >= timestamp) {
+                if (RecordBatch.baseOffsetAt(hdr, 0) >= highWatermark) {
                     return -1;
                 }
                 ByteBuffer batch = ByteBuffer.allocate(batchSize);
                 readFully(batch, pos);
                 batch.flip();
-                for (Record r : RecordBatch.wrap(batch).records()) {
+                List<Record> records;
+                try {
+                    records = RecordBatch.wrap(batch).records();
+                } catch (CorruptBatchException e) {
+                    throw new StorageException("segment " + logPath + " of " + tp + ": batch at file position " + pos
+                            + " does not decode: " + e.getMessage(), e);
+                }
+                for (Record r : records) {
                     if (r.offset() >= highWatermark) {
                         return -1;
                     }

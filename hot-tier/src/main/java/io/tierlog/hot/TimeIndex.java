@@ -8,10 +8,13 @@ import java.util.Arrays;
  * batch that raised the maximum to it), strictly increasing in both. An entry (M, r) states that no record up
  * to and including batch r has a timestamp above M, which lets a lookup for T skip every batch up to the last
  * entry with M &lt; T. Same publication scheme as {@link OffsetIndex}; the {@code .timeindex} file holds
- * big-endian (long timestamp, int relativeOffset) entries.
+ * big-endian (long timestamp, int relativeOffset) entries and, once the segment is closed, a trailer with the
+ * segment's minimum timestamp.
  */
 final class TimeIndex {
     static final int ENTRY_SIZE = 12;
+    /** A closed segment's file ends with its minimum record timestamp (int64) after the entries. */
+    static final int TRAILER_SIZE = 8;
 
     private volatile long[] entries = new long[32];
     private volatile int count;

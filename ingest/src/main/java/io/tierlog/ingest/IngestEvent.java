@@ -14,6 +14,13 @@ final class IngestEvent {
     TopicPartition topicPartition;
     ByteBuffer data;
     int records;
+    /** Smallest record timestamp of {@code data} (the log keeps segment time bounds from it). */
+    long minTimestamp;
+    /** The idempotent producer of the (single) batch, or {@code RecordBatch.NO_PRODUCER_ID}. */
+    long producerId;
+    short producerEpoch;
+    int firstSequence;
+    int lastSequence;
     Acks acks;
     CompletableFuture<AppendAck> future;
     long publishNanos;
@@ -24,6 +31,7 @@ final class IngestEvent {
         tick = false;
         topicPartition = null;
         data = null;
+        producerId = -1;
         future = null;
         acks = null;
         forgetTopic = null;

@@ -28,6 +28,8 @@ final class IngestMetrics {
     final Counter failures;
     final Counter rejectsOverloaded;
     final Counter rejectsClosed;
+    final Counter duplicates;
+    final Counter sequenceRejects;
 
     IngestMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -51,6 +53,11 @@ final class IngestMetrics {
                 .description("publishes failed by an I/O error or shutdown").register(registry));
         rejectsOverloaded = add(Counter.builder("tierlog.ingest.rejects").tag("reason", "overloaded").register(registry));
         rejectsClosed = add(Counter.builder("tierlog.ingest.rejects").tag("reason", "closed").register(registry));
+        duplicates = add(Counter.builder("tierlog.ingest.producer.duplicates")
+                .description("Retried batches of idempotent producers answered with their original offsets, not stored again")
+                .register(registry));
+        sequenceRejects = add(Counter.builder("tierlog.ingest.rejects").tag("reason", "producer_sequence")
+                .description("Batches refused for a sequence gap or a fenced producer epoch").register(registry));
     }
 
     void ringRemaining(int shard, Supplier<Number> remaining) {

@@ -49,8 +49,6 @@ import java.util.function.Function;
  */
 public final class IngestPipeline implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IngestPipeline.class);
-    /** Position of the record count in a batch header (docs/format.md). */
-    private static final int RECORD_COUNT_OFFSET = 39;
     private static final AtomicInteger IDS = new AtomicInteger();
 
     private final IngestConfig config;
@@ -132,9 +130,15 @@ public final class IngestPipeline implements AutoCloseable {
      * it fails with {@link OverloadedException} when the ring stayed full for the publish timeout, with a
      * {@link io.tierlog.hot.LogIOException} when the log failed, with {@link IngestClosedException} after close.
      *
-     * @param acks {@code null} for the configured default
+     * <p>A batch of an idempotent producer (producer id >= 0; it must then be the only batch of the append) is
+     * checked against the partition's producer state by the writer: a retried batch completes with its original
+     * offsets without being stored again; a sequence gap or a fenced epoch fails with
+     * {@link ProducerSequenceException}.
+     *
+     * @param minTimestamp the smallest record timestamp of the batches (known to the validation that decoded them)
+     * @param acks         {@code null} for the configured default
      */
-    public CompletableFuture<AppendAck> append(TopicPartition tp, ByteBuffer batches, Acks acks) {
+    public CompletableFuture<AppendAck> append(TopicPartition tp, ByteBuffer batches, long minTimestamp, Acks acks) {
         Objects.requireNonNull(tp, "topicPartition");
         Objects.requireNonNull(batches, "batches");
         int records;
@@ -144,7 +148,20 @@ public final class IngestPipeline implements AutoCloseable {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return publish(tp, data, records, acks == null ? config.defaultAcks() : acks);
+        return publish(tp, data, records, minTimestamp, acks == null ? config.defaultAcks() : acks);
+    }
+
+    /** {@link #append(TopicPartition, ByteBuffer, long, Acks)} for callers that did not decode the batches. */
+    public CompletableFuture<AppendAck> append(TopicPartition tp, ByteBuffer batches, Acks acks) {
+        long min = Long.MAX_VALUE;
+        try {
+            for (RecordBatch b : RecordBatch.iterate(batches)) {
+                min = Math.min(min, b.minTimestamp());
+            }
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return append(tp, batches, min, acks);
     }
 
     /**
@@ -157,6 +174,7 @@ public final class IngestPipeline implements AutoCloseable {
     public CompletableFuture<List<AppendAck>> appendEvents(String topic, int partitionCount, List<MetricEvent> events,
                                                            Acks acks) {
         BatchBuilder[] builders;
+        long[] mins;
         try {
             Validation.topicName(topic);
             if (partitionCount < 1) {
@@ -166,6 +184,8 @@ public final class IngestPipeline implements AutoCloseable {
                 throw new InvalidInputException("no metric event to append");
             }
             builders = new BatchBuilder[partitionCount];
+            mins = new long[partitionCount];
+            java.util.Arrays.fill(mins, Long.MAX_VALUE);
             for (MetricEvent e : events) {
                 Validation.metricEvent(e, config.limits());
                 byte[] key = e.seriesKey().toBytes();
@@ -174,6 +194,7 @@ public final class IngestPipeline implements AutoCloseable {
                     builders[p] = new BatchBuilder(config.eventCompression());
                 }
                 builders[p].add(e.timestamp(), key, MetricCodec.encodeValue(e.value(), e.type()));
+                mins[p] = Math.min(mins[p], e.timestamp());
             }
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
@@ -182,7 +203,7 @@ public final class IngestPipeline implements AutoCloseable {
         for (int p = 0; p < partitionCount; p++) {
             if (builders[p] != null) {
                 RecordBatch batch = builders[p].build();
-                parts.add(publish(new TopicPartition(topic, p), batch.buffer(), batch.recordCount(),
+                parts.add(publish(new TopicPartition(topic, p), batch.buffer(), batch.recordCount(), mins[p],
                         acks == null ? config.defaultAcks() : acks));
             }
         }
@@ -241,7 +262,13 @@ public final class IngestPipeline implements AutoCloseable {
         listeners.remove(listener);
     }
 
-    private CompletableFuture<AppendAck> publish(TopicPartition tp, ByteBuffer data, int records, Acks acks) {
+    private CompletableFuture<AppendAck> publish(TopicPartition tp, ByteBuffer data, int records, long minTimestamp,
+                                                 Acks acks) {
+        long producerId = RecordBatch.producerIdAt(data, data.position());
+        if (producerId >= 0 && RecordBatch.sizeAt(data, data.position()) != data.remaining()) {
+            return CompletableFuture.failedFuture(new InvalidInputException(
+                    "a batch of an idempotent producer must be appended alone, not with other batches"));
+        }
         publishing.incrementAndGet();
         try {
             if (closed) {
@@ -267,6 +294,14 @@ public final class IngestPipeline implements AutoCloseable {
                 ev.topicPartition = tp;
                 ev.data = data;
                 ev.records = records;
+                ev.minTimestamp = minTimestamp;
+                ev.producerId = producerId;
+                if (producerId >= 0) {
+                    int pos = data.position();
+                    ev.producerEpoch = RecordBatch.producerEpochAt(data, pos);
+                    ev.firstSequence = RecordBatch.baseSequenceAt(data, pos);
+                    ev.lastSequence = PartitionState.lastSequence(ev.firstSequence, records);
+                }
                 ev.acks = acks;
                 ev.future = future;
                 ev.publishNanos = System.nanoTime();
@@ -329,8 +364,8 @@ public final class IngestPipeline implements AutoCloseable {
             if (size < 0) {
                 throw new InvalidInputException("batch " + n + " is truncated: " + (limit - pos) + " bytes left");
             }
-            int count = data.getInt(pos + RECORD_COUNT_OFFSET);
-            if (count <= 0) {
+            int count = RecordBatch.recordCountAt(data, pos);
+            if (count <= 0 || RecordBatch.lastOffsetDeltaAt(data, pos) != count - 1) {
                 throw new InvalidInputException("batch " + n + " declares " + count + " records");
             }
             total += count;

@@ -1,5 +1,6 @@
 package io.tierlog.ingest;
 
+import io.tierlog.core.RecordBatch;
 import io.tierlog.core.TopicPartition;
 import io.tierlog.hot.FsyncPolicy;
 import io.tierlog.hot.PartitionLog;
@@ -16,6 +17,8 @@ final class PartitionState {
     final PartitionLog log;
     final FsyncPolicy.Mode fsyncMode;
     final int waiterCapacity;
+    /** Idempotent producers of this partition (sequence checks, de-duplication). */
+    final ProducerStates producers;
     long appendedEnd;
     long highWatermark;
     boolean touched;
@@ -35,6 +38,28 @@ final class PartitionState {
         this.waiterCapacity = waiterCapacity;
         this.appendedEnd = log.logEndOffset();
         this.highWatermark = log.highWatermark();
+        this.producers = new ProducerStates(tp);
+        long since = System.currentTimeMillis() - PRODUCER_STATE_WINDOW_MS;
+        log.forEachRecentBatchHeader(since, (h, pos) -> {
+            long pid = RecordBatch.producerIdAt(h, pos);
+            if (pid >= 0) {
+                int first = RecordBatch.baseSequenceAt(h, pos);
+                int count = RecordBatch.lastOffsetDeltaAt(h, pos) + 1;
+                producers.replay(pid, RecordBatch.producerEpochAt(h, pos), first, lastSequence(first, count), count,
+                        RecordBatch.baseOffsetAt(h, pos));
+            }
+        });
+    }
+
+    /**
+     * How far back the idempotent-producer state is rebuilt after a restart: the batch headers of segments closed
+     * within this window (Kafka's producer.id.expiration.ms default, one day) and of the active segment.
+     */
+    static final long PRODUCER_STATE_WINDOW_MS = 24L * 60 * 60 * 1000;
+
+    static int lastSequence(int first, int count) {
+        long last = (long) first + count - 1;
+        return last > Integer.MAX_VALUE ? (int) (last - Integer.MAX_VALUE - 1) : (int) last;
     }
 
     int waiters() {

@@ -45,6 +45,11 @@ final class ShardWriter implements EventHandler<IngestEvent> {
     private final long[] bNanos;
     private final long[] bBase;
     private final Throwable[] bError;
+    /** For an idempotent producer's batch: its entry in the producer state (and whether it is a retried duplicate). */
+    private final ProducerStates.BatchMeta[] bMeta;
+    private final long[] bProducer;
+    private final boolean[] bDuplicate;
+    private final long[] bMinTs;
     private int bSize;
 
     // the run of consecutive entries of one partition that will become one stored write
@@ -76,6 +81,10 @@ final class ShardWriter implements EventHandler<IngestEvent> {
         bNanos = new long[ringSize];
         bBase = new long[ringSize];
         bError = new Throwable[ringSize];
+        bMeta = new ProducerStates.BatchMeta[ringSize];
+        bProducer = new long[ringSize];
+        bDuplicate = new boolean[ringSize];
+        bMinTs = new long[ringSize];
     }
 
     @Override
@@ -121,8 +130,22 @@ final class ShardWriter implements EventHandler<IngestEvent> {
             }
             partitions.put(e.topicPartition, ps);
         }
+        ProducerStates.Decision decision = null;
+        if (e.producerId >= 0) {
+            try {
+                decision = ps.producers.check(e.producerId, e.producerEpoch, e.firstSequence, e.lastSequence, e.records);
+            } catch (ProducerSequenceException x) {
+                metrics.sequenceRejects.increment();
+                e.future.completeExceptionally(x);
+                return;
+            }
+        }
         if (bSize == bPart.length) {
             finishBatch();
+        }
+        if (decision != null && decision.duplicate()) {
+            // a retry of a stored batch: answered with the original offsets at the end of this batch, never stored
+            flushRun();
         }
         int i = bSize++;
         bPart[i] = ps;
@@ -132,6 +155,15 @@ final class ShardWriter implements EventHandler<IngestEvent> {
         bFuture[i] = e.future;
         bNanos[i] = e.publishNanos;
         bError[i] = null;
+        bMinTs[i] = e.minTimestamp;
+        bMeta[i] = decision == null ? null : decision.meta();
+        bProducer[i] = e.producerId;
+        bDuplicate[i] = decision != null && decision.duplicate();
+        if (bDuplicate[i]) {
+            metrics.duplicates.increment();
+            markTouched(ps); // so that a durable duplicate's wait is served by this batch's fsync pass
+            return;
+        }
         int size = e.data.remaining();
         if (runLen > 0 && (runPart != ps || coalesce == null || runBytes + size > coalesce.capacity())) {
             flushRun();
@@ -156,8 +188,10 @@ final class ShardWriter implements EventHandler<IngestEvent> {
         runLen = 0;
         runPart = null;
         long records = 0;
+        long minTs = Long.MAX_VALUE;
         for (int i = start; i < end; i++) {
             records += bCount[i];
+            minTs = Math.min(minTs, bMinTs[i]);
         }
         ByteBuffer buf;
         if (end - start == 1) {
@@ -172,7 +206,7 @@ final class ShardWriter implements EventHandler<IngestEvent> {
         markTouched(ps);
         long t0 = System.nanoTime();
         try {
-            AppendInfo info = ps.log.append(buf);
+            AppendInfo info = ps.log.append(buf, minTs);
             metrics.appendLatency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             if (info.recordCount() != records || info.lastOffset() - info.baseOffset() + 1 != records) {
                 throw new LogIOException("log of " + ps.topicPartition + " assigned offsets [" + info.baseOffset()
@@ -182,6 +216,9 @@ final class ShardWriter implements EventHandler<IngestEvent> {
             long base = info.baseOffset();
             for (int i = start; i < end; i++) {
                 bBase[i] = base;
+                if (bMeta[i] != null) {
+                    bMeta[i].baseOffset = base;
+                }
                 base += bCount[i];
             }
             ps.appendedEnd = Math.max(ps.appendedEnd, info.nextOffset());
@@ -194,6 +231,9 @@ final class ShardWriter implements EventHandler<IngestEvent> {
             LOG.warn("ingest shard {}: {}", shard, err.getMessage());
             for (int i = start; i < end; i++) {
                 bError[i] = err;
+                if (bMeta[i] != null) {
+                    ps.producers.forget(bProducer[i], bMeta[i]);
+                }
             }
         }
     }
@@ -211,6 +251,17 @@ final class ShardWriter implements EventHandler<IngestEvent> {
         long nowNanos = System.nanoTime();
         if (bSize > 0) {
             metrics.batchEntries.record(bSize);
+        }
+        // a duplicate gets its original's offsets; if that append failed in this very batch, it fails with it
+        for (int i = 0; i < bSize; i++) {
+            if (bDuplicate[i] && bError[i] == null) {
+                if (bMeta[i].baseOffset < 0) {
+                    bError[i] = new LogIOException("the batch that " + bPart[i].topicPartition + " producer " + bProducer[i]
+                            + " retried was not stored", null);
+                } else {
+                    bBase[i] = bMeta[i].baseOffset;
+                }
+            }
         }
         // durable entries wait in their partition's queue; a full queue forces an fsync first
         for (int i = 0; i < bSize; i++) {
@@ -240,6 +291,8 @@ final class ShardWriter implements EventHandler<IngestEvent> {
             bFuture[i] = null;
             bError[i] = null;
             bAcks[i] = null;
+            bMeta[i] = null;
+            bDuplicate[i] = false;
         }
         bSize = 0;
         long nowMs = System.currentTimeMillis();

@@ -58,11 +58,11 @@ class CoalescingPropertiesTest {
         try (LogManager manager = new LogManager(dir)) {
             TestData.Logs logs = new TestData.Logs(tp -> new DelegatingLog(manager.open(tp, LogConfig.DEFAULTS)) {
                 @Override
-                public AppendInfo append(ByteBuffer batches) {
+                public AppendInfo append(ByteBuffer batches, long minTimestamp) {
                     if (first.compareAndSet(true, false)) {
                         IngestPipelineTest.await(queued); // let the rest pile up behind the first append
                     }
-                    return super.append(batches);
+                    return super.append(batches, minTimestamp);
                 }
             });
             IngestConfig config = IngestConfig.defaults().withShards(shards).withRingSize(256)

@@ -150,10 +150,10 @@ class IngestPipelineTest {
         List<Integer> appendSizes = new CopyOnWriteArrayList<>();
         TestData.Logs logs = new TestData.Logs(tp -> new DelegatingLog(manager.open(tp, LogConfig.DEFAULTS)) {
             @Override
-            public AppendInfo append(ByteBuffer batches) {
+            public AppendInfo append(ByteBuffer batches, long minTimestamp) {
                 entered.countDown();
                 await(release);
-                AppendInfo info = super.append(batches);
+                AppendInfo info = super.append(batches, minTimestamp);
                 appendSizes.add(info.recordCount());
                 return info;
             }
@@ -189,9 +189,9 @@ class IngestPipelineTest {
         CountDownLatch release = new CountDownLatch(1);
         TestData.Logs logs = new TestData.Logs(tp -> new DelegatingLog(manager.open(tp, LogConfig.DEFAULTS)) {
             @Override
-            public AppendInfo append(ByteBuffer batches) {
+            public AppendInfo append(ByteBuffer batches, long minTimestamp) {
                 await(release);
-                return super.append(batches);
+                return super.append(batches, minTimestamp);
             }
         });
         IngestPipeline p = start(config().withShards(1).withRingSize(4).withPublishTimeout(Duration.ofMillis(100)), logs);
@@ -225,11 +225,11 @@ class IngestPipelineTest {
         AtomicBoolean failing = new AtomicBoolean();
         TestData.Logs logs = new TestData.Logs(tp -> new DelegatingLog(manager.open(tp, LogConfig.DEFAULTS)) {
             @Override
-            public AppendInfo append(ByteBuffer batches) {
+            public AppendInfo append(ByteBuffer batches, long minTimestamp) {
                 if (failing.get() && tp.equals(P1)) {
                     throw new LogIOException("No space left on device (simulated) in " + tp, null);
                 }
-                return super.append(batches);
+                return super.append(batches, minTimestamp);
             }
         });
         IngestPipeline p = start(config().withShards(1), logs);
@@ -301,9 +301,9 @@ class IngestPipelineTest {
         TestData.Logs logs = new TestData.Logs(tp -> new DelegatingLog(manager.open(tp, LogConfig.DEFAULTS
                 .withFsyncPolicy(FsyncPolicy.interval(60_000)))) {
             @Override
-            public AppendInfo append(ByteBuffer batches) {
+            public AppendInfo append(ByteBuffer batches, long minTimestamp) {
                 await(release);
-                return super.append(batches);
+                return super.append(batches, minTimestamp);
             }
         });
         IngestPipeline p = start(config().withShards(1), logs);

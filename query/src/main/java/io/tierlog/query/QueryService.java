@@ -123,7 +123,7 @@ public final class QueryService implements AutoCloseable {
         this.coldRecords = Counter.builder("tierlog.query.records.served").tag("tier", "cold")
                 .description("Records served to readers by the cold (S3) tier").register(registry);
         this.batchesSkipped = Counter.builder("tierlog.query.batches.skipped")
-                .description("Batches skipped by time-range reads thanks to their header timestamps").register(registry);
+                .description("Batches skipped by time-range reads thanks to their header's maximum timestamp").register(registry);
         Gauge.builder("tierlog.query.waiters", waiterCount, AtomicInteger::get)
                 .description("Long-poll readers waiting for new records").register(registry);
     }
@@ -379,7 +379,9 @@ public final class QueryService implements AutoCloseable {
                 continue;
             }
             tiers.walk(tp, log, rangeStart, rangeEnd, SCAN_CHUNK_BYTES, (batch, tier, pos) -> {
-                if (batch.maxTimestamp() < from || batch.minTimestamp() >= to) {
+                // the header bounds only the maximum (Kafka's format): batches wholly before the window are skipped
+                // unread; the others are decoded, which also finds the ones wholly after it
+                if (batch.maxTimestamp() < from) {
                     batchesSkipped.increment();
                     return true;
                 }

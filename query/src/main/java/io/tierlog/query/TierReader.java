@@ -2,7 +2,9 @@ package io.tierlog.query;
 
 import io.tierlog.cold.RemoteLog;
 import io.tierlog.cold.RemoteSegmentInfo;
+import io.tierlog.core.CorruptBatchException;
 import io.tierlog.core.RecordBatch;
+import io.tierlog.core.StorageException;
 import io.tierlog.core.TierlogException;
 import io.tierlog.core.TopicPartition;
 import io.tierlog.hot.FetchData;
@@ -110,7 +112,15 @@ final class TierReader {
                     }
                     pos = batch.baseOffset();
                 }
-                if (!visitor.visit(batch, tier, pos)) {
+                boolean more;
+                try {
+                    more = visitor.visit(batch, tier, pos);
+                } catch (CorruptBatchException e) {
+                    // the visitor decoded stored bytes: damage there is the broker's fault, not the reader's
+                    throw new StorageException(tp + ": the batch at offset " + batch.baseOffset() + " in the "
+                            + tier.name().toLowerCase() + " tier does not decode: " + e.getMessage(), e);
+                }
+                if (!more) {
                     return;
                 }
                 pos = batch.nextOffset();

@@ -83,7 +83,7 @@ final class MemoryLog implements PartitionLog {
     }
 
     @Override
-    public synchronized AppendInfo append(ByteBuffer batches) {
+    public synchronized AppendInfo append(ByteBuffer batches, long minTimestamp) {
         long base = logEnd;
         int count = 0;
         long maxTs = -1;

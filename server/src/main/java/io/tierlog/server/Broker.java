@@ -59,6 +59,7 @@ final class Broker implements AutoCloseable {
     private final IngestPipeline ingest;
     private final QueryService query;
     private final ScheduledExecutorService housekeeping;
+    private final BatchValidator validator;
     /** How long a compacted topic keeps tombstones (Kafka's delete.retention.ms default). */
     static final long DELETE_RETENTION_MS = 24L * 60 * 60 * 1000;
     private final java.util.concurrent.ConcurrentHashMap<TopicPartition, Long> compactedUpTo =
@@ -72,6 +73,7 @@ final class Broker implements AutoCloseable {
         this.topics = topics;
         this.cold = cold;
         this.logs = new LogManager(config.dataDir());
+        this.validator = new BatchValidator(config.limits());
         List<Path> orphans = topics.load();
         SortedMap<String, SortedSet<Integer>> onDisk = logs.partitionsOnDisk();
         for (String t : onDisk.keySet()) {
@@ -148,6 +150,11 @@ final class Broker implements AutoCloseable {
 
     // ---------------------------------------------------------------- topics
 
+    /** The one checker of client batches, shared by the HTTP and Kafka doors. */
+    BatchValidator validator() {
+        return validator;
+    }
+
     Optional<TopicRegistry.Topic> topic(String name) {
         return topics.get(name);
     }
@@ -196,7 +203,7 @@ final class Broker implements AutoCloseable {
      * data directory's file system is nearly full, e.g. when an S3 outage keeps segments local: ingest then
      * stops rather than failing half-way through a write.
      */
-    List<AppendAck> produce(TopicRegistry.Topic t, Map<Integer, ByteBuffer> perPartition, Acks acks) {
+    List<AppendAck> produce(TopicRegistry.Topic t, Map<Integer, BatchValidator.Valid> perPartition, Acks acks) {
         long free = freeDiskBytes();
         if (free < config.minFreeDiskBytes()) {
             throw ApiException.overloaded("only " + free + " bytes free on the data directory's file system (minimum "
@@ -208,7 +215,8 @@ final class Broker implements AutoCloseable {
             if (topics.get(t.name()).isEmpty()) {
                 throw ApiException.notFound("topic '" + t.name() + "' does not exist");
             }
-            perPartition.forEach((p, buf) -> futures.add(ingest.append(new TopicPartition(t.name(), p), buf, acks)));
+            perPartition.forEach((p, v) -> futures.add(ingest.append(new TopicPartition(t.name(), p), v.batches(),
+                    v.minTimestamp(), acks)));
         } finally {
             topicLock.readLock().unlock();
         }

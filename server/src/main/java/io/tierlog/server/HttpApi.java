@@ -56,6 +56,7 @@ final class HttpApi {
     private final ObjectMapper json;
     private final Limits limits;
     private final RecordJson records;
+    private final BatchValidator validator;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -64,6 +65,7 @@ final class HttpApi {
         this.json = json;
         this.limits = limits;
         this.records = new RecordJson(json, limits);
+        this.validator = broker.validator();
     }
 
     /** Builds and starts the HTTP server. */
@@ -168,8 +170,15 @@ final class HttpApi {
         if (t instanceof io.tierlog.query.UnknownPartitionException u) {
             return ApiException.notFound(u.getMessage());
         }
+        if (t instanceof BatchValidator.RejectedBatchException r && r.problem() == BatchValidator.Problem.TOO_LARGE) {
+            return ApiException.tooLarge(r.getMessage());
+        }
         if (t instanceof InvalidInputException i) {
             return ApiException.badRequest(i.getMessage());
+        }
+        if (t instanceof io.tierlog.core.StorageException se) {
+            LOG.error("storage fault while serving a request: {}", se.getMessage(), se);
+            return new ApiException(500, "storage_error", "stored data is damaged or unreadable: " + se.getMessage());
         }
         if (t instanceof JsonProcessingException j) {
             return ApiException.badRequest("malformed JSON: " + j.getOriginalMessage());
@@ -290,16 +299,14 @@ final class HttpApi {
             };
         }
         String type = mediaType(ctx);
-        Map<Integer, ByteBuffer> perPartition = new TreeMap<>();
+        Map<Integer, BatchValidator.Valid> perPartition = new TreeMap<>();
         if (BATCH_MEDIA_TYPE.equals(type)) {
             String ps = ctx.queryParam("partition");
             if (ps == null) {
                 throw ApiException.badRequest("binary produce needs ?partition=N");
             }
             int p = partitionIndex(t, ps);
-            byte[] body = body(ctx);
-            records.checkBinary(body, t.config().metrics());
-            perPartition.put(p, ByteBuffer.wrap(body));
+            perPartition.put(p, validator.check(ByteBuffer.wrap(body(ctx)), t.config().metrics()));
         } else if (type == null || JSON_TYPE.equals(type)) {
             if (ctx.queryParam("partition") != null) {
                 throw ApiException.badRequest("?partition= applies to binary batches only; name the partition in each JSON record");
@@ -307,7 +314,8 @@ final class HttpApi {
             JsonNode root = parseJson(body(ctx));
             Map<Integer, RecordBatch> batches = records.parseProduce(root, t.config().metrics(), t.partitions(),
                     System.currentTimeMillis());
-            batches.forEach((p, b) -> perPartition.put(p, b.buffer()));
+            batches.forEach((p, b) -> perPartition.put(p, new BatchValidator.Valid(b.buffer(), 1, b.recordCount(),
+                    b.minTimestamp())));
         } else {
             throw ApiException.unsupportedMediaType("Content-Type '" + ctx.contentType()
                     + "' is not supported; use application/json or " + BATCH_MEDIA_TYPE);

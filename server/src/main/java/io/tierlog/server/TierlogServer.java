@@ -62,6 +62,7 @@ public final class TierlogServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the data directory " + config.dataDir(), e);
         }
+        DataDirFormat.checkOrInitialise(config.dataDir());
         EmbeddedS3 embedded = null;
         S3ObjectStore store = null;
         Broker broker = null;

@@ -21,7 +21,9 @@ public class DelegatingLog implements PartitionLog {
     }
 
     @Override public TopicPartition topicPartition() { return delegate.topicPartition(); }
-    @Override public AppendInfo append(ByteBuffer batches) { return delegate.append(batches); }
+    @Override public AppendInfo append(ByteBuffer batches, long minTimestamp) { return delegate.append(batches, minTimestamp); }
+    @Override public void forEachRecentBatchHeader(long sinceMs, BatchHeaderVisitor visitor) { delegate.forEachRecentBatchHeader(sinceMs, visitor); }
+    @Override public java.util.Optional<io.tierlog.hot.FileSlice> readSlice(long offset, int maxBytes) { return delegate.readSlice(offset, maxBytes); }
     @Override public long logStartOffset() { return delegate.logStartOffset(); }
     @Override public long logEndOffset() { return delegate.logEndOffset(); }
     @Override public long highWatermark() { return delegate.highWatermark(); }
