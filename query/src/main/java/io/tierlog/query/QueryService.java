@@ -545,6 +545,61 @@ public final class QueryService implements AutoCloseable {
         });
     }
 
+    /**
+     * The first record with the largest timestamp over both tiers (Kafka's ListOffsets MAX_TIMESTAMP); empty when
+     * the partition holds no record. Only the segments whose maximum can be the answer are read: those whose
+     * bound equals the largest closed or remote bound, and the active segment (whose bound is not known).
+     */
+    public Optional<Record> maxTimestampRecord(TopicPartition tp) {
+        PartitionLog log = log(tp);
+        return timed("maxTimestamp", () -> {
+            long hw = log.highWatermark();
+            List<SegmentInfo> closed = log.closedSegments();
+            long localStart = log.logStartOffset();
+            long best = Long.MIN_VALUE;
+            List<RemoteSegmentInfo> remote = tiers.cold().segments(tp);
+            for (RemoteSegmentInfo r : remote) {
+                if (r.baseOffset() < localStart) {
+                    best = Math.max(best, r.maxTimestamp());
+                }
+            }
+            long activeBase = localStart;
+            for (SegmentInfo c : closed) {
+                best = Math.max(best, c.maxTimestamp());
+                activeBase = Math.max(activeBase, c.nextOffset());
+            }
+            List<long[]> ranges = new ArrayList<>();
+            for (RemoteSegmentInfo r : remote) {
+                if (r.baseOffset() < localStart && r.maxTimestamp() == best) {
+                    addRange(ranges, r.baseOffset(), Math.min(r.nextOffset(), localStart));
+                }
+            }
+            for (SegmentInfo c : closed) {
+                if (c.maxTimestamp() == best) {
+                    addRange(ranges, Math.max(c.baseOffset(), localStart), Math.min(c.nextOffset(), hw));
+                }
+            }
+            addRange(ranges, activeBase, hw);
+            Record[] found = {null};
+            for (long[] range : ranges) {
+                long end = range[1];
+                tiers.walk(tp, log, range[0], end, SCAN_CHUNK_BYTES, (batch, tier, pos) -> {
+                    if (found[0] != null && batch.maxTimestamp() <= found[0].timestamp()) {
+                        return true;
+                    }
+                    for (Record r : batch.records()) {
+                        if (r.offset() >= pos && r.offset() < end
+                                && (found[0] == null || r.timestamp() > found[0].timestamp())) {
+                            found[0] = r;
+                        }
+                    }
+                    return true;
+                });
+            }
+            return Optional.ofNullable(found[0]);
+        });
+    }
+
     /** Where the partition's data lies across the tiers (the topic description). */
     public PartitionState state(TopicPartition tp) {
         PartitionLog log = log(tp);
