@@ -67,7 +67,7 @@ public interface KafkaBackend {
      */
     CompletableFuture<Void> awaitData(Collection<PartitionPosition> positions, long maxWaitMs);
 
-    /** Where a partition's data lies: log start (both tiers), local log start, high watermark. */
+    /** Where a partition's data lies: log start (both tiers), local log start, high watermark, remote end. */
     PartitionOffsets offsets(String topic, int partition);
 
     /**
@@ -110,8 +110,11 @@ public interface KafkaBackend {
     record PartitionPosition(String topic, int partition, long offset) {
     }
 
-    /** Offsets of a partition: first offset in either tier, first offset on local disk, next offset readable. */
-    record PartitionOffsets(long logStartOffset, long localLogStartOffset, long highWatermark) {
+    /**
+     * Offsets of a partition: first offset in either tier, first offset on local disk, next offset readable, and
+     * one past the last offset held in the cold tier (0 when nothing was offloaded).
+     */
+    record PartitionOffsets(long logStartOffset, long localLogStartOffset, long highWatermark, long remoteEndOffset) {
     }
 
     record OffsetAndTimestamp(long offset, long timestamp) {
