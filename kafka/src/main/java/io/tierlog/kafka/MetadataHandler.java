@@ -46,14 +46,15 @@ final class MetadataHandler {
             }
         } else {
             for (MetadataRequestData.MetadataRequestTopic rt : req.topics()) {
-                resp.topics().add(requested(rt));
+                resp.topics().add(requested(rt, version));
             }
         }
         return new Reply.Respond(new MetadataResponse(resp, version));
     }
 
-    private MetadataResponseData.MetadataResponseTopic requested(MetadataRequestData.MetadataRequestTopic rt) {
-        boolean byId = rt.name() == null && rt.topicId() != null && !Uuid.ZERO_UUID.equals(rt.topicId());
+    private MetadataResponseData.MetadataResponseTopic requested(MetadataRequestData.MetadataRequestTopic rt, short version) {
+        // the Java admin asks by id with the name left at "" (not null)
+        boolean byId = rt.topicId() != null && !Uuid.ZERO_UUID.equals(rt.topicId());
         Optional<KafkaBackend.TopicView> found = byId
                 ? backend.topic(BrokerIdentity.fromKafka(rt.topicId()))
                 : Optional.ofNullable(rt.name()).flatMap(backend::topic);
@@ -63,7 +64,7 @@ final class MetadataHandler {
         MetadataResponseData.MetadataResponseTopic missing = new MetadataResponseData.MetadataResponseTopic()
                 .setErrorCode((byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
         if (byId) {
-            missing.setTopicId(rt.topicId()).setName(null);
+            missing.setTopicId(rt.topicId()).setName(version >= 12 ? null : "");
         } else {
             missing.setName(rt.name());
         }

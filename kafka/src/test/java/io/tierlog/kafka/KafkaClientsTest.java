@@ -17,6 +17,7 @@ import java.util.concurrent.Future;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -185,6 +186,8 @@ class KafkaClientsTest {
             assertThat(got).extracting(ConsumerRecord::value).containsExactly("hello");
             assertThat(fixture.backend.dataWakeups.get()).as("the fetch was woken by data").isPositive();
             assertThat(elapsed).as("well before the 20 s fetch.max.wait.ms").isLessThan(Duration.ofSeconds(15));
+            // the consumer's next fetch is parked for 20 s; do not let close() wait for it
+            consumer.close(CloseOptions.timeout(Duration.ofMillis(200)));
         }
     }
 
