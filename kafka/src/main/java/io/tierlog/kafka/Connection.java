@@ -91,7 +91,8 @@ final class Connection implements Runnable {
             serve();
         } catch (ProtocolViolation e) {
             metrics.rejected(e.reason);
-            log.info("closing Kafka connection {}: {}", id, e.getMessage(), e.getCause());
+            log.info("closing Kafka connection {}: {}", id, e.getMessage());
+            log.debug("Kafka connection {} broke the protocol", id, e);
         } catch (IOException e) {
             log.debug("Kafka connection {} ended: {}", id, e.toString());
         } catch (InterruptedException e) {
