@@ -179,6 +179,7 @@ final class Connection implements Runnable {
                     + " request (client " + header.clientId() + ")", e);
         }
         metrics.request(header.apiKey());
+        log.debug("{} v{} from {} on {}", header.apiKey(), header.apiVersion(), header.clientId(), id);
         Reply reply;
         try {
             reply = dispatcher.dispatch(request, fetchSessions);
