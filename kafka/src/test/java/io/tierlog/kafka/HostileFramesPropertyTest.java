@@ -34,7 +34,7 @@ import net.jqwik.api.lifecycle.BeforeProperty;
  * flips, random bodies behind valid headers), the listener survives, never hands the backend a batch whose CRC
  * fails, and keeps serving well-behaved clients.
  */
-class HostileFramesProperties {
+class HostileFramesPropertyTest {
 
     private static final String TOPIC = "prop";
     private static final byte[] VALID_PRODUCE = RawClient.payload(
