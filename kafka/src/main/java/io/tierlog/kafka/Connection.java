@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -68,11 +69,16 @@ final class Connection implements Runnable {
     }
 
     /** Starts serving on a new virtual thread. */
-    Thread start() {
-        Thread t = Thread.ofVirtual().name("kafka-" + id).unstarted(this);
+    void start() {
+        Thread t = Thread.ofVirtual().name(id).unstarted(this);
         thread = t;
         t.start();
-        return t;
+    }
+
+    /** Waits until the serving thread ended (it released everything it pinned); false on timeout. */
+    boolean awaitEnd(Duration timeout) throws InterruptedException {
+        Thread t = thread;
+        return t == null || t.join(timeout);
     }
 
     /** Closes the socket and interrupts a long poll; the serving thread then releases what it holds and ends. */

@@ -49,23 +49,19 @@ final class CoordinatorHandler {
     Reply findCoordinator(FindCoordinatorRequest request) {
         short version = request.version();
         FindCoordinatorRequestData req = request.data();
-        FindCoordinatorRequest.CoordinatorType type;
-        try {
-            type = FindCoordinatorRequest.CoordinatorType.forId(req.keyType());
-        } catch (RuntimeException e) {
-            type = null;
-        }
         Errors error;
         String message;
-        if (type == FindCoordinatorRequest.CoordinatorType.TRANSACTION) {
+        byte keyType = req.keyType();
+        if (keyType == FindCoordinatorRequest.CoordinatorType.TRANSACTION.id()) {
             error = KafkaErrors.forReason(BackendException.Reason.TRANSACTIONS_UNSUPPORTED, TopicNaming.BY_NAME);
             message = NO_TRANSACTIONS;
-        } else if (type == null) {
-            error = Errors.INVALID_REQUEST;
-            message = "unknown coordinator key type " + req.keyType();
-        } else {
+        } else if (keyType == FindCoordinatorRequest.CoordinatorType.GROUP.id()
+                || keyType == FindCoordinatorRequest.CoordinatorType.SHARE.id()) {
             error = Errors.COORDINATOR_NOT_AVAILABLE;
-            message = "Tierlog has no " + type.name().toLowerCase(java.util.Locale.ROOT) + " coordinator yet";
+            message = "Tierlog has no group coordinator yet";
+        } else {
+            error = Errors.INVALID_REQUEST;
+            message = "unknown coordinator key type " + keyType;
         }
         FindCoordinatorResponseData resp = new FindCoordinatorResponseData();
         if (version < 4) {

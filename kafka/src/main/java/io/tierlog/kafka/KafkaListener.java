@@ -6,6 +6,8 @@ import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +40,6 @@ public final class KafkaListener implements AutoCloseable {
     private final KafkaBackend backend;
     private final ListenerMetrics metrics;
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
-    private final Map<String, Thread> threads = new ConcurrentHashMap<>();
     private final AtomicLong connectionIds = new AtomicLong();
     private State state = State.NEW;
     private ServerSocketChannel server;
@@ -96,12 +97,10 @@ public final class KafkaListener implements AutoCloseable {
             } catch (IOException e) {
                 log.debug("TCP_NODELAY not set on {}", id, e);
             }
-            Connection c = new Connection(id, socket, dispatcher, metrics, config.maxRequestBytes(), () -> {
-                connections.remove(id);
-                threads.remove(id);
-            });
+            Connection c = new Connection(id, socket, dispatcher, metrics, config.maxRequestBytes(),
+                    () -> connections.remove(id));
             connections.put(id, c);
-            threads.put(id, c.start());
+            c.start();
             if (!server.isOpen()) {
                 c.close();
             }
@@ -126,11 +125,12 @@ public final class KafkaListener implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
         try {
             acceptor.join(CLOSE_WAIT_MS);
-            connections.values().forEach(Connection::close);
-            for (Thread t : threads.values()) {
+            List<Connection> open = List.copyOf(connections.values());
+            open.forEach(Connection::close);
+            for (Connection c : open) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0 || !t.join(java.time.Duration.ofMillis(left))) {
-                    log.warn("Kafka connection thread {} did not end within {} ms", t.getName(), CLOSE_WAIT_MS);
+                if (!c.awaitEnd(Duration.ofMillis(Math.max(1, left)))) {
+                    log.warn("Kafka connection {} did not end within {} ms", c.id(), CLOSE_WAIT_MS);
                 }
             }
         } catch (InterruptedException e) {

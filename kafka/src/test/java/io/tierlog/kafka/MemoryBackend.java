@@ -60,6 +60,8 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
     private final AtomicLong nextProducerId = new AtomicLong(1000);
     private final List<Waiter> waiters = new CopyOnWriteArrayList<>();
 
+    /** What {@link #offsets} reports as the cold tier's end (Tierlog's remote end offset); 0 means nothing offloaded. */
+    final AtomicLong remoteEndOffset = new AtomicLong();
     final AtomicInteger produceCalls = new AtomicInteger();
     final AtomicInteger corruptBatchesReceived = new AtomicInteger();
     final AtomicInteger pinnedRegions = new AtomicInteger();
@@ -412,7 +414,7 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
 
     @Override
     public PartitionOffsets offsets(String topic, int partition) {
-        return new PartitionOffsets(0, 0, partition(topic, partition).highWatermark(), 0);
+        return new PartitionOffsets(0, 0, partition(topic, partition).highWatermark(), remoteEndOffset.get());
     }
 
     @Override

@@ -264,6 +264,55 @@ class RawProtocolTest {
         }
     }
 
+    @Test
+    void list_offsets_answers_every_sentinel_and_timestamps() throws Exception {
+        fixture.backend.createTopic("offsets", 1);
+        try (RawClient client = new RawClient(fixture.listener.port())) {
+            // records with timestamps 1000, 1001, 1002 at offsets 0, 1, 2
+            client.roundTrip(RawClient.produce((short) 9, "offsets", Uuid.ZERO_UUID, (short) 1,
+                    RawClient.records("a", "b", "c")), 1, ProduceResponse.class);
+            short v9 = 9;
+            assertThat(offsetAndTime(client, v9, ListOffsetsRequest.EARLIEST_TIMESTAMP)).isEqualTo("0@-1");
+            assertThat(offsetAndTime(client, v9, ListOffsetsRequest.LATEST_TIMESTAMP)).isEqualTo("3@-1");
+            assertThat(offsetAndTime(client, v9, ListOffsetsRequest.MAX_TIMESTAMP)).isEqualTo("2@1002");
+            assertThat(offsetAndTime(client, v9, ListOffsetsRequest.EARLIEST_LOCAL_TIMESTAMP)).isEqualTo("0@-1");
+            assertThat(offsetAndTime(client, v9, ListOffsetsRequest.LATEST_TIERED_TIMESTAMP)).as("nothing offloaded").isEqualTo("-1@-1");
+            fixture.backend.remoteEndOffset.set(2);
+            assertThat(offsetAndTime(client, v9, ListOffsetsRequest.LATEST_TIERED_TIMESTAMP)).isEqualTo("1@-1");
+            assertThat(offsetAndTime(client, v9, 1001)).isEqualTo("1@1001");
+            assertThat(offsetAndTime(client, (short) 2, 5000)).as("no such record").isEqualTo("-1@-1");
+        }
+    }
+
+    private String offsetAndTime(RawClient client, short version, long timestamp) throws Exception {
+        ListOffsetsResponse r = client.roundTrip(listOffsets(version, "offsets", timestamp), 100, ListOffsetsResponse.class);
+        var p = r.data().topics().getFirst().partitions().getFirst();
+        assertThat(p.errorCode()).isZero();
+        return p.offset() + "@" + p.timestamp();
+    }
+
+    @Test
+    void init_producer_id_with_a_transactional_id_is_refused() throws Exception {
+        try (RawClient client = new RawClient(fixture.listener.port())) {
+            InitProducerIdResponse r = client.roundTrip(new InitProducerIdRequest.Builder(new InitProducerIdRequestData()
+                    .setTransactionalId("tx").setTransactionTimeoutMs(60000)).build((short) 4), 1, InitProducerIdResponse.class);
+            assertThat(r.error()).isEqualTo(Errors.INVALID_REQUEST);
+        }
+    }
+
+    @Test
+    void closing_the_listener_ends_a_parked_long_poll_and_closes_its_connection() throws Exception {
+        fixture.backend.createTopic("parked", 1);
+        try (RawClient client = new RawClient(fixture.listener.port())) {
+            client.send(RawClient.fetch((short) 12, "parked", 0, 60_000, 1), 1);
+            await().until(() -> fixture.backend.waitingFetches() == 1);
+            long start = System.nanoTime();
+            fixture.listener.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+            assertThat(client.closedByListener()).isTrue();
+        }
+    }
+
     private static ListOffsetsRequest listOffsets(short version, String topic, long timestamp) {
         return ListOffsetsRequest.Builder.forConsumer(false, IsolationLevel.READ_UNCOMMITTED)
                 .setTargetTimes(List.of(new ListOffsetsRequestData.ListOffsetsTopic().setName(topic).setPartitions(List.of(
