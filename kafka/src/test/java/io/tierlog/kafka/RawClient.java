@@ -9,6 +9,7 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.apache.kafka.common.Uuid;
@@ -136,9 +137,9 @@ final class RawClient implements AutoCloseable {
         FetchRequestData data = new FetchRequestData()
                 .setMaxWaitMs(maxWaitMs).setMinBytes(minBytes).setMaxBytes(1 << 20)
                 .setSessionId(0).setSessionEpoch(-1)
-                .setTopics(List.of(new FetchRequestData.FetchTopic().setTopic(topic).setPartitions(List.of(
-                        new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(offset)
-                                .setPartitionMaxBytes(1 << 20)))));
+                .setTopics(new ArrayList<>(List.of(new FetchRequestData.FetchTopic().setTopic(topic)
+                        .setPartitions(new ArrayList<>(List.of(new FetchRequestData.FetchPartition().setPartition(0)
+                                .setFetchOffset(offset).setPartitionMaxBytes(1 << 20)))))));
         if (version < 15) {
             data.setReplicaId(-1);
         }

@@ -292,6 +292,48 @@ class RawProtocolTest {
     }
 
     @Test
+    void a_batch_larger_than_the_partition_limit_still_comes_back_whole_but_only_as_the_first_data() throws Exception {
+        fixture.backend.createTopic("big", 2);
+        String large = "x".repeat(5_000);
+        try (RawClient client = new RawClient(fixture.listener.port())) {
+            for (int p = 0; p < 2; p++) {
+                var produce = RawClient.produce((short) 9, "big", Uuid.ZERO_UUID, (short) 1, RawClient.records(large));
+                produce.data().topicData().iterator().next().partitionData().getFirst().setIndex(p);
+                client.roundTrip(produce, 1 + p, ProduceResponse.class);
+            }
+            FetchRequest request = RawClient.fetch((short) 12, "big", 0, 0, 1);
+            request.data().setMaxBytes(1_000);
+            var fetchTopic = request.data().topics().getFirst();
+            fetchTopic.partitions().getFirst().setPartitionMaxBytes(100);
+            fetchTopic.partitions().add(new org.apache.kafka.common.message.FetchRequestData.FetchPartition()
+                    .setPartition(1).setFetchOffset(0).setPartitionMaxBytes(100));
+            FetchResponse r = client.roundTrip(request, 3, FetchResponse.class);
+            var partitions = r.data().responses().getFirst().partitions();
+            assertThat(partitions.get(0).records().sizeInBytes()).as("KIP-74: one whole batch despite the limits")
+                    .isGreaterThan(5_000);
+            assertThat(partitions.get(1).records().sizeInBytes()).as("the response limit is spent").isZero();
+            assertThat(partitions.get(1).highWatermark()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void unknown_topic_ids_answer_unknown_topic_id() throws Exception {
+        Uuid unknown = Uuid.randomUuid();
+        try (RawClient client = new RawClient(fixture.listener.port())) {
+            ProduceResponse produced = client.roundTrip(RawClient.produce((short) 13, null, unknown, (short) 1,
+                    RawClient.records("x")), 1, ProduceResponse.class);
+            assertThat(produced.data().responses().iterator().next().partitionResponses().getFirst().errorCode())
+                    .isEqualTo(Errors.UNKNOWN_TOPIC_ID.code());
+            FetchRequest fetch = RawClient.fetch((short) 13, null, 0, 0, 1);
+            fetch.data().topics().getFirst().setTopic("").setTopicId(unknown);
+            FetchResponse fetched = client.roundTrip(fetch, 2, FetchResponse.class);
+            assertThat(fetched.data().responses().getFirst().topicId()).isEqualTo(unknown);
+            assertThat(fetched.data().responses().getFirst().partitions().getFirst().errorCode())
+                    .isEqualTo(Errors.UNKNOWN_TOPIC_ID.code());
+        }
+    }
+
+    @Test
     void init_producer_id_with_a_transactional_id_is_refused() throws Exception {
         try (RawClient client = new RawClient(fixture.listener.port())) {
             InitProducerIdResponse r = client.roundTrip(new InitProducerIdRequest.Builder(new InitProducerIdRequestData()
