@@ -14,6 +14,7 @@ import org.apache.kafka.common.network.Send;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.RequestContext;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
@@ -192,7 +193,10 @@ final class Connection implements Runnable {
         } catch (RuntimeException e) {
             log.warn("{} v{} from {} failed; answering UNKNOWN_SERVER_ERROR", header.apiKey(), header.apiVersion(),
                     header.clientId(), e);
-            reply = new Reply.Respond(request.getErrorResponse(0, e));
+            // a client that sent acks=0 reads no answer: close instead, as Kafka does
+            reply = request instanceof ProduceRequest p && p.acks() == 0
+                    ? new Reply.Close("a produce with acks=0 failed")
+                    : new Reply.Respond(request.getErrorResponse(0, e));
         }
         return switch (reply) {
             case Reply.Silent s -> true;

@@ -155,12 +155,13 @@ final class FetchHandler {
             return new PartitionRead(w.key(), data.setErrorCode(e.code()).setHighWatermark(-1), List.of(), null);
         }
         String name = topic.get().name();
+        KafkaBackend.PartitionFetch f = null;
         try {
             if (anyData && limit <= 0) {
                 KafkaBackend.PartitionOffsets o = backend.offsets(name, w.key().partition());
                 return new PartitionRead(w.key(), offsets(data, o.highWatermark(), o.logStartOffset()), List.of(), name);
             }
-            KafkaBackend.PartitionFetch f = backend.fetch(name, w.key().partition(), w.offset(), (int) limit);
+            f = backend.fetch(name, w.key().partition(), w.offset(), (int) limit);
             offsets(data, f.highWatermark(), f.logStartOffset());
             if (anyData && f.sizeInBytes() > limit) {
                 f.chunks().forEach(FetchChunk::release);
@@ -168,8 +169,11 @@ final class FetchHandler {
             }
             return new PartitionRead(w.key(), data.setRecords(records(f.chunks())), f.chunks(), name);
         } catch (RuntimeException e) {
+            if (f != null) {
+                f.chunks().forEach(FetchChunk::release);
+            }
             KafkaErrors.Failure failure = KafkaErrors.forFailure(e, naming);
-            data.setErrorCode(failure.code()).setHighWatermark(-1);
+            data.setErrorCode(failure.code()).setHighWatermark(-1).setRecords(MemoryRecords.EMPTY);
             if (failure.backend() != null && failure.error() == Errors.OFFSET_OUT_OF_RANGE) {
                 data.setHighWatermark(failure.backend().highWatermark())
                         .setLogStartOffset(failure.backend().logStartOffset());

@@ -58,9 +58,14 @@ public final class KafkaListener implements AutoCloseable {
             throw new IllegalStateException("the Kafka listener was already " + state.name().toLowerCase());
         }
         server = ServerSocketChannel.open();
-        server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-        server.bind(new InetSocketAddress(config.bindHost(), config.port()), 128);
-        port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+        try {
+            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            server.bind(new InetSocketAddress(config.bindHost(), config.port()), 128);
+            port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+        } catch (IOException e) {
+            server.close();
+            throw e;
+        }
         int advertisedPort = config.advertisedPort() == 0 ? port : config.advertisedPort();
         BrokerIdentity broker = new BrokerIdentity(config.nodeId(), config.advertisedHost(), advertisedPort);
         RequestDispatcher dispatcher = new RequestDispatcher(backend, broker, new SupportedApis(), config.maxRequestBytes());
