@@ -58,7 +58,7 @@ final class Connection implements Runnable {
                int maxRequestBytes, Runnable onClose) {
         this.id = id;
         this.socket = socket;
-        this.transport = new SocketTransport(socket);
+        this.transport = new SocketTransport(socket, metrics);
         this.dispatcher = dispatcher;
         this.metrics = metrics;
         this.maxRequestBytes = maxRequestBytes;

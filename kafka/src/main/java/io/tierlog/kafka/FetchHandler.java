@@ -148,7 +148,7 @@ final class FetchHandler {
                 .setPreferredReadReplica(-1)
                 .setRecords(MemoryRecords.EMPTY);
         Optional<KafkaBackend.TopicView> topic = naming == TopicNaming.BY_ID
-                ? backend.topic(BrokerIdentity.fromKafka(w.key().topicId()))
+                ? backend.topic(TopicIds.fromKafka(w.key().topicId()))
                 : backend.topic(w.key().topic());
         if (topic.isEmpty() || w.key().partition() < 0 || w.key().partition() >= topic.get().partitions()) {
             Errors e = KafkaErrors.forReason(BackendException.Reason.UNKNOWN_TOPIC_OR_PARTITION, naming);

@@ -16,6 +16,8 @@ final class ListenerMetrics {
     private final AtomicInteger openConnections;
     private final Counter bytesIn;
     private final Counter bytesOut;
+    private final Counter sendfileBytes;
+    private final Counter sendfileFallbackBytes;
 
     ListenerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -24,6 +26,24 @@ final class ListenerMetrics {
                 .description("request bytes read, size prefixes included").register(registry);
         this.bytesOut = Counter.builder("tierlog.kafka.bytes.out").baseUnit("bytes")
                 .description("response bytes written, size prefixes included").register(registry);
+        this.sendfileBytes = Counter.builder("tierlog.kafka.fetch.sendfile.bytes").baseUnit("bytes")
+                .description("fetched file-region bytes sent with sendfile (zero copy)").register(registry);
+        this.sendfileFallbackBytes = Counter.builder("tierlog.kafka.fetch.copied.bytes").baseUnit("bytes")
+                .description("fetched file-region bytes copied through the heap because the client's socket was full")
+                .register(registry);
+    }
+
+    void sendfileBytes(long n) {
+        sendfileBytes.increment(n);
+    }
+
+    /** sendfile found the client's socket full; the next bytes go through the heap with a blocking write. */
+    void socketFull() {
+        registry.counter("tierlog.kafka.fetch.socket.full").increment();
+    }
+
+    void sendfileFallbackBytes(long n) {
+        sendfileFallbackBytes.increment(n);
     }
 
     void connectionOpened() {

@@ -56,7 +56,7 @@ final class MetadataHandler {
         // the Java admin asks by id with the name left at "" (not null)
         boolean byId = rt.topicId() != null && !Uuid.ZERO_UUID.equals(rt.topicId());
         Optional<KafkaBackend.TopicView> found = byId
-                ? backend.topic(BrokerIdentity.fromKafka(rt.topicId()))
+                ? backend.topic(TopicIds.fromKafka(rt.topicId()))
                 : Optional.ofNullable(rt.name()).flatMap(backend::topic);
         if (found.isPresent()) {
             return topic(found.get());
@@ -75,7 +75,7 @@ final class MetadataHandler {
         MetadataResponseData.MetadataResponseTopic topic = new MetadataResponseData.MetadataResponseTopic()
                 .setErrorCode(Errors.NONE.code())
                 .setName(t.name())
-                .setTopicId(BrokerIdentity.toKafka(t.id()))
+                .setTopicId(TopicIds.toKafka(t.id()))
                 .setIsInternal(t.internal());
         List<Integer> self = List.of(broker.nodeId());
         for (int p = 0; p < t.partitions(); p++) {

@@ -63,7 +63,7 @@ final class ProduceHandler {
         List<CompletableFuture<?>> futures = new ArrayList<>();
         for (ProduceRequestData.TopicProduceData td : data.topicData()) {
             Optional<KafkaBackend.TopicView> topic = naming == TopicNaming.BY_ID
-                    ? backend.topic(BrokerIdentity.fromKafka(td.topicId()))
+                    ? backend.topic(TopicIds.fromKafka(td.topicId()))
                     : backend.topic(td.name());
             List<Pending> partitions = new ArrayList<>();
             for (ProduceRequestData.PartitionProduceData pd : td.partitionData()) {

@@ -21,10 +21,11 @@ final class SocketTransport implements TransferableChannel {
     private static final int FALLBACK_COPY_BYTES = 64 * 1024;
 
     private final SocketChannel socket;
-    private long copiedBytes;
+    private final ListenerMetrics metrics;
 
-    SocketTransport(SocketChannel socket) {
+    SocketTransport(SocketChannel socket, ListenerMetrics metrics) {
         this.socket = socket;
+        this.metrics = metrics;
     }
 
     @Override
@@ -36,11 +37,13 @@ final class SocketTransport implements TransferableChannel {
     public long transferFrom(FileChannel fileChannel, long position, long count) throws IOException {
         long sent = fileChannel.transferTo(position, count, socket);
         if (sent > 0) {
+            metrics.sendfileBytes(sent);
             return sent;
         }
         if (position >= fileChannel.size()) {
             throw new EOFException("file region ends at " + fileChannel.size() + ", before position " + position);
         }
+        metrics.socketFull();
         ByteBuffer copy = ByteBuffer.allocate((int) Math.min(count, FALLBACK_COPY_BYTES));
         int read = fileChannel.read(copy, position);
         if (read <= 0) {
@@ -50,13 +53,8 @@ final class SocketTransport implements TransferableChannel {
         while (copy.hasRemaining()) {
             socket.write(copy);
         }
-        copiedBytes += read;
+        metrics.sendfileFallbackBytes(read);
         return read;
-    }
-
-    /** Bytes of file regions that went through the heap because the socket was full (diagnostics, tests). */
-    long copiedBytes() {
-        return copiedBytes;
     }
 
     @Override

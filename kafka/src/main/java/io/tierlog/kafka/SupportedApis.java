@@ -62,8 +62,4 @@ final class SupportedApis {
                 .setApiKey(key.id).setMinVersion(r.advertisedMin()).setMaxVersion(r.max())));
         return c;
     }
-
-    Map<ApiKeys, Range> ranges() {
-        return Map.copyOf(ranges);
-    }
 }

@@ -80,7 +80,7 @@ final class TopicAdminHandler {
                 }
                 KafkaBackend.TopicView created = backend.createTopic(t.name(), t.numPartitions(), configs, req.validateOnly());
                 r.setErrorCode(Errors.NONE.code())
-                        .setTopicId(req.validateOnly() ? Uuid.ZERO_UUID : BrokerIdentity.toKafka(created.id()))
+                        .setTopicId(req.validateOnly() ? Uuid.ZERO_UUID : TopicIds.toKafka(created.id()))
                         .setNumPartitions(created.partitions())
                         .setReplicationFactor((short) 1);
                 if (version >= 5) {
@@ -130,7 +130,7 @@ final class TopicAdminHandler {
             TopicNaming naming = byId ? TopicNaming.BY_ID : TopicNaming.BY_NAME;
             try {
                 Optional<KafkaBackend.TopicView> topic = byId
-                        ? backend.topic(BrokerIdentity.fromKafka(t.topicId())) : backend.topic(t.name());
+                        ? backend.topic(TopicIds.fromKafka(t.topicId())) : backend.topic(t.name());
                 if (topic.isEmpty()) {
                     throw new BackendException(BackendException.Reason.UNKNOWN_TOPIC_OR_PARTITION,
                             "unknown topic " + (byId ? t.topicId() : t.name()));
@@ -138,7 +138,7 @@ final class TopicAdminHandler {
                 backend.deleteTopic(topic.get().name());
                 r.setErrorCode(Errors.NONE.code()).setName(topic.get().name());
                 if (version >= 6) {
-                    r.setTopicId(BrokerIdentity.toKafka(topic.get().id()));
+                    r.setTopicId(TopicIds.toKafka(topic.get().id()));
                 }
             } catch (RuntimeException e) {
                 KafkaErrors.Failure f = KafkaErrors.forFailure(e, naming);

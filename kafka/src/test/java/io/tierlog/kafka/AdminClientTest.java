@@ -56,7 +56,7 @@ class AdminClientTest {
         assertThat(created.replicationFactor("orders").get()).isEqualTo(1);
         assertThat(created.numPartitions("defaults").get()).isEqualTo(1);
         Uuid ordersId = created.topicId("orders").get();
-        assertThat(ordersId).isEqualTo(BrokerIdentity.toKafka(fixture.backend.topic("orders").orElseThrow().id()));
+        assertThat(ordersId).isEqualTo(TopicIds.toKafka(fixture.backend.topic("orders").orElseThrow().id()));
         assertThat(created.config("orders").get().get("retention.ms").value()).isEqualTo("3600000");
 
         assertThat(admin.listTopics().names().get()).containsExactlyInAnyOrder("orders", "defaults");

@@ -105,7 +105,8 @@ class KafkaClientsTest {
             assertThat(r.offset()).isEqualTo(acked.get(i).get().offset());
             assertThat(new String(r.headers().lastHeader("seq").value(), StandardCharsets.UTF_8)).isEqualTo(Integer.toString(i));
         }
-        assertThat(fixture.backend.regionsHandedOut.get()).as("fetches served file regions (sendfile)").isPositive();
+        assertThat(fixture.backend.regionsHandedOut.get()).as("fetches served file regions").isPositive();
+        assertThat(fixture.counter("tierlog.kafka.fetch.sendfile.bytes")).as("file regions went out with sendfile").isPositive();
     }
 
     private List<ConsumerRecord<String, String>> consumeAll(List<TopicPartition> partitions, int expected) {
