@@ -1,0 +1,75 @@
+package io.tierlog.kafka;
+
+import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.requests.ApiVersionsResponse;
+import org.apache.kafka.common.requests.CreateTopicsRequest;
+import org.apache.kafka.common.requests.DeleteTopicsRequest;
+import org.apache.kafka.common.requests.DescribeClusterRequest;
+import org.apache.kafka.common.requests.DescribeConfigsRequest;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FindCoordinatorRequest;
+import org.apache.kafka.common.requests.InitProducerIdRequest;
+import org.apache.kafka.common.requests.ListOffsetsRequest;
+import org.apache.kafka.common.requests.MetadataRequest;
+import org.apache.kafka.common.requests.ProduceRequest;
+
+/** Routes a parsed request to its handler. Stateless apart from the handlers; shared by all connections. */
+final class RequestDispatcher {
+
+    private final SupportedApis apis;
+    private final MetadataHandler metadata;
+    private final ProduceHandler produce;
+    private final FetchHandler fetch;
+    private final ListOffsetsHandler listOffsets;
+    private final CoordinatorHandler coordinator;
+    private final TopicAdminHandler topicAdmin;
+
+    RequestDispatcher(KafkaBackend backend, BrokerIdentity broker, SupportedApis apis, int maxRequestBytes) {
+        this.apis = apis;
+        this.metadata = new MetadataHandler(backend, broker);
+        this.produce = new ProduceHandler(backend);
+        this.fetch = new FetchHandler(backend);
+        this.listOffsets = new ListOffsetsHandler(backend);
+        this.coordinator = new CoordinatorHandler(backend);
+        this.topicAdmin = new TopicAdminHandler(backend, broker, maxRequestBytes);
+    }
+
+    SupportedApis apis() {
+        return apis;
+    }
+
+    Reply dispatch(AbstractRequest request, FetchSessions sessions) throws InterruptedException {
+        return switch (request) {
+            case ApiVersionsRequest r -> apiVersions(r);
+            case MetadataRequest r -> metadata.metadata(r);
+            case ProduceRequest r -> produce.handle(r);
+            case FetchRequest r -> fetch.handle(r, sessions);
+            case ListOffsetsRequest r -> listOffsets.handle(r);
+            case InitProducerIdRequest r -> coordinator.initProducerId(r);
+            case FindCoordinatorRequest r -> coordinator.findCoordinator(r);
+            case CreateTopicsRequest r -> topicAdmin.createTopics(r);
+            case DeleteTopicsRequest r -> topicAdmin.deleteTopics(r);
+            case DescribeConfigsRequest r -> topicAdmin.describeConfigs(r);
+            case DescribeClusterRequest r -> metadata.describeCluster(r);
+            default -> throw new IllegalStateException("no handler for " + request.apiKey()
+                    + " although SupportedApis lets it through");
+        };
+    }
+
+    private Reply apiVersions(ApiVersionsRequest r) {
+        if (r.hasUnsupportedRequestVersion()) {
+            // a version newer than kafka-clients knows: v0 body and header, listing the ApiVersions range (KIP-511)
+            return new Reply.Respond(r.getErrorResponse(0, Errors.UNSUPPORTED_VERSION.exception()));
+        }
+        if (!r.isValid()) {
+            return new Reply.Respond(r.getErrorResponse(0, Errors.INVALID_REQUEST.exception()));
+        }
+        return new Reply.Respond(new ApiVersionsResponse(new ApiVersionsResponseData()
+                .setErrorCode(Errors.NONE.code())
+                .setApiKeys(apis.advertised())
+                .setFinalizedFeaturesEpoch(-1)));
+    }
+}
