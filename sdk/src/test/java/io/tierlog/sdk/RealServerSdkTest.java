@@ -26,7 +26,7 @@ class RealServerSdkTest extends AbstractSdkTest {
 
     @BeforeAll
     static void start() {
-        server = TierlogServer.start(ServerConfig.load(null, Map.of(), Map.of("port", "0",
+        server = TierlogServer.start(ServerConfig.load(null, Map.of(), Map.of("port", "0", "kafka.port", "0",
                 "data.dir", dataDir.toString(), "retention.check.interval.ms", "100")));
     }
 

@@ -227,6 +227,65 @@ final class Broker implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The Kafka door's produce: one partition's validated batch, acknowledged through the returned future (the
+     * caller does not block). Same disk guard and topic lock as {@link #produce}.
+     */
+    CompletableFuture<AppendAck> produceAsync(TopicRegistry.Topic t, int partition, BatchValidator.Valid v, Acks acks) {
+        long free = freeDiskBytes();
+        if (free < config.minFreeDiskBytes()) {
+            return CompletableFuture.failedFuture(ApiException.overloaded("only " + free + " bytes free on the data "
+                    + "directory's file system (minimum " + config.minFreeDiskBytes() + ")"));
+        }
+        topicLock.readLock().lock();
+        try {
+            if (topics.get(t.name()).filter(x -> x.id().equals(t.id())).isEmpty()) {
+                return CompletableFuture.failedFuture(new io.tierlog.query.UnknownPartitionException(
+                        new TopicPartition(t.name(), partition)));
+            }
+            return ingest.append(new TopicPartition(t.name(), partition), v.batches(), v.minTimestamp(), acks);
+        } finally {
+            topicLock.readLock().unlock();
+        }
+    }
+
+    /** Local batches from {@code offset} as a pinned file region (zero copy), when the hot tier holds the offset. */
+    Optional<io.tierlog.hot.FileSlice> readSlice(TopicPartition tp, long offset, int maxBytes) {
+        PartitionLog log = logs.get(tp).orElseThrow(() -> new io.tierlog.query.UnknownPartitionException(tp));
+        if (offset < log.logStartOffset()) {
+            return Optional.empty();
+        }
+        return log.readSlice(offset, maxBytes);
+    }
+
+    /** Stored batches from {@code offset} across both tiers (copies), without waiting. */
+    List<ByteBuffer> readStoredBatches(TopicPartition tp, long offset, int maxBytes) {
+        return query.readBatches(tp, offset, maxBytes);
+    }
+
+    /** Completes once {@code tp} has data at {@code offset} or after {@code maxWaitMs}. */
+    CompletableFuture<Long> awaitData(TopicPartition tp, long offset, long maxWaitMs) {
+        return query.awaitData(tp, offset, maxWaitMs);
+    }
+
+    /** The record at {@code offset} (or the first after it), when there is one below the high watermark. */
+    Optional<io.tierlog.core.Record> recordAt(TopicPartition tp, long offset) {
+        PartitionRead r = query.read(tp, offset, 1, 1 << 20);
+        return r.records().isEmpty() ? Optional.empty() : Optional.of(r.records().getFirst());
+    }
+
+    Optional<io.tierlog.core.Record> maxTimestampRecord(TopicPartition tp) {
+        return query.maxTimestampRecord(tp);
+    }
+
+    Path dataDir() {
+        return config.dataDir();
+    }
+
+    Optional<TopicRegistry.Topic> topic(java.util.UUID id) {
+        return topics.get(id);
+    }
+
     private volatile long freeBytes = Long.MAX_VALUE;
     private volatile long freeCheckedAtNanos = System.nanoTime() - 2_000_000_000L;
 

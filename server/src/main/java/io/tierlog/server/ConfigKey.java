@@ -10,6 +10,12 @@ import java.util.Locale;
 enum ConfigKey {
     HOST("host", "127.0.0.1", "address the HTTP API binds to"),
     PORT("port", "7070", "HTTP port (0 = pick a free port)"),
+    KAFKA_PORT("kafka.port", "9092", "Kafka listener port on the same address (0 = pick a free port, -1 = no Kafka listener)"),
+    KAFKA_ADVERTISED_HOST("kafka.advertised.host", "",
+            "host Kafka clients are told to connect to (Metadata); empty = the bind address"),
+    KAFKA_ADVERTISED_PORT("kafka.advertised.port", "0", "port Kafka clients are told to connect to; 0 = the bound port"),
+    KAFKA_MAX_REQUEST_BYTES("kafka.max.request.bytes", "104857600",
+            "largest Kafka request frame (Kafka's socket.request.max.bytes); a larger one closes its connection"),
     DATA_DIR("data.dir", "./data", "directory for topics, segments, offsets and the embedded S3 store"),
     S3_ENDPOINT("s3.endpoint", "", "S3-compatible endpoint URL; empty = start the embedded S3 store"),
     S3_BUCKET("s3.bucket", "tierlog", "bucket holding the cold tier (created when missing)"),

@@ -100,6 +100,10 @@ public final class Main {
             }
         }
         System.out.println("tierlog listening on http://" + config.host() + ":" + server.port());
+        if (server.kafkaPort() >= 0) {
+            System.out.println("tierlog listening for Kafka clients on " + config.host() + ":" + server.kafkaPort()
+                    + " (bootstrap.servers=" + config.host() + ":" + server.kafkaPort() + ")");
+        }
         System.out.flush();
         try {
             stop.await();

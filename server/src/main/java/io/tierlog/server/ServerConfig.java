@@ -22,7 +22,8 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                            String s3AccessKey, String s3SecretKey, String s3Prefix, int s3EmbeddedPort,
                            long retentionCheckIntervalMs, long fsyncIntervalMs, long shutdownTimeoutMs,
                            int ingestShards, int ingestRingSize, long ingestPublishTimeoutMs,
-                           long minFreeDiskBytes, Limits limits) {
+                           long minFreeDiskBytes, Limits limits, int kafkaPort, String kafkaAdvertisedHost,
+                           int kafkaAdvertisedPort, int kafkaMaxRequestBytes) {
 
     public ServerConfig {
         // "./data" must become an absolute, normalised path: the embedded S3 store rejects "." segments as
@@ -55,9 +56,23 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
         if (minFreeDiskBytes < 0) {
             throw new IllegalArgumentException("min.free.disk.bytes must be >= 0, was " + minFreeDiskBytes);
         }
+        if (kafkaPort < -1 || kafkaPort > 65535) {
+            throw new IllegalArgumentException("kafka.port must be in -1..65535, was " + kafkaPort);
+        }
+        if (kafkaAdvertisedPort < 0 || kafkaAdvertisedPort > 65535) {
+            throw new IllegalArgumentException("kafka.advertised.port must be in 0..65535, was " + kafkaAdvertisedPort);
+        }
+        if (kafkaMaxRequestBytes < 1024) {
+            throw new IllegalArgumentException("kafka.max.request.bytes must be >= 1024, was " + kafkaMaxRequestBytes);
+        }
         if (limits.maxRequestBytes() < 1024) {
             throw new IllegalArgumentException("max.request.bytes must be >= 1024");
         }
+    }
+
+    /** True when the Kafka listener is to run ({@code kafka.port} is not -1). */
+    public boolean kafkaEnabled() {
+        return kafkaPort >= 0;
     }
 
     /** True when no external S3 endpoint is configured and the embedded store must be started. */
@@ -136,7 +151,8 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                 longOf(values, ConfigKey.FSYNC_INTERVAL_MS), longOf(values, ConfigKey.SHUTDOWN_TIMEOUT_MS),
                 intOf(values, ConfigKey.INGEST_SHARDS), intOf(values, ConfigKey.INGEST_RING_SIZE),
                 longOf(values, ConfigKey.INGEST_PUBLISH_TIMEOUT_MS), longOf(values, ConfigKey.MIN_FREE_DISK_BYTES),
-                limits);
+                limits, intOf(values, ConfigKey.KAFKA_PORT), values.get(ConfigKey.KAFKA_ADVERTISED_HOST),
+                intOf(values, ConfigKey.KAFKA_ADVERTISED_PORT), intOf(values, ConfigKey.KAFKA_MAX_REQUEST_BYTES));
     }
 
     private static int intOf(Map<ConfigKey, String> values, ConfigKey k) {

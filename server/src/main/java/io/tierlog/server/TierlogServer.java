@@ -17,6 +17,8 @@ import io.tierlog.cold.ColdTier;
 import io.tierlog.cold.ColdTierConfig;
 import io.tierlog.cold.S3Config;
 import io.tierlog.cold.S3ObjectStore;
+import io.tierlog.kafka.KafkaListener;
+import io.tierlog.kafka.KafkaListenerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,11 +44,13 @@ public final class TierlogServer implements AutoCloseable {
     private final HttpApi api;
     private final Javalin http;
     private final PrometheusMeterRegistry registry;
+    private final KafkaListener kafka;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private TierlogServer(ServerConfig config, EmbeddedS3 embeddedS3, S3ObjectStore store, Broker broker, HttpApi api,
-                          Javalin http, PrometheusMeterRegistry registry) {
+                          Javalin http, PrometheusMeterRegistry registry, KafkaListener kafka) {
         this.config = config;
+        this.kafka = kafka;
         this.embeddedS3 = embeddedS3;
         this.store = store;
         this.broker = broker;
@@ -66,6 +70,7 @@ public final class TierlogServer implements AutoCloseable {
         EmbeddedS3 embedded = null;
         S3ObjectStore store = null;
         Broker broker = null;
+        KafkaListener kafka = null;
         try {
             URI endpoint = config.s3Endpoint();
             if (config.embeddedS3()) {
@@ -90,13 +95,28 @@ public final class TierlogServer implements AutoCloseable {
             ColdTier cold = new ColdTier(store, ctc, registry);
             TopicRegistry topics = new TopicRegistry(config.dataDir().resolve("topics"), objectMapper());
             broker = new Broker(config, topics, cold, registry);
+            if (config.kafkaEnabled()) {
+                kafka = new KafkaListener(new KafkaListenerConfig(config.host(), config.kafkaPort(),
+                        advertisedHost(config), config.kafkaAdvertisedPort(), config.kafkaMaxRequestBytes(), 0),
+                        new KafkaDoor(broker), registry);
+                try {
+                    kafka.start();
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot listen for Kafka clients on " + config.host() + ":"
+                            + config.kafkaPort() + " (--kafka-port; -1 turns the listener off)", e);
+                }
+                LOG.info("listening for Kafka clients on {}:{}", config.host(), kafka.port());
+            }
             HttpApi api = new HttpApi(broker, objectMapper(), config.limits());
             Javalin http = api.start(config.host(), config.port());
-            TierlogServer server = new TierlogServer(config, embedded, store, broker, api, http, registry);
+            TierlogServer server = new TierlogServer(config, embedded, store, broker, api, http, registry, kafka);
             LOG.info("tierlog serving on http://{}:{} (data in {}, cold tier s3://{}/{} at {})", config.host(),
                     http.port(), config.dataDir().toAbsolutePath(), config.s3Bucket(), config.s3Prefix(), endpoint);
             return server;
         } catch (RuntimeException e) {
+            if (kafka != null) {
+                kafka.close();
+            }
             if (broker != null) {
                 broker.close();
             }
@@ -123,6 +143,27 @@ public final class TierlogServer implements AutoCloseable {
         return http.port();
     }
 
+    /** The Kafka listener's bound port (useful with {@code kafka.port=0}); -1 when it is off. */
+    public int kafkaPort() {
+        return kafka == null ? -1 : kafka.port();
+    }
+
+    /** The host Kafka clients are told to use: the configured one, else the bind address (a named host for 0.0.0.0). */
+    private static String advertisedHost(ServerConfig config) {
+        if (!config.kafkaAdvertisedHost().isBlank()) {
+            return config.kafkaAdvertisedHost();
+        }
+        String h = config.host();
+        if (h.equals("0.0.0.0") || h.equals("::") || h.equals("[::]")) {
+            try {
+                return java.net.InetAddress.getLocalHost().getCanonicalHostName();
+            } catch (java.net.UnknownHostException e) {
+                return "localhost";
+            }
+        }
+        return h;
+    }
+
     /** Where the cold tier's S3 store is (the embedded one or the configured endpoint). */
     public URI s3Endpoint() {
         return embeddedS3 != null ? embeddedS3.endpoint() : config.s3Endpoint();
@@ -142,6 +183,9 @@ public final class TierlogServer implements AutoCloseable {
             return;
         }
         api.beginShutdown();
+        if (kafka != null) {
+            kafka.close(); // stops accepting, ends connections (their long polls), unpins fetched segments
+        }
         broker.wakeReaders();
         int left = api.drain(Math.min(5_000, config.shutdownTimeoutMs()));
         if (left > 0) {

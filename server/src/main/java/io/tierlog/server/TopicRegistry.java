@@ -19,10 +19,11 @@ import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
- * The topics that exist, persisted as {@code <data>/topics/<topic>/topic.json} (name, partitions, config) and
+ * The topics that exist, persisted as {@code <data>/topics/<topic>/topic.json} (name, id, partitions, config) and
  * loaded on start. A topic exists exactly when its topic.json does: it is written atomically (temp file,
  * fsync, rename) after the directory is made, and removed first on delete, so a crash never leaves a
  * half-described topic visible.
@@ -31,8 +32,11 @@ final class TopicRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(TopicRegistry.class);
     static final String FILE = "topic.json";
 
-    /** One topic: its name, partition count and settings. */
-    record Topic(String name, int partitions, TopicConfig config, long createdAtMs) {
+    /**
+     * One topic: its name, partition count, settings, and its id (Kafka's topic id: stable for the topic's life, so
+     * that a topic deleted and created again under the same name is a different topic to Kafka clients).
+     */
+    record Topic(String name, int partitions, TopicConfig config, long createdAtMs, UUID id) {
     }
 
     private final Path topicsDir;
@@ -63,7 +67,10 @@ final class TopicRegistry {
                     String name = Validation.topicName(n.path("name").asText());
                     int partitions = n.path("partitions").asInt();
                     TopicConfig config = TopicConfig.parse(n.get("config"));
-                    topics.put(name, new Topic(name, partitions, config, n.path("createdAtMs").asLong()));
+                    long createdAt = n.path("createdAtMs").asLong();
+                    UUID id = n.hasNonNull("id") ? UUID.fromString(n.get("id").asText())
+                            : UUID.nameUUIDFromBytes((name + "@" + createdAt).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    topics.put(name, new Topic(name, partitions, config, createdAt, id));
                 }
             }
         } catch (IOException e) {
@@ -75,6 +82,15 @@ final class TopicRegistry {
 
     Optional<Topic> get(String name) {
         return Optional.ofNullable(topics.get(name));
+    }
+
+    Optional<Topic> get(UUID id) {
+        for (Topic t : topics.values()) {
+            if (t.id().equals(id)) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
     }
 
     List<Topic> all() {
@@ -90,9 +106,10 @@ final class TopicRegistry {
         if (topics.containsKey(name)) {
             throw ApiException.conflict("topic '" + name + "' already exists");
         }
-        Topic t = new Topic(name, partitions, config, System.currentTimeMillis());
+        Topic t = new Topic(name, partitions, config, System.currentTimeMillis(), UUID.randomUUID());
         ObjectNode n = json.createObjectNode();
         n.put("name", name);
+        n.put("id", t.id().toString());
         n.put("partitions", partitions);
         config.writeTo(n.putObject("config"));
         n.put("createdAtMs", t.createdAtMs());

@@ -28,7 +28,7 @@ final class ServerHarness implements AutoCloseable {
 
     ServerHarness(Path dataDir, Map<String, String> flags) {
         this.dataDir = dataDir;
-        java.util.HashMap<String, String> f = new java.util.HashMap<>(Map.of("port", "0",
+        java.util.HashMap<String, String> f = new java.util.HashMap<>(Map.of("port", "0", "kafka.port", "0",
                 "data.dir", dataDir.toString(), "retention.check.interval.ms", "100"));
         f.putAll(flags);
         this.server = TierlogServer.start(ServerConfig.load(null, Map.of(), f));

@@ -24,7 +24,7 @@ class LoadTestSmokeTest {
 
     @Test
     void fixedRateRunReportsThroughputLatenciesAndWritesLogsAndPlot() throws Exception {
-        try (TierlogServer server = TierlogServer.start(ServerConfig.load(null, Map.of(), Map.of("port", "0",
+        try (TierlogServer server = TierlogServer.start(ServerConfig.load(null, Map.of(), Map.of("port", "0", "kafka.port", "0",
                 "data.dir", dataDir.toString(), "retention.check.interval.ms", "100")))) {
             LoadTest cli = new LoadTest();
             StringWriter text = new StringWriter();
@@ -62,7 +62,7 @@ class LoadTestSmokeTest {
 
     @Test
     void kafkaPeerRunsTheSameWorkloadAndReportsTheRatio() throws Exception {
-        try (TierlogServer server = TierlogServer.start(ServerConfig.load(null, Map.of(), Map.of("port", "0",
+        try (TierlogServer server = TierlogServer.start(ServerConfig.load(null, Map.of(), Map.of("port", "0", "kafka.port", "0",
                 "data.dir", dataDir.toString())))) {
             LoadTest cli = new LoadTest();
             StringWriter text = new StringWriter();

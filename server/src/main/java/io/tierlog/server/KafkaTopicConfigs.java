@@ -1,0 +1,128 @@
+package io.tierlog.server;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tierlog.kafka.KafkaBackend.ConfigEntry;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A topic's settings under Kafka's config names (CreateTopics, DescribeConfigs), translated to and from Tierlog's
+ * {@link TopicConfig} so that both doors validate them in one place. Names Tierlog honours: retention.ms,
+ * retention.bytes, segment.bytes, segment.ms, cleanup.policy, remote.storage.enable, local.retention.ms,
+ * local.retention.bytes and Tierlog's own tierlog.schema. A few Kafka names whose only meaningful value is what a
+ * single Tierlog broker does anyway are accepted with that value (message.timestamp.type=CreateTime,
+ * compression.type=producer, min.insync.replicas=1, ...). Anything else is refused by name.
+ */
+final class KafkaTopicConfigs {
+    static final String SCHEMA = "tierlog.schema";
+
+    /** Kafka names accepted at one fixed value (what Tierlog does), with that value. */
+    private static final Map<String, Set<String>> FIXED = Map.of(
+            "message.timestamp.type", Set.of("CreateTime"),
+            "compression.type", Set.of("producer"),
+            "min.insync.replicas", Set.of("1"),
+            "unclean.leader.election.enable", Set.of("false", "true"));
+
+    private KafkaTopicConfigs() {
+    }
+
+    /**
+     * Parses Kafka configs over Tierlog's defaults for a topic created through Kafka: schema {@code bytes} unless
+     * {@code tierlog.schema} says otherwise (Kafka clients write arbitrary bytes). Throws {@link ApiException}
+     * (400) naming the bad key.
+     */
+    static TopicConfig parse(Map<String, String> configs) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        n.put("schema", "bytes");
+        String localMs = null;
+        String localBytes = null;
+        for (Map.Entry<String, String> e : configs.entrySet()) {
+            String k = e.getKey();
+            String v = e.getValue() == null ? "" : e.getValue().trim();
+            switch (k) {
+                case SCHEMA -> n.put("schema", v);
+                case "retention.ms" -> n.put("retentionMs", number(k, v));
+                case "retention.bytes" -> n.put("retentionBytes", number(k, v));
+                case "segment.bytes" -> n.put("segmentBytes", number(k, v));
+                case "segment.ms" -> n.put("segmentMs", number(k, v));
+                case "cleanup.policy" -> n.put("cleanupPolicy", v);
+                case "remote.storage.enable" -> n.put("remoteStorage", bool(k, v));
+                case "local.retention.ms" -> localMs = v;
+                case "local.retention.bytes" -> localBytes = v;
+                default -> {
+                    Set<String> allowed = FIXED.get(k);
+                    if (allowed == null) {
+                        throw ApiException.badRequest("unsupported topic config '" + k + "'; supported: "
+                                + String.join(", ", names()));
+                    }
+                    if (!allowed.contains(v)) {
+                        throw ApiException.badRequest("topic config '" + k + "' must be " + String.join(" or ", allowed)
+                                + " on Tierlog, was '" + v + "'");
+                    }
+                }
+            }
+        }
+        // Kafka's -2 for the local retention means "the same as the total retention"
+        if (localMs != null) {
+            long ms = number("local.retention.ms", localMs);
+            n.put("localRetentionMs", ms == -2 ? (n.has("retentionMs") ? n.get("retentionMs").asLong()
+                    : TopicConfig.DEFAULTS.retentionMs()) : ms);
+        }
+        if (localBytes != null) {
+            long b = number("local.retention.bytes", localBytes);
+            n.put("localRetentionBytes", b == -2 ? (n.has("retentionBytes") ? n.get("retentionBytes").asLong()
+                    : TopicConfig.DEFAULTS.retentionBytes()) : b);
+        }
+        return TopicConfig.parse(n);
+    }
+
+    /** The topic's configuration under Kafka's names; {@code isDefault} where the value equals the default. */
+    static List<ConfigEntry> describe(TopicConfig c) {
+        TopicConfig d = TopicConfig.DEFAULTS;
+        Map<String, ConfigEntry> out = new LinkedHashMap<>();
+        put(out, "cleanup.policy", c.cleanupPolicy(), d.cleanupPolicy());
+        put(out, "retention.ms", c.retentionMs(), d.retentionMs());
+        put(out, "retention.bytes", c.retentionBytes(), d.retentionBytes());
+        put(out, "segment.bytes", c.segmentBytes(), d.segmentBytes());
+        put(out, "segment.ms", c.segmentMs(), d.segmentMs());
+        put(out, "remote.storage.enable", c.remoteStorage(), d.remoteStorage());
+        put(out, "local.retention.ms", c.localRetentionMs(), d.localRetentionMs());
+        put(out, "local.retention.bytes", c.localRetentionBytes(), d.localRetentionBytes());
+        put(out, SCHEMA, c.schema(), "bytes");
+        out.put("message.timestamp.type", new ConfigEntry("message.timestamp.type", "CreateTime", true, true, false));
+        out.put("compression.type", new ConfigEntry("compression.type", "producer", true, true, false));
+        out.put("min.insync.replicas", new ConfigEntry("min.insync.replicas", "1", true, true, false));
+        return new ArrayList<>(out.values());
+    }
+
+    private static List<String> names() {
+        List<String> all = new ArrayList<>(List.of("cleanup.policy", "retention.ms", "retention.bytes", "segment.bytes",
+                "segment.ms", "remote.storage.enable", "local.retention.ms", "local.retention.bytes", SCHEMA));
+        all.addAll(new java.util.TreeSet<>(FIXED.keySet()));
+        return all;
+    }
+
+    private static void put(Map<String, ConfigEntry> out, String name, Object value, Object def) {
+        out.put(name, new ConfigEntry(name, String.valueOf(value), value.equals(def), false, false));
+    }
+
+    private static long number(String key, String v) {
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("topic config '" + key + "' must be a whole number, was '" + v + "'");
+        }
+    }
+
+    private static boolean bool(String key, String v) {
+        if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
+            throw ApiException.badRequest("topic config '" + key + "' must be true or false, was '" + v + "'");
+        }
+        return Boolean.parseBoolean(v);
+    }
+}
