@@ -62,6 +62,24 @@ class GoldenFormatTest {
         checkGolden(read(name), c);
     }
 
+    /**
+     * The same records produced by the real kafka-clients producer through Tierlog's Kafka listener and read back
+     * as stored (written and compared byte for byte by the server's {@code KafkaProducerGoldenTest}).
+     */
+    @ParameterizedTest
+    @EnumSource(Compression.class)
+    void batchProducedByTheRealKafkaProducerDecodesToTheKnownRecords(Compression c) throws IOException {
+        byte[] golden = read("kafka-producer-" + c.name().toLowerCase(Locale.ROOT) + ".bin");
+        RecordBatch batch = RecordBatch.parseAll(ByteBuffer.wrap(golden)).getFirst();
+        assertThat(batch.compression()).isEqualTo(c);
+        assertThat(batch.baseOffset()).isZero();
+        assertThat(batch.partitionLeaderEpoch()).isEqualTo(RecordBatch.LEADER_EPOCH);
+        assertThat(batch.minTimestamp()).isEqualTo(1_732_469_999_000L);
+        assertThat(batch.maxTimestamp()).isEqualTo(1_732_470_000_500L);
+        assertThat(batch.records()).containsExactlyElementsOf(goldenRecords().stream()
+                .map(r -> new Record(r.offset() - BASE_OFFSET, r.timestamp(), r.key(), r.value(), r.headers())).toList());
+    }
+
     private static RecordBatch checkGolden(byte[] golden, Compression c) {
         RecordBatch batch = RecordBatch.parseAll(ByteBuffer.wrap(golden)).getFirst();
         assertThat(batch.magic()).isEqualTo(RecordBatch.MAGIC);
