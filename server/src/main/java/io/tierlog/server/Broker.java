@@ -60,6 +60,7 @@ final class Broker implements AutoCloseable {
     private final QueryService query;
     private final ScheduledExecutorService housekeeping;
     private final BatchValidator validator;
+    private final io.micrometer.core.instrument.Counter storageFaults;
     /** How long a compacted topic keeps tombstones (Kafka's delete.retention.ms default). */
     static final long DELETE_RETENTION_MS = 24L * 60 * 60 * 1000;
     private final java.util.concurrent.ConcurrentHashMap<TopicPartition, Long> compactedUpTo =
@@ -74,6 +75,8 @@ final class Broker implements AutoCloseable {
         this.cold = cold;
         this.logs = new LogManager(config.dataDir());
         this.validator = new BatchValidator(config.limits());
+        this.storageFaults = io.micrometer.core.instrument.Counter.builder("tierlog.storage.faults")
+                .description("Requests that met damaged or unreadable stored data (local or S3)").register(registry);
         List<Path> orphans = topics.load();
         SortedMap<String, SortedSet<Integer>> onDisk = logs.partitionsOnDisk();
         for (String t : onDisk.keySet()) {
@@ -149,6 +152,11 @@ final class Broker implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- topics
+
+    /** Reads that met damaged stored data (a 5xx / KAFKA_STORAGE_ERROR, never a client error), from both doors. */
+    io.micrometer.core.instrument.Counter storageFaults() {
+        return storageFaults;
+    }
 
     /** The one checker of client batches, shared by the HTTP and Kafka doors. */
     BatchValidator validator() {

@@ -133,6 +133,9 @@ final class HttpApi {
 
     private void onException(Exception e, Context ctx) {
         ApiException api = toApi(e);
+        if ("storage_error".equals(api.code)) {
+            broker.storageFaults().increment();
+        }
         if (api.status == 500 && closing.get()) {
             api = ApiException.overloaded("server is shutting down");
         }
@@ -177,7 +180,6 @@ final class HttpApi {
             return ApiException.badRequest(i.getMessage());
         }
         if (t instanceof io.tierlog.core.StorageException se) {
-            LOG.error("storage fault while serving a request: {}", se.getMessage(), se);
             return new ApiException(500, "storage_error", "stored data is damaged or unreadable: " + se.getMessage());
         }
         if (t instanceof JsonProcessingException j) {

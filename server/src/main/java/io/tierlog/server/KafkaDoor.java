@@ -290,7 +290,7 @@ final class KafkaDoor implements KafkaBackend {
     }
 
     /** Tierlog's exceptions as the listener's reasons; unknown failures are logged here once. */
-    static BackendException translate(Throwable e) {
+    BackendException translate(Throwable e) {
         Throwable t = e;
         while (t instanceof CompletionException && t.getCause() != null) {
             t = t.getCause();
@@ -331,6 +331,7 @@ final class KafkaDoor implements KafkaBackend {
             return new BackendException(Reason.SHUTTING_DOWN, c.getMessage(), c);
         }
         if (t instanceof StorageException || t instanceof LogIOException) {
+            broker.storageFaults().increment();
             LOG.error("storage fault under a Kafka request: {}", t.getMessage(), t);
             return new BackendException(Reason.STORAGE_ERROR, t.getMessage(), t);
         }

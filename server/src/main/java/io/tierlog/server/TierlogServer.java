@@ -143,6 +143,11 @@ public final class TierlogServer implements AutoCloseable {
         return http.port();
     }
 
+    /** The broker behind both doors (tests reach the Kafka backend through it). */
+    Broker broker() {
+        return broker;
+    }
+
     /** The Kafka listener's bound port (useful with {@code kafka.port=0}); -1 when it is off. */
     public int kafkaPort() {
         return kafka == null ? -1 : kafka.port();
