@@ -412,7 +412,24 @@ public final class RecordBatch implements Iterable<Record> {
      * Returns what the walk learned, notably the minimum timestamp (which the header lacks).
      */
     public Checked validate() {
-        return validate(null);
+        return validate(null, null);
+    }
+
+    /**
+     * Receives what a validation pass knows of each record without materialising it: its index in the batch, its
+     * timestamp and the lengths of its key and value (-1 = null). Cheap enough for every record of every batch.
+     */
+    @FunctionalInterface
+    public interface ShallowCheck {
+        void check(int index, long timestamp, int keyLength, int valueLength);
+    }
+
+    /**
+     * {@link #validate()} that hands each record's timestamp and field lengths to {@code perRecord} in the same
+     * pass, without allocating a {@link Record}: what a topic without content rules needs (size limits).
+     */
+    public Checked validate(ShallowCheck perRecord) {
+        return validate(null, perRecord);
     }
 
     /** Receives each record of a batch being validated, with its index in the batch; may throw to reject it. */
@@ -427,6 +444,10 @@ public final class RecordBatch implements Iterable<Record> {
      * size limits) without decoding a client's batch twice.
      */
     public Checked validate(RecordCheck perRecord) {
+        return validate(perRecord, null);
+    }
+
+    private Checked validate(RecordCheck perRecord, ShallowCheck shallow) {
         if (magic() != MAGIC) {
             throw new CorruptBatchException("unsupported batch magic " + magic() + " (expected " + MAGIC + ")");
         }
@@ -452,7 +473,7 @@ public final class RecordBatch implements Iterable<Record> {
             for (int i = 0; i < count; i++) {
                 long ts;
                 if (perRecord == null) {
-                    ts = base + checkRecord(in, i);
+                    ts = base + checkRecord(in, i, shallow, base, appendTime ? maxTimestamp() : -1);
                 } else {
                     Record r = readRecord(in, baseOffset, base, -1);
                     if (r.offset() - baseOffset != i) {
@@ -562,7 +583,7 @@ public final class RecordBatch implements Iterable<Record> {
     /**
      * Checks and skips the next record: framing, the dense offset delta, header keys. Returns its timestamp delta.
      */
-    private static long checkRecord(ByteBuffer in, int expectedDelta) {
+    private static long checkRecord(ByteBuffer in, int expectedDelta, ShallowCheck shallow, long baseTs, long appendTime) {
         int length = Varints.readVarint(in);
         if (length <= 0 || length > in.remaining()) {
             throw new CorruptBatchException("invalid record length " + length);
@@ -574,8 +595,8 @@ public final class RecordBatch implements Iterable<Record> {
         if (delta != expectedDelta) {
             throw new CorruptBatchException("record offset delta " + delta + " where " + expectedDelta + " was expected");
         }
-        readBytes(in, false);
-        readBytes(in, false);
+        int keyLength = skipBytes(in);
+        int valueLength = skipBytes(in);
         int headerCount = Varints.readVarint(in);
         if (headerCount < 0 || headerCount > end - in.position()) {
             throw new CorruptBatchException("invalid header count " + headerCount);
@@ -590,7 +611,26 @@ public final class RecordBatch implements Iterable<Record> {
         if (in.position() != end) {
             throw new CorruptBatchException("record length " + length + " does not match its content");
         }
+        if (shallow != null) {
+            shallow.check(expectedDelta, appendTime >= 0 ? appendTime : baseTs + tsDelta, keyLength, valueLength);
+        }
         return tsDelta;
+    }
+
+    /** Skips a length-prefixed field and returns its length (-1 = null). */
+    private static int skipBytes(ByteBuffer in) {
+        int len = Varints.readVarint(in);
+        if (len < 0) {
+            if (len != -1) {
+                throw new CorruptBatchException("invalid field length " + len);
+            }
+            return -1;
+        }
+        if (len > in.remaining()) {
+            throw new CorruptBatchException("field length " + len + " exceeds remaining " + in.remaining());
+        }
+        in.position(in.position() + len);
+        return len;
     }
 
     /** Skips the next record by its length prefix and returns its timestamp delta. */

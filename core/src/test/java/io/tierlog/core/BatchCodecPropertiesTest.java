@@ -66,6 +66,26 @@ class BatchCodecPropertiesTest {
         assertThatThrownBy(() -> RecordBatch.parseAll(bytes)).isInstanceOf(CorruptBatchException.class);
     }
 
+    /** The allocation-free validation pass reports each record's index, timestamp and field lengths exactly. */
+    @Property(tries = 300)
+    void theShallowValidationSeesEveryRecordsTimestampAndLengths(@ForAll("inputs") List<Input> inputs,
+                                                                 @ForAll("compressions") Compression c) {
+        BatchBuilder b = new BatchBuilder(c);
+        inputs.forEach(i -> b.add(i.timestamp(), i.key(), i.value(), i.headers()));
+        List<String> seen = new ArrayList<>();
+        RecordBatch.Checked checked = b.build(3).validate((i, ts, keyLength, valueLength) ->
+                seen.add(i + ":" + ts + ":" + keyLength + ":" + valueLength));
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            Input in = inputs.get(i);
+            expected.add(i + ":" + in.timestamp() + ":" + (in.key() == null ? -1 : in.key().length) + ":"
+                    + (in.value() == null ? -1 : in.value().length));
+        }
+        assertThat(seen).isEqualTo(expected);
+        assertThat(checked.recordCount()).isEqualTo(inputs.size());
+        assertThat(checked.minTimestamp()).isEqualTo(inputs.stream().mapToLong(Input::timestamp).min().orElseThrow());
+    }
+
     /** Kafka's own reader (kafka-clients' DefaultRecordBatch) accepts our batches and sees the same records. */
     @Property(tries = 300)
     void kafkaClientsReadOurBatches(@ForAll("inputs") List<Input> inputs, @ForAll("compressions") Compression c,

@@ -131,16 +131,17 @@ final class BatchValidator {
         Problem[] worst = {Problem.INVALID_RECORD};
         RecordBatch.Checked checked;
         try {
-            checked = b.validate((i, r) -> {
-                if (r.value() != null && r.value().length > limits.maxRecordValueBytes()) {
+            checked = metrics ? validateMetrics(b, errors, worst) : b.validate((i, ts, keyLength, valueLength) -> {
+                if (valueLength > limits.maxRecordValueBytes()) {
                     worst[0] = Problem.TOO_LARGE;
-                    addError(errors, i, "value of " + r.value().length + " bytes exceeds the limit of "
+                    addError(errors, i, "value of " + valueLength + " bytes exceeds the limit of "
                             + limits.maxRecordValueBytes() + " bytes");
                     return;
                 }
-                String problem = problemOf(r, metrics);
-                if (problem != null) {
-                    addError(errors, i, problem);
+                try {
+                    Validation.timestamp(ts);
+                } catch (TierlogException e) {
+                    addError(errors, i, e.getMessage());
                 }
             });
         } catch (CorruptBatchException e) {
@@ -152,6 +153,22 @@ final class BatchValidator {
                     + (errors.size() > 1 ? " (and " + (errors.size() - 1) + " more)" : ""), errors, null);
         }
         return checked;
+    }
+
+    /** A metrics topic's rules need each record's key and value: the records are decoded (once). */
+    private RecordBatch.Checked validateMetrics(RecordBatch b, List<RecordError> errors, Problem[] worst) {
+        return b.validate((i, r) -> {
+            if (r.value() != null && r.value().length > limits.maxRecordValueBytes()) {
+                worst[0] = Problem.TOO_LARGE;
+                addError(errors, i, "value of " + r.value().length + " bytes exceeds the limit of "
+                        + limits.maxRecordValueBytes() + " bytes");
+                return;
+            }
+            String problem = problemOf(r, true);
+            if (problem != null) {
+                addError(errors, i, problem);
+            }
+        });
     }
 
     private static void addError(List<RecordError> errors, int index, String message) {

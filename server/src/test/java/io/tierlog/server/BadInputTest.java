@@ -263,4 +263,17 @@ class BadInputTest {
         assertThat(r.status()).isBetween(400, 405);
         assertThat(r.json().get("error").asText()).isNotBlank();
     }
+
+    @Test
+    void aBinaryBatchWithAnOversizedValueInABytesTopicIs413AndNothingIsStored() {
+        h.createTopic("blobs", 1, "{\"schema\":\"bytes\"}");
+        io.tierlog.core.BatchBuilder b = new io.tierlog.core.BatchBuilder(io.tierlog.core.Compression.LZ4);
+        b.add(1_732_470_000_000L, null, new byte[10]);
+        b.add(1_732_470_000_001L, null, new byte[1024 * 1024 + 1]);
+        java.nio.ByteBuffer buf = b.build().buffer();
+        byte[] body = new byte[buf.remaining()];
+        buf.get(body);
+        expect(413, "payload_too_large", () -> h.post("/v1/topics/blobs/records?partition=0", "application/vnd.tierlog.batch", body));
+        assertThat(h.get("/v1/topics/blobs").json().get("partitions").get(0).get("highWatermark").asLong()).isZero();
+    }
 }
