@@ -600,6 +600,11 @@ public final class QueryService implements AutoCloseable {
         });
     }
 
+    /** The first offset held in either tier (cheap: no segment lists are built). */
+    public long logStartOffset(TopicPartition tp) {
+        return tiers.logStartOffset(tp, log(tp));
+    }
+
     /** Where the partition's data lies across the tiers (the topic description). */
     public PartitionState state(TopicPartition tp) {
         PartitionLog log = log(tp);

@@ -204,6 +204,11 @@ final class Broker implements AutoCloseable {
         return query.state(tp);
     }
 
+    /** The first offset held in either tier, without building the full {@link #state}. */
+    long logStartOffset(TopicPartition tp) {
+        return query.logStartOffset(tp);
+    }
+
     // ---------------------------------------------------------------- produce and read
 
     /**

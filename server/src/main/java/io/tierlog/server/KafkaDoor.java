@@ -168,7 +168,7 @@ final class KafkaDoor implements KafkaBackend {
 
     private long logStartOffset(TopicPartition tp) {
         try {
-            return broker.state(tp).logStartOffset();
+            return broker.logStartOffset(tp);
         } catch (RuntimeException e) {
             return -1; // the topic went away after the append: the answer still carries the offsets
         }
@@ -182,13 +182,13 @@ final class KafkaDoor implements KafkaBackend {
             Optional<FileSlice> slice = broker.readSlice(tp, offset, maxBytes);
             if (slice.isPresent()) {
                 FileSlice s = slice.get();
-                PartitionState st = broker.state(tp);
+                long logStart = broker.logStartOffset(tp);
                 if (s.size() == 0) {
                     s.close();
-                    return new PartitionFetch(s.highWatermark(), st.logStartOffset(), List.of());
+                    return new PartitionFetch(s.highWatermark(), logStart, List.of());
                 }
                 FetchChunk chunk = new FetchChunk.FileRegion(s.channel(), s.position(), s.size(), s::close);
-                return new PartitionFetch(s.highWatermark(), st.logStartOffset(), List.of(chunk));
+                return new PartitionFetch(s.highWatermark(), logStart, List.of(chunk));
             }
             List<ByteBuffer> batches = broker.readStoredBatches(tp, offset, maxBytes);
             PartitionState st = broker.state(tp);
