@@ -202,7 +202,7 @@ public final class QueryService implements AutoCloseable {
     /**
      * Completes with the high watermark once it is above {@code offset}, or after {@code maxWaitMs} (then
      * possibly still equal to {@code offset}). For tail readers that want something other than records
-     * (raw batches, server-sent events).
+     * (raw batches, server-sent events). Cancelling the future ends the wait and frees its registration.
      */
     public CompletableFuture<Long> awaitData(TopicPartition tp, long offset, long maxWaitMs) {
         Validation.offset(offset, "offset");
@@ -219,6 +219,12 @@ public final class QueryService implements AutoCloseable {
             return CompletableFuture.completedFuture(hw);
         }
         Waiter w = new Waiter(tp, offset, log);
+        // a caller that stops waiting (e.g. a fetch woken by another partition) cancels the future: unregister at once
+        w.future.whenComplete((ignoredHw, ignoredError) -> {
+            if (w.future.isCancelled()) {
+                wake(w);
+            }
+        });
         waiters.computeIfAbsent(tp, k -> ConcurrentHashMap.newKeySet()).add(w);
         waiterCount.incrementAndGet();
         try {

@@ -94,6 +94,15 @@ class LongPollTest {
     }
 
     @Test
+    void cancellingAWaitFreesItsRegistrationAtOnce() {
+        setUp();
+        CompletableFuture<Long> w = service.awaitData(f.tp(0), 3, 30_000);
+        assertThat(registry.get("tierlog.query.waiters").gauge().value()).isEqualTo(1.0);
+        w.cancel(false);
+        assertThat(registry.get("tierlog.query.waiters").gauge().value()).isZero();
+    }
+
+    @Test
     void aWaitTimesOutWithAnEmptyPageAfterMaxWait() throws Exception {
         setUp();
         long start = System.nanoTime();

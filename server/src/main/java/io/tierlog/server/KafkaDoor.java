@@ -210,6 +210,7 @@ final class KafkaDoor implements KafkaBackend {
                 waits.add(broker.awaitData(new TopicPartition(p.topic(), p.partition()), p.offset(), maxWaitMs));
             } catch (RuntimeException e) {
                 // out of range, unknown, closing: nothing to wait for, the next fetch reports it
+                waits.forEach(w -> w.cancel(false));
                 return CompletableFuture.completedFuture(null);
             }
         }
@@ -217,7 +218,12 @@ final class KafkaDoor implements KafkaBackend {
             return CompletableFuture.completedFuture(null);
         }
         return CompletableFuture.anyOf(waits.toArray(CompletableFuture[]::new))
-                .handle((v, e) -> null);
+                .handle((v, e) -> {
+                    for (CompletableFuture<Long> w : waits) {
+                        w.cancel(false); // the other partitions' waits end now, not at their timeout
+                    }
+                    return null;
+                });
     }
 
     @Override
