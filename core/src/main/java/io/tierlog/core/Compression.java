@@ -2,10 +2,6 @@ package io.tierlog.core;
 
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
-import net.jpountz.lz4.LZ4Factory;
-import net.jpountz.lz4.LZ4FrameInputStream;
-import net.jpountz.lz4.LZ4FrameOutputStream;
-import net.jpountz.xxhash.XXHashFactory;
 import org.xerial.snappy.SnappyInputStream;
 import org.xerial.snappy.SnappyOutputStream;
 
@@ -75,6 +71,9 @@ public enum Compression {
         if (this == NONE) {
             return Arrays.copyOfRange(src, off, off + len);
         }
+        if (this == LZ4) {
+            return Lz4Frame.encode(src, off, len);
+        }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(Math.max(64, len / 2));
         try (OutputStream out = compressing(bytes)) {
             out.write(src, off, len);
@@ -89,9 +88,7 @@ public enum Compression {
             case NONE -> out;
             case GZIP -> new GZIPOutputStream(out, 8 * 1024);
             case SNAPPY -> new SnappyOutputStream(out, 32 * 1024);
-            case LZ4 -> new LZ4FrameOutputStream(out, LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB, -1L,
-                    Lz4Holder.FACTORY.fastCompressor(), Lz4Holder.XXHASH.hash32(),
-                    LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE);
+            case LZ4 -> throw new IllegalStateException("lz4 is encoded by Lz4Frame");
             case ZSTD -> new ZstdOutputStreamNoFinalizer(out, ZstdContexts.LEVEL);
         };
     }
@@ -109,6 +106,9 @@ public enum Compression {
             src.duplicate().get(out);
             return out;
         }
+        if (this == LZ4) {
+            return Lz4Frame.decode(src, sizeHint, MAX_DECOMPRESSED_BYTES);
+        }
         try (InputStream in = decompressing(new BufferInput(src.duplicate()))) {
             return readCapped(in, sizeHint);
         } catch (CorruptBatchException e) {
@@ -123,7 +123,7 @@ public enum Compression {
             case NONE -> in;
             case GZIP -> new GZIPInputStream(in, 8 * 1024);
             case SNAPPY -> new SnappyInputStream(in);
-            case LZ4 -> new LZ4FrameInputStream(in, Lz4Holder.FACTORY.safeDecompressor(), Lz4Holder.XXHASH.hash32());
+            case LZ4 -> throw new IllegalStateException("lz4 is decoded by Lz4Frame");
             case ZSTD -> new ZstdInputStreamNoFinalizer(in);
         };
     }
@@ -180,14 +180,5 @@ public enum Compression {
         public int available() {
             return buf.remaining();
         }
-    }
-
-    /**
-     * The native (JNI) lz4 where the platform has it, else the pure-Java one. Decoding always goes through the
-     * bounds-checked "safe" decompressor, because batches can come from clients.
-     */
-    private static final class Lz4Holder {
-        static final LZ4Factory FACTORY = LZ4Factory.fastestInstance();
-        static final XXHashFactory XXHASH = XXHashFactory.fastestInstance();
     }
 }
