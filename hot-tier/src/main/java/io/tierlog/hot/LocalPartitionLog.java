@@ -303,6 +303,28 @@ final class LocalPartitionLog implements PartitionLog {
 
     @Override
     public FetchData read(long offset, int maxBytes) {
+        Located l = locate(offset, maxBytes);
+        if (l.segment() == null) {
+            return new FetchData(offset, EMPTY.duplicate(), l.highWatermark(), l.logStartOffset());
+        }
+        try {
+            ByteBuffer out = ByteBuffer.allocate(l.range().size());
+            l.segment().readFully(out, l.range().position());
+            return new FetchData(offset, out.flip(), l.highWatermark(), l.logStartOffset());
+        } finally {
+            l.segment().release();
+        }
+    }
+
+    /**
+     * Where the batches a read of {@code offset} returns lie: a segment, pinned for the caller to release, and a
+     * range of whole batches in it; or no segment when nothing is readable there yet (the offset is the high
+     * watermark, or compaction emptied everything up to it).
+     */
+    private record Located(Segment segment, Segment.Range range, long highWatermark, long logStartOffset) {
+    }
+
+    private Located locate(long offset, int maxBytes) {
         ensureOpen();
         for (int attempt = 0; attempt < MAX_READ_RETRIES; attempt++) {
             long hw = highWatermark;
@@ -312,7 +334,7 @@ final class LocalPartitionLog implements PartitionLog {
                         + lso + ", " + hw + "]", lso, hw);
             }
             if (offset == hw) {
-                return new FetchData(offset, EMPTY.duplicate(), hw, lso);
+                return new Located(null, null, hw, lso);
             }
             Map.Entry<Long, Segment> e = segments.floorEntry(offset);
             // an offset past the last batch of its segment fell into a gap left by compaction: the answer is the
@@ -325,20 +347,27 @@ final class LocalPartitionLog implements PartitionLog {
                     raced = true; // deleted or replaced meanwhile: look it up again
                     break;
                 }
+                boolean handedOut = false;
                 try {
-                    ByteBuffer data = s.read(offset, maxBytes, hw);
-                    if (data != null) {
-                        return new FetchData(offset, data, hw, lso);
+                    Segment.Range r = s.locate(offset, maxBytes, hw);
+                    if (r != null) {
+                        if (r.size() == 0) {
+                            return new Located(null, null, hw, lso);
+                        }
+                        handedOut = true;
+                        return new Located(s, r, hw, lso);
                     }
                 } finally {
-                    s.release();
+                    if (!handedOut) {
+                        s.release();
+                    }
                 }
                 e = segments.higherEntry(e.getKey());
             }
             if (!raced) {
                 // every offset from here to the high watermark was removed by compaction (possible only while the
                 // active segment is empty): nothing to return yet, as at the high watermark
-                return new FetchData(offset, EMPTY.duplicate(), hw, lso);
+                return new Located(null, null, hw, lso);
             }
         }
         throw new LogIOException("read of offset " + offset + " of " + tp + " kept racing with segment changes", null);
@@ -365,48 +394,13 @@ final class LocalPartitionLog implements PartitionLog {
 
     @Override
     public Optional<FileSlice> readSlice(long offset, int maxBytes) {
-        ensureOpen();
-        for (int attempt = 0; attempt < MAX_READ_RETRIES; attempt++) {
-            long hw = highWatermark;
-            long lso = logStartOffset;
-            if (offset < lso || offset > hw) {
-                throw new OffsetOutOfRangeException("offset " + offset + " of " + tp + " is outside the local log ["
-                        + lso + ", " + hw + "]", lso, hw);
-            }
-            if (offset == hw) {
-                return Optional.of(new FileSlice(null, 0, 0, offset, hw, lso, () -> { }));
-            }
-            Map.Entry<Long, Segment> e = segments.floorEntry(offset);
-            boolean raced = e == null;
-            while (e != null) {
-                Segment s = e.getValue();
-                if (!s.retain()) {
-                    ensureOpen();
-                    raced = true;
-                    break;
-                }
-                boolean handedOut = false;
-                try {
-                    Segment.Range r = s.locate(offset, maxBytes, hw);
-                    if (r != null) {
-                        if (r.size() == 0) {
-                            return Optional.of(new FileSlice(null, 0, 0, offset, hw, lso, () -> { }));
-                        }
-                        handedOut = true;
-                        return Optional.of(new FileSlice(s.readChannel(), r.position(), r.size(), offset, hw, lso, s::release));
-                    }
-                } finally {
-                    if (!handedOut) {
-                        s.release();
-                    }
-                }
-                e = segments.higherEntry(e.getKey());
-            }
-            if (!raced) {
-                return Optional.of(new FileSlice(null, 0, 0, offset, hw, lso, () -> { }));
-            }
+        Located l = locate(offset, maxBytes);
+        if (l.segment() == null) {
+            return Optional.of(new FileSlice(null, 0, 0, offset, l.highWatermark(), l.logStartOffset(), () -> { }));
         }
-        throw new LogIOException("read of offset " + offset + " of " + tp + " kept racing with segment changes", null);
+        Segment s = l.segment();
+        return Optional.of(new FileSlice(s.readChannel(), l.range().position(), l.range().size(), offset,
+                l.highWatermark(), l.logStartOffset(), s::release));
     }
 
     @Override

@@ -700,29 +700,14 @@ final class Segment {
         }
     }
 
-    /**
-     * Whole batches from the first one that ends at or after {@code offset} (it contains {@code offset}, or
-     * starts after it when {@code offset} falls into a gap left by compaction), up to about {@code maxBytes}
-     * (at least one batch), none at or after {@code highWatermark}. Returns an empty buffer when that batch is
-     * at or beyond the high watermark, null when no batch of this segment ends at or after {@code offset}.
-     */
-    ByteBuffer read(long offset, int maxBytes, long highWatermark) {
-        Range r = locate(offset, maxBytes, highWatermark);
-        if (r == null) {
-            return null;
-        }
-        ByteBuffer out = ByteBuffer.allocate(r.size);
-        readFully(out, r.position);
-        return out.flip();
-    }
-
     /** A byte range of whole batches of the log file. */
     record Range(int position, int size) {
     }
 
     /**
-     * Where {@link #read} would read: the whole batches from the first one that ends at or after {@code offset}, up
-     * to about {@code maxBytes} (at least one batch), none at or beyond {@code highWatermark}. An empty range when
+     * Where a read of {@code offset} reads: the whole batches from the first one that ends at or after
+     * {@code offset} (it contains {@code offset}, or starts after it when {@code offset} falls into a gap left by
+     * compaction), up to about {@code maxBytes} (at least one batch), none at or beyond {@code highWatermark}. An empty range when
      * that batch is at or beyond the high watermark, null when no batch of this segment ends at or after
      * {@code offset}. Reads only batch headers.
      */

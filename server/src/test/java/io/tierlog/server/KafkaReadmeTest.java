@@ -8,7 +8,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,18 +29,9 @@ class KafkaReadmeTest {
     @TempDir
     Path dir;
 
-    private static boolean onPath(String exe) {
-        for (String p : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(p, exe))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     @Test
     void theReadmeKcatLinesWork() throws Exception {
-        assumeTrue(onPath("bash") && onPath("curl") && onPath("kcat"), "bash, curl and kcat are needed (CI installs kcat)");
+        assumeTrue(Tools.onPath("bash") && Tools.onPath("curl") && Tools.onPath("kcat"), "bash, curl and kcat are needed (CI installs kcat)");
         Path script = Path.of(KafkaReadmeTest.class.getResource("/kafka-quickstart.sh").toURI());
         try (ServerHarness h = new ServerHarness(dir.resolve("data"))) {
             Process p = new ProcessBuilder("bash", script.toString(), h.base, "127.0.0.1:" + h.server.kafkaPort())

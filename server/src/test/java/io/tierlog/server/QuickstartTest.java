@@ -4,7 +4,6 @@ import io.tierlog.core.SeriesKey;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,20 +21,11 @@ class QuickstartTest {
     @TempDir
     Path dir;
 
-    private static boolean onPath(String exe) {
-        for (String p : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(p, exe))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     @Test
     void readmeQuickstartWorks() throws Exception {
         // the script reads partition 1: check that is where the series hashes to
         assertThat(SeriesKey.partitionFor(SeriesKey.of("cpu.usage", Map.of("host", "web-1")).toBytes(), 2)).isEqualTo(1);
-        assumeTrue(onPath("bash") && onPath("curl"), "bash and curl are needed");
+        assumeTrue(Tools.onPath("bash") && Tools.onPath("curl"), "bash and curl are needed");
         Path script = Path.of(QuickstartTest.class.getResource("/quickstart.sh").toURI());
         try (ServerHarness h = new ServerHarness(dir.resolve("data"))) {
             Process p = new ProcessBuilder("bash", script.toString(), h.base).redirectErrorStream(true).start();
