@@ -3,10 +3,9 @@ package io.tierlog.loadtest.cli;
 import io.tierlog.core.MetricCodec;
 import io.tierlog.core.MetricType;
 import io.tierlog.core.SeriesKey;
+import io.tierlog.loadtest.kafka.KafkaBroker;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,9 +18,6 @@ import java.util.Properties;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import kafka.server.KafkaConfig;
-import kafka.server.KafkaRaftServer;
-import kafka.tools.StorageTool;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -32,101 +28,33 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.utils.Time;
 
 /**
- * The side-by-side peer: an Apache Kafka broker started in this process (KRaft, one combined
- * broker/controller node on loopback, a temporary log directory) and the same workload driven through
- * kafka-clients with equivalent settings: the same keys (series keys) and 9-byte values, the same partition
- * per series, the same batch size, linger, compression and buffer memory, {@code acks=1}.
+ * The side-by-side peer: an Apache Kafka broker in its own JVM ({@link KafkaBroker}: KRaft, one combined
+ * broker/controller node on loopback, a temporary log directory, the same 1 GiB heap as the documented Tierlog
+ * server) and the same workload driven through kafka-clients from this JVM with equivalent settings: the same keys
+ * (series keys) and 9-byte values, the same partition per series, the same batch size, linger, compression and
+ * buffer memory, {@code acks=1}.
  */
 final class KafkaPeer {
+    private static final List<String> BROKER_JVM = List.of("-Xms1g", "-Xmx1g");
+
     private KafkaPeer() {
     }
 
     static RunResult run(Workload w, PrintWriter out, Path outDir) throws Exception {
-        quietKafkaLogs();
         Path dir = Files.createTempDirectory("loadtest-kafka-");
-        int brokerPort = freePort();
-        int controllerPort = freePort();
-        KafkaRaftServer broker = null;
-        try {
-            broker = startBroker(dir, brokerPort, controllerPort);
-            String bootstrap = "127.0.0.1:" + brokerPort;
-            out.printf("[kafka] broker started on %s (KRaft, log dir %s)%n", bootstrap, dir);
+        try (KafkaBroker broker = KafkaBroker.start(BROKER_JVM, dir)) {
+            String bootstrap = broker.bootstrap();
+            out.printf("[kafka] broker started in its own JVM (pid %d) on %s (KRaft, log dir %s)%n", broker.pid(), bootstrap, dir);
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
                 admin.createTopics(List.of(new NewTopic(w.topic(), w.partitions(), (short) 1))).all().get(60, TimeUnit.SECONDS);
             }
             return new KafkaRun(bootstrap, w, out, outDir).execute();
         } finally {
-            if (broker != null) {
-                broker.shutdown();
-                broker.awaitShutdown();
-            }
             deleteTree(dir);
-        }
-    }
-
-    /** The broker logs hundreds of INFO lines; when Logback is the SLF4J backend, keep Kafka's to WARN. */
-    private static void quietKafkaLogs() {
-        Object factory = org.slf4j.LoggerFactory.getILoggerFactory();
-        if (!factory.getClass().getName().equals("ch.qos.logback.classic.LoggerContext")) {
-            return;
-        }
-        try {
-            Class<?> level = Class.forName("ch.qos.logback.classic.Level", true, factory.getClass().getClassLoader());
-            Object warn = level.getField("WARN").get(null);
-            for (String name : List.of("kafka", "org.apache.kafka", "state.change.logger")) {
-                Object logger = factory.getClass().getMethod("getLogger", String.class).invoke(factory, name);
-                logger.getClass().getMethod("setLevel", level).invoke(logger, warn);
-            }
-        } catch (ReflectiveOperationException e) {
-            org.slf4j.LoggerFactory.getLogger(KafkaPeer.class).debug("cannot lower Kafka's log level: {}", e.toString());
-        }
-    }
-
-    private static KafkaRaftServer startBroker(Path dir, int brokerPort, int controllerPort) throws Exception {
-        Path logDir = dir.resolve("logs");
-        Properties p = new Properties();
-        p.put("process.roles", "broker,controller");
-        p.put("node.id", "1");
-        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
-        p.put("controller.listener.names", "CONTROLLER");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("log.dirs", logDir.toString());
-        p.put("offsets.topic.replication.factor", "1");
-        p.put("offsets.topic.num.partitions", "1");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
-        p.put("share.coordinator.state.topic.replication.factor", "1");
-        p.put("share.coordinator.state.topic.min.isr", "1");
-        p.put("group.initial.rebalance.delay.ms", "0");
-        p.put("auto.create.topics.enable", "false");
-        KafkaConfig config = new KafkaConfig(p);
-        Path props = dir.resolve("server.properties");
-        try (var wr = Files.newBufferedWriter(props)) {
-            p.store(wr, "in-process peer broker of the Tierlog load test");
-        }
-        java.io.ByteArrayOutputStream formatLog = new java.io.ByteArrayOutputStream();
-        int rc = StorageTool.execute(new String[]{"format", "--cluster-id", Uuid.randomUuid().toString(),
-                "--config", props.toString()}, new PrintStream(formatLog, true, java.nio.charset.StandardCharsets.UTF_8));
-        if (rc != 0) {
-            throw new IllegalStateException("formatting the Kafka log directory failed (" + rc + "): " + formatLog);
-        }
-        KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
-        server.startup();
-        return server;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 
@@ -194,7 +122,7 @@ final class KafkaPeer {
             byte[][] keys = keyList.toArray(byte[][]::new);
             return (seq, intendedNanos) -> {
                 int s = (int) (seq % keys.length);
-                long micros = nowMicros();
+                long micros = wallMicros(intendedNanos); // the intended send time: e2e latency is measured from it
                 byte[] key = keys[s];
                 p.send(new ProducerRecord<>(w.topic(), SeriesKey.partitionFor(key, w.partitions()), micros / 1000, key,
                                 MetricCodec.encodeValue(micros, MetricType.GAUGE)),

@@ -37,6 +37,12 @@ final class Latencies implements AutoCloseable {
         recorder.recordValue(Math.max(0, Math.min(MAX_MICROS, micros)));
     }
 
+    void recordMicros(long micros, long count) {
+        if (count > 0) {
+            recorder.recordValueWithCount(Math.max(0, Math.min(MAX_MICROS, micros)), count);
+        }
+    }
+
     void recordNanos(long nanos) {
         recordMicros(nanos / 1000);
     }

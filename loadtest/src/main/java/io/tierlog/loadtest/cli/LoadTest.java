@@ -24,7 +24,9 @@ import picocli.CommandLine.Spec;
  * a stalled server cannot hide its stall), end-to-end latency through a tailing consumer and historical
  * query latency (cold tier when the topic has offloaded segments). Progress is printed every second; the
  * interval histograms go to {@code .hlog} files and the percentile distribution to an HTML chart in the
- * output directory. With {@code --peer kafka} the same workload also runs against an in-process Kafka.
+ * output directory. With {@code --peer kafka} the same workload also runs against an Apache Kafka broker in its own
+ * JVM. At a fixed rate, records that failed, were due but never sent, or were never consumed count in the latencies
+ * at the ceiling (see {@link Run}). Runs as {@code ./tierlog loadtest sdk ...}.
  */
 @Command(name = "loadtest", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Load-test a running Tierlog server through the Java SDK.")
@@ -147,8 +149,8 @@ public final class LoadTest implements Callable<Integer> {
         return (double) a.getValueAtPercentile(p) / Math.max(1, b.getValueAtPercentile(p));
     }
 
-    /** Parses 500ms, 20s, 2m, 1h (or ISO-8601 such as PT20S). */
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    /** Parses 500ms, 20s, 2m, 1h (or ISO-8601 such as PT20S); shared by every load-test command. */
+    public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
         private static final Pattern P = Pattern.compile("(\\d+)(ms|s|m|h)");
 
         @Override

@@ -2,7 +2,9 @@ package io.tierlog.loadtest.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +19,10 @@ import org.HdrHistogram.Histogram;
  * The measurement harness every system under test shares: producer threads (fixed rate with latency taken
  * from the intended send time, which corrects for coordinated omission, or max rate), a tailing consumer for
  * end-to-end latency, a periodic historical query, a progress line per second, warm-up, and the result.
+ * At a fixed rate each record carries its intended send time, so end-to-end latency is measured from it too.
+ * A record that never made it (its send failed, it was due but never sent before the stop, or it was
+ * acknowledged but never consumed) is recorded at the histograms' ceiling ({@link Latencies#MAX_MICROS}) and
+ * counted separately: an overloaded system cannot look fast by dropping or delaying work.
  * Subclasses supply how one record is sent, consumed and queried.
  */
 abstract class Run {
@@ -37,10 +43,16 @@ abstract class Run {
     private final AtomicLong ackedBytes = new AtomicLong();
     private final AtomicLong failedCount = new AtomicLong();
     private final AtomicLong consumedCount = new AtomicLong();
+    private final AtomicLong unsentCount = new AtomicLong();
+    private volatile long stopNanos;
     volatile boolean stopProducers;
     volatile boolean stopConsumer;
     private volatile boolean stopQueries;
     private final List<Throwable> producerErrors = new ArrayList<>();
+    /** How long the consumer may take after the stop to read what was acknowledged. */
+    Duration drainTimeout = Duration.ofSeconds(10);
+    /** How long after the stop a fixed-rate producer may still send records that were due before it. */
+    Duration stopGrace = Duration.ofMillis(100);
 
     Run(String system, Workload w, PrintWriter out, Path outDir) {
         this.system = system;
@@ -70,26 +82,42 @@ abstract class Run {
 
     abstract void tearDown() throws Exception;
 
-    /** Callback of a send: records the ack latency from the intended send time. */
+    /**
+     * Callback of a send: records the ack latency from the intended send time; a failed send counts at the
+     * ceiling, in the end-to-end latency too (the record will never be consumed).
+     */
     final void acked(Throwable err, long intendedNanos, int bytes) {
         if (err == null) {
             ack.recordNanos(System.nanoTime() - intendedNanos);
             ackedCount.incrementAndGet();
             ackedBytes.addAndGet(bytes);
         } else {
+            ack.recordMicros(Latencies.MAX_MICROS);
+            if (w.consumer()) {
+                e2e.recordMicros(Latencies.MAX_MICROS);
+            }
             failedCount.incrementAndGet();
         }
     }
 
-    /** Called by the consumer for each record with the wall-clock microsecond the record was sent. */
-    final void consumed(long sentMicros) {
-        e2e.recordMicros(nowMicros() - sentMicros);
+    /** Called by the consumer for each record with the stamp it carries: its intended send time ({@link #wallMicros}). */
+    final void consumed(long intendedMicros) {
+        e2e.recordMicros(nowMicros() - intendedMicros);
         consumedCount.incrementAndGet();
     }
 
+    // one anchor maps System.nanoTime() to wall-clock microseconds: intended send times (nanoTime) are stamped into
+    // records and compared with the consumer's clock, and neither moves when the wall clock is adjusted
+    private static final long ANCHOR_NANOS = System.nanoTime();
+    private static final long ANCHOR_MICROS = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+
+    /** The wall-clock microsecond of a {@link System#nanoTime()} instant of this JVM. */
+    static long wallMicros(long nanos) {
+        return ANCHOR_MICROS + (nanos - ANCHOR_NANOS) / 1000;
+    }
+
     static long nowMicros() {
-        Instant i = Instant.now();
-        return i.getEpochSecond() * 1_000_000L + i.getNano() / 1000;
+        return wallMicros(System.nanoTime());
     }
 
     RunResult execute() throws Exception {
@@ -166,20 +194,28 @@ abstract class Run {
             long windowAcked = ackedCount.get() - windowStartAcked;
             long windowBytes = ackedBytes.get() - windowStartBytes;
             long windowConsumed = consumedCount.get() - windowStartConsumed;
+            stopNanos = windowEndNanos;
             stopProducers = true;
             for (Thread t : producers) {
-                t.join();
+                // a producer blocked on a full buffer returns within the SDK's / Kafka's max block time
+                t.join(TimeUnit.SECONDS.toMillis(90));
+                if (t.isAlive()) {
+                    throw new IllegalStateException(t.getName() + " did not stop within 90 s");
+                }
             }
             closeProducers();
             // acks of records sent inside the window that arrived after it still belong to its latency
             ack.sample(true);
+            long undelivered = 0;
             if (consumer != null) {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                long deadline = System.nanoTime() + drainTimeout.toNanos();
                 while (consumedCount.get() < ackedCount.get() && System.nanoTime() - deadline < 0) {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
                 }
                 stopConsumer = true;
                 consumer.join(TimeUnit.SECONDS.toMillis(5));
+                undelivered = Math.max(0, ackedCount.get() - consumedCount.get());
+                e2e.recordMicros(Latencies.MAX_MICROS, undelivered);
                 e2e.sample(true);
             }
             stopQueries = true;
@@ -194,8 +230,8 @@ abstract class Run {
                             producerErrors.get(0));
                 }
             }
-            RunResult r = new RunResult(system, windowAcked, Math.max(failedCount.get(), failedSends()),
-                    (windowEndNanos - windowStartNanos) / 1e9, windowBytes, windowConsumed,
+            RunResult r = new RunResult(system, windowAcked, Math.max(failedCount.get(), failedSends()), unsentCount.get(),
+                    undelivered, (windowEndNanos - windowStartNanos) / 1e9, windowBytes, windowConsumed,
                     ack.total(), e2e.total(), coldQuery.total(), hotQuery.total());
             Map<String, Histogram> series = new LinkedHashMap<>();
             series.put(system + " ack", r.ack());
@@ -224,16 +260,30 @@ abstract class Run {
         long t0 = System.nanoTime();
         long seq = 0;
         try {
-            while (!stopProducers) {
+            while (true) {
                 long intended;
                 if (interval > 0) {
                     intended = t0 + seq * interval;
-                    for (long now = System.nanoTime(); intended - now > 0 && !stopProducers; now = System.nanoTime()) {
-                        LockSupport.parkNanos(intended - now);
-                    }
                     if (stopProducers) {
-                        break;
+                        // after the stop only records that were due before it, sent late (a pacer a little behind),
+                        // for a short grace; the rest (a producer stalled on a full buffer) were never sent
+                        if (intended - stopNanos >= 0) {
+                            break;
+                        }
+                        if (System.nanoTime() - stopNanos > stopGrace.toNanos()) {
+                            countUnsent(intended, interval);
+                            break;
+                        }
+                    } else {
+                        for (long now = System.nanoTime(); intended - now > 0 && !stopProducers; now = System.nanoTime()) {
+                            LockSupport.parkNanos(intended - now);
+                        }
+                        if (stopProducers) {
+                            continue;
+                        }
                     }
+                } else if (stopProducers) {
+                    break;
                 } else {
                     intended = System.nanoTime();
                 }
@@ -243,6 +293,23 @@ abstract class Run {
             synchronized (producerErrors) {
                 producerErrors.add(e);
             }
+        }
+    }
+
+    /**
+     * The records from {@code nextIntended} on that were due before the stop and still unsent after the grace (the
+     * producer was stalled, e.g. blocked on a full buffer) were never sent: they count at the ceiling.
+     */
+    private void countUnsent(long nextIntended, long interval) {
+        long behind = stopNanos - nextIntended;
+        if (behind < 0) {
+            return;
+        }
+        long unsent = behind / interval + 1;
+        unsentCount.addAndGet(unsent);
+        ack.recordMicros(Latencies.MAX_MICROS, unsent);
+        if (w.consumer()) {
+            e2e.recordMicros(Latencies.MAX_MICROS, unsent);
         }
     }
 

@@ -8,12 +8,15 @@ import org.HdrHistogram.Histogram;
  *
  * @param system         "tierlog" or the peer's name
  * @param ackedRecords   records acknowledged during the measured window
- * @param failedRecords  records whose send failed (any time)
+ * @param failedRecords  records whose send failed (any time); in the latencies at the ceiling
+ * @param unsentRecords  records due before the stop but never sent (fixed rate); in the latencies at the ceiling
+ * @param undelivered    records acknowledged but not consumed by the end; in the end-to-end latency at the ceiling
  * @param seconds        length of the measured window
  * @param payloadBytes   approximate bytes of record keys and values acknowledged in the window
  * @param consumed       records the tailing consumer read during the measured window
  */
-record RunResult(String system, long ackedRecords, long failedRecords, double seconds, long payloadBytes,
+record RunResult(String system, long ackedRecords, long failedRecords, long unsentRecords, long undelivered,
+                 double seconds, long payloadBytes,
                  long consumed, Histogram ack, Histogram e2e, Histogram coldQuery, Histogram hotQuery) {
 
     double recordsPerSecond() {
@@ -27,8 +30,13 @@ record RunResult(String system, long ackedRecords, long failedRecords, double se
     String format() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "== %s: %,d records acknowledged in %.1f s = %,.0f records/s (%.2f MiB/s of"
-                        + " keys+values), %,d failed, %,d read by the tailing consumer%n",
-                system, ackedRecords, seconds, recordsPerSecond(), megabytesPerSecond(), failedRecords, consumed));
+                        + " keys+values), %,d failed, %,d due but never sent, %,d read by the tailing consumer, %,d never"
+                        + " read%n", system, ackedRecords, seconds, recordsPerSecond(), megabytesPerSecond(), failedRecords,
+                unsentRecords, consumed, undelivered));
+        if (failedRecords + unsentRecords + undelivered > 0) {
+            sb.append(String.format(Locale.ROOT, "   (failed, never sent and never read records are in the latencies at"
+                    + " the ceiling, %s)%n", ms(Latencies.MAX_MICROS)));
+        }
         sb.append(line("ack latency", ack));
         sb.append(line("end-to-end latency", e2e));
         sb.append(line("cold-tier query (1000 records)", coldQuery));

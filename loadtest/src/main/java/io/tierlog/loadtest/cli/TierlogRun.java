@@ -72,7 +72,7 @@ final class TierlogRun extends Run {
         }
         return (seq, intendedNanos) -> {
             int s = (int) (seq % keys.length);
-            long micros = nowMicros();
+            long micros = wallMicros(intendedNanos); // the intended send time: e2e latency is measured from it
             p.send(w.topic(), parts[s], micros / 1000, keys[s], MetricCodec.encodeValue(micros, MetricType.GAUGE), null)
                     .whenComplete((o, err) -> acked(err, intendedNanos, keys[s].length + MetricCodec.VALUE_SIZE));
         };
