@@ -1,0 +1,43 @@
+package io.tierlog.loadtest;
+
+import io.tierlog.loadtest.cli.LoadTest;
+import io.tierlog.loadtest.kafka.FetchPerformance;
+import io.tierlog.loadtest.kafka.FixedRateLatency;
+import io.tierlog.loadtest.kafka.KafkaPerf;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ./tierlog loadtest <command>}: one entry point for the load tests, so that none needs a hand-built class
+ * path. {@code sdk} drives a running server through the Java SDK (optionally beside a Kafka peer); {@code kafka-perf}
+ * runs Kafka's own benchmark tools against Tierlog and Apache Kafka; {@code fetch-perf} and {@code e2e-latency} are
+ * the two Kafka clients kafka-perf adds, usable alone against any broker.
+ */
+@Command(name = "loadtest", mixinStandardHelpOptions = true,
+        description = "Tierlog load tests and benchmarks against Apache Kafka.")
+public final class Main implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.addSubcommand("sdk", new LoadTest());
+        cli.addSubcommand("kafka-perf", new KafkaPerf());
+        cli.addSubcommand("fetch-perf", new FetchPerformance());
+        cli.addSubcommand("e2e-latency", new FixedRateLatency());
+        System.exit(cli.execute(args));
+    }
+
+    /** Without a command: the usage, and the exit code of a usage error. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return 2;
+    }
+}

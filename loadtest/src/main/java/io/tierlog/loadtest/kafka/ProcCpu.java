@@ -1,0 +1,58 @@
+package io.tierlog.loadtest.kafka;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * CPU time a process has used (user + system, all its threads) from {@code /proc/<pid>/stat}, which is how the
+ * benchmark charges each broker for its work: the difference across one tool run, divided by the records.
+ * Linux only; the unit is clock ticks ({@code getconf CLK_TCK}, 100 on most systems).
+ */
+final class ProcCpu {
+    private static final long TICKS_PER_SECOND = clockTicks();
+
+    private ProcCpu() {
+    }
+
+    /** utime + stime of {@code pid}, in seconds. */
+    static double seconds(long pid) throws IOException {
+        return ticks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII))
+                / (double) TICKS_PER_SECOND;
+    }
+
+    /** utime + stime (fields 14 and 15) of a {@code /proc/<pid>/stat} line. */
+    static long ticks(String stat) {
+        // field 2, the command name, is in parentheses and may hold spaces: count fields after the last ')'
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" +");
+        return Long.parseLong(f[14 - 3]) + Long.parseLong(f[15 - 3]);
+    }
+
+    /** The 1-minute load average, the machine's business while a figure was taken. */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg"), StandardCharsets.US_ASCII).trim().split(" +");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    private static long clockTicks() {
+        try {
+            Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+            if (p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0) {
+                return Long.parseLong(out);
+            }
+            p.destroyForcibly();
+        } catch (IOException | NumberFormatException e) {
+            // fall through to the Linux default
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 100;
+    }
+}
