@@ -49,19 +49,21 @@ final class Connection implements Runnable {
     private final RequestDispatcher dispatcher;
     private final ListenerMetrics metrics;
     private final int maxRequestBytes;
+    private final RequestMemory requestMemory;
     private final Runnable onClose;
     private final FetchSessions fetchSessions = new FetchSessions();
     private final ByteBuffer sizeBuffer = ByteBuffer.allocate(4);
     private volatile Thread thread;
 
     Connection(String id, SocketChannel socket, RequestDispatcher dispatcher, ListenerMetrics metrics,
-               int maxRequestBytes, Runnable onClose) {
+               int maxRequestBytes, RequestMemory requestMemory, Runnable onClose) {
         this.id = id;
         this.socket = socket;
         this.transport = new SocketTransport(socket, metrics);
         this.dispatcher = dispatcher;
         this.metrics = metrics;
         this.maxRequestBytes = maxRequestBytes;
+        this.requestMemory = requestMemory;
         this.onClose = onClose;
     }
 
@@ -121,14 +123,18 @@ final class Connection implements Runnable {
             if (frame == null) {
                 return;
             }
-            if (!handle(frame, remote)) {
-                return;
+            try {
+                if (!handle(frame, remote)) {
+                    return;
+                }
+            } finally {
+                requestMemory.release(frame.capacity()); // handled: nothing refers to the frame any more
             }
         }
     }
 
     /** The next request frame, or null when the client closed the connection between frames. */
-    private ByteBuffer readFrame() throws IOException, ProtocolViolation {
+    private ByteBuffer readFrame() throws IOException, ProtocolViolation, InterruptedException {
         sizeBuffer.clear();
         if (!readFully(sizeBuffer, true)) {
             return null;
@@ -139,8 +145,15 @@ final class Connection implements Runnable {
             throw new ProtocolViolation("frame_size",
                     "request frame of " + size + " bytes is outside [0, " + maxRequestBytes + "]", null);
         }
-        ByteBuffer frame = ByteBuffer.allocate(size);
-        readFully(frame, false);
+        requestMemory.acquire(size);
+        ByteBuffer frame;
+        try {
+            frame = ByteBuffer.allocate(size);
+            readFully(frame, false);
+        } catch (IOException | ProtocolViolation | RuntimeException e) {
+            requestMemory.release(size);
+            throw e;
+        }
         metrics.bytesIn(4L + size);
         return frame.flip();
     }

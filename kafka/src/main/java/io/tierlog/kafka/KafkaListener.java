@@ -39,6 +39,12 @@ public final class KafkaListener implements AutoCloseable {
     private final KafkaListenerConfig config;
     private final KafkaBackend backend;
     private final ListenerMetrics metrics;
+    /**
+     * Bytes of request frames all connections may hold at once (read, not yet handled): what bounds memory when many
+     * clients send large requests, since one frame may be up to {@code maxRequestBytes}. A connection whose frame
+     * does not fit waits (it stops reading: back-pressure), as with Kafka's {@code queued.max.request.bytes}.
+     */
+    private final RequestMemory requestMemory;
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     private final AtomicLong connectionIds = new AtomicLong();
     private State state = State.NEW;
@@ -47,9 +53,24 @@ public final class KafkaListener implements AutoCloseable {
     private int port;
 
     public KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry) {
+        this(config, backend, registry, RequestMemory.defaultBudget(config.maxRequestBytes()));
+    }
+
+    /** With an explicit budget for request frames held at once (tests). */
+    KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry, int requestMemoryBudget) {
+        if (requestMemoryBudget < config.maxRequestBytes()) {
+            throw new IllegalArgumentException("the request memory budget " + requestMemoryBudget
+                    + " must hold one frame of maxRequestBytes " + config.maxRequestBytes());
+        }
         this.config = config;
         this.backend = backend;
         this.metrics = new ListenerMetrics(registry);
+        this.requestMemory = new RequestMemory(requestMemoryBudget);
+    }
+
+    /** Bytes of the request-frame budget not held by any connection now (tests check nothing leaks). */
+    int requestMemoryAvailable() {
+        return requestMemory.available();
     }
 
     /** Binds and starts accepting. */
@@ -102,7 +123,7 @@ public final class KafkaListener implements AutoCloseable {
             } catch (IOException e) {
                 log.debug("TCP_NODELAY not set on {}", id, e);
             }
-            Connection c = new Connection(id, socket, dispatcher, metrics, config.maxRequestBytes(),
+            Connection c = new Connection(id, socket, dispatcher, metrics, config.maxRequestBytes(), requestMemory,
                     () -> connections.remove(id));
             connections.put(id, c);
             c.start();

@@ -26,8 +26,12 @@ final class ListenerFixture implements AutoCloseable {
     }
 
     ListenerFixture(int maxRequestBytes) throws IOException {
+        this(maxRequestBytes, RequestMemory.defaultBudget(maxRequestBytes));
+    }
+
+    ListenerFixture(int maxRequestBytes, int requestMemoryBudget) throws IOException {
         listener = new KafkaListener(KafkaListenerConfig.of("127.0.0.1", 0).withMaxRequestBytes(maxRequestBytes),
-                backend, registry);
+                backend, registry, requestMemoryBudget);
         listener.start();
     }
 
