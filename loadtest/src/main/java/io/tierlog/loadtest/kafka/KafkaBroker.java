@@ -10,12 +10,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
 
 /**
  * An Apache Kafka broker (the kafka_2.13 artifact this module pins) in a child JVM: one KRaft node in combined
@@ -65,8 +65,9 @@ public final class KafkaBroker implements Broker {
         try (Writer w = Files.newBufferedWriter(props, StandardCharsets.UTF_8)) {
             p.store(w, "Apache Kafka broker of the Tierlog benchmarks");
         }
+        // Kafka's own random ids never start with '-', which the storage tool would take for an option
         try (ChildProcess format = ChildProcess.start("kafka-format", Jvm.command(List.of("-Xmx256m"), classPath,
-                "kafka.tools.StorageTool", List.of("format", "--cluster-id", randomClusterId(), "--config", props.toString())),
+                "kafka.tools.StorageTool", List.of("format", "--cluster-id", Uuid.randomUuid().toString(), "--config", props.toString())),
                 logDir.resolve("kafka-format.log"))) {
             int rc = format.awaitExit(settings.startTimeout());
             if (rc != 0) {
@@ -114,14 +115,6 @@ public final class KafkaBroker implements Broker {
                 }
             }
         }
-    }
-
-    private static String randomClusterId() {
-        // a Kafka cluster id is a base64url UUID without padding (22 characters)
-        UUID u = UUID.randomUUID();
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16).putLong(u.getMostSignificantBits())
-                .putLong(u.getLeastSignificantBits());
-        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
     }
 
     private static int freePort() throws IOException {

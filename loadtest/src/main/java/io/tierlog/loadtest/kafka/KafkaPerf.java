@@ -43,6 +43,11 @@ public final class KafkaPerf implements Callable<Integer> {
     @Option(names = "--records", description = "records per produce run, read back by the fetch run (default: ${DEFAULT-VALUE})")
     long records = 5_000_000;
 
+    @Option(names = "--warmup-records",
+            description = "records produced (acks=1) and fetched, unmeasured, on each fresh broker before the measured runs,"
+                    + " so that neither broker is measured while its JIT compiles (default: ${DEFAULT-VALUE})")
+    long warmupRecords = 1_000_000;
+
     @Option(names = "--record-size", description = "bytes per record (default: ${DEFAULT-VALUE})")
     int recordSize = 100;
 
@@ -212,17 +217,14 @@ public final class KafkaPerf implements Callable<Integer> {
         }
         out.printf("== repeat %d/%d, %s (position %d)%n", repeat + 1, repeats, name, position + 1);
         try (Broker broker = startBroker(name, data, logs, tierlogCp)) {
+            warmUp(broker, logs);
             String firstTopic = null;
             for (String a : acks) {
                 String topic = "perf-acks-" + a;
                 firstTopic = firstTopic == null ? topic : firstTopic;
                 Topics.create(broker.bootstrap(), topic, partitions, broker.topicConfigs(settings), Duration.ofSeconds(60));
                 measure(repeat, position, broker, produceTest(a), logs.resolve("produce-acks-" + a + ".log"),
-                        Jvm.command(clientJvm(), Jvm.ownClassPath(), "org.apache.kafka.tools.ProducerPerformance",
-                                List.of("--topic", topic, "--num-records", Long.toString(records), "--record-size",
-                                        Integer.toString(recordSize), "--throughput", "-1", "--producer-props",
-                                        "bootstrap.servers=" + broker.bootstrap(), "acks=" + a, "compression.type=" + compression,
-                                        "client.id=perf-producer")),
+                        producerPerformance(broker, topic, records, a),
                         lines -> PerfOutput.produced(lines).map(p -> {
                             Map<String, Double> m = new LinkedHashMap<>();
                             m.put(Summary.RECORDS_PER_SEC, p.recordsPerSec());
@@ -233,8 +235,7 @@ public final class KafkaPerf implements Callable<Integer> {
                             return m;
                         }));
             }
-            List<String> fetchArgs = List.of("--bootstrap-server", broker.bootstrap(), "--topic", firstTopic, "--messages",
-                    Long.toString(records), "--timeout", "10000");
+            List<String> fetchArgs = fetchArgs(broker, firstTopic, records);
             measure(repeat, position, broker, "fetch", logs.resolve("fetch.log"),
                     Jvm.command(clientJvm(), Jvm.ownClassPath(), FetchPerformance.class.getName(), fetchArgs),
                     KafkaPerf::consumedMetrics);
@@ -247,6 +248,39 @@ public final class KafkaPerf implements Callable<Integer> {
             brokerFailed(repeat, position, name, tests, e);
         } finally {
             ChildProcess.deleteTree(data);
+        }
+    }
+
+    private static List<String> fetchArgs(Broker broker, String topic, long n) {
+        return List.of("--bootstrap-server", broker.bootstrap(), "--topic", topic, "--messages", Long.toString(n),
+                "--timeout", "10000");
+    }
+
+    private List<String> producerPerformance(Broker broker, String topic, long n, String acks) {
+        return Jvm.command(clientJvm(), Jvm.ownClassPath(), "org.apache.kafka.tools.ProducerPerformance",
+                List.of("--topic", topic, "--num-records", Long.toString(n), "--record-size", Integer.toString(recordSize),
+                        "--throughput", "-1", "--producer-props", "bootstrap.servers=" + broker.bootstrap(), "acks=" + acks,
+                        "compression.type=" + compression, "client.id=perf-producer"));
+    }
+
+    /** The same produce and fetch paths as the measured runs, unmeasured, on a topic of their own. */
+    private void warmUp(Broker broker, Path logs) throws InterruptedException {
+        if (warmupRecords <= 0) {
+            return;
+        }
+        Topics.create(broker.bootstrap(), "warmup", partitions, broker.topicConfigs(settings), Duration.ofSeconds(60));
+        for (var step : List.of(
+                Map.entry("warmup-produce", producerPerformance(broker, "warmup", warmupRecords, "1")),
+                Map.entry("warmup-fetch", Jvm.command(clientJvm(), Jvm.ownClassPath(), FetchPerformance.class.getName(),
+                        fetchArgs(broker, "warmup", warmupRecords))))) {
+            try (ChildProcess tool = ChildProcess.start(step.getKey(), step.getValue(), logs.resolve(step.getKey() + ".log"))) {
+                int rc = tool.awaitExit(runTimeout);
+                if (rc != 0) {
+                    out.printf("   %s exited with %d (see %s); measuring anyway%n", step.getKey(), rc, tool.log());
+                }
+            } catch (IOException | RuntimeException e) {
+                out.printf("   %s failed: %s; measuring anyway%n", step.getKey(), e.getMessage());
+            }
         }
     }
 
