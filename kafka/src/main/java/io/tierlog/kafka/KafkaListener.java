@@ -44,6 +44,7 @@ public final class KafkaListener implements AutoCloseable {
     private State state = State.NEW;
     private ServerSocketChannel server;
     private Thread acceptor;
+    private GroupCoordinator groups;
     private int port;
 
     public KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry) {
@@ -68,7 +69,9 @@ public final class KafkaListener implements AutoCloseable {
         }
         int advertisedPort = config.advertisedPort() == 0 ? port : config.advertisedPort();
         BrokerIdentity broker = new BrokerIdentity(config.nodeId(), config.advertisedHost(), advertisedPort);
-        RequestDispatcher dispatcher = new RequestDispatcher(backend, broker, new SupportedApis(), config.maxRequestBytes());
+        groups = new GroupCoordinator(backend, config.groups());
+        RequestDispatcher dispatcher = new RequestDispatcher(backend, broker, new SupportedApis(), config.maxRequestBytes(),
+                groups);
         acceptor = Thread.ofPlatform().name("kafka-acceptor-" + port).daemon().start(() -> accept(dispatcher));
         state = State.RUNNING;
         log.info("Kafka listener on {}:{}, advertised as {}:{}", config.bindHost(), port, broker.host(), broker.port());
@@ -80,6 +83,11 @@ public final class KafkaListener implements AutoCloseable {
             throw new IllegalStateException("the Kafka listener is not started");
         }
         return port;
+    }
+
+    /** The group coordinator (for tests), once started. */
+    synchronized GroupCoordinator groupCoordinator() {
+        return groups;
     }
 
     private void accept(RequestDispatcher dispatcher) {
@@ -140,6 +148,8 @@ public final class KafkaListener implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            groups.close();
         }
         log.info("Kafka listener on port {} closed", port);
     }

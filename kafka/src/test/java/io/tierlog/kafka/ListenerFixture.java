@@ -26,8 +26,16 @@ final class ListenerFixture implements AutoCloseable {
     }
 
     ListenerFixture(int maxRequestBytes) throws IOException {
-        listener = new KafkaListener(KafkaListenerConfig.of("127.0.0.1", 0).withMaxRequestBytes(maxRequestBytes),
-                backend, registry);
+        this(KafkaListenerConfig.of("127.0.0.1", 0).withMaxRequestBytes(maxRequestBytes));
+    }
+
+    /** With the group coordinator's timeouts and limits (tests shorten them). */
+    ListenerFixture(GroupConfig groups) throws IOException {
+        this(KafkaListenerConfig.of("127.0.0.1", 0).withGroups(groups));
+    }
+
+    private ListenerFixture(KafkaListenerConfig config) throws IOException {
+        listener = new KafkaListener(config, backend, registry);
         listener.start();
     }
 
