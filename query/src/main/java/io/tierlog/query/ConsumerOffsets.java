@@ -2,7 +2,7 @@ package io.tierlog.query;
 
 import io.tierlog.core.GroupNames;
 import io.tierlog.core.InvalidInputException;
-import io.tierlog.core.TierlogException;
+import io.tierlog.core.StorageException;
 import io.tierlog.core.Validation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,7 +66,7 @@ public final class ConsumerOffsets {
                 }
             }
         } catch (IOException e) {
-            throw new TierlogException("cannot open consumer offsets directory " + dir + ": " + e.getMessage(), e);
+            throw new StorageException("cannot open consumer offsets directory " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -153,7 +153,7 @@ public final class ConsumerOffsets {
                 }
             }
         } catch (IOException e) {
-            throw new TierlogException("cannot list consumer offsets directory " + dir + ": " + e.getMessage(), e);
+            throw new StorageException("cannot list consumer offsets directory " + dir + ": " + e.getMessage(), e);
         }
         Collections.sort(out);
         return out;
@@ -232,10 +232,10 @@ public final class ConsumerOffsets {
         } catch (NoSuchFileException e) {
             return g;
         } catch (IOException e) {
-            throw new TierlogException("cannot read consumer offsets file " + file + ": " + e.getMessage(), e);
+            throw new StorageException("cannot read consumer offsets file " + file + ": " + e.getMessage(), e);
         }
         if (lines.isEmpty() || !lines.get(0).equals(HEADER)) {
-            throw new TierlogException("consumer offsets file " + file + " does not start with '" + HEADER + "'");
+            throw new StorageException("consumer offsets file " + file + " does not start with '" + HEADER + "'");
         }
         for (int i = 1; i < lines.size(); i++) {
             String line = lines.get(i);
@@ -255,7 +255,7 @@ public final class ConsumerOffsets {
                 }
                 g.byTopic.computeIfAbsent(topic, t -> new TreeMap<>()).put(partition, offset);
             } catch (RuntimeException e) {
-                throw new TierlogException("consumer offsets file " + file + " line " + (i + 1) + " is malformed: "
+                throw new StorageException("consumer offsets file " + file + " line " + (i + 1) + " is malformed: "
                         + e.getMessage(), e);
             }
         }
@@ -280,11 +280,11 @@ public final class ConsumerOffsets {
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
-                throw new TierlogException("the file system of " + dir + " cannot rename atomically", e);
+                throw new StorageException("the file system of " + dir + " cannot rename atomically", e);
             }
             fsyncDirectory();
         } catch (IOException e) {
-            throw new TierlogException("cannot write consumer offsets of group '" + group + "' to " + file + ": "
+            throw new StorageException("cannot write consumer offsets of group '" + group + "' to " + file + ": "
                     + e.getMessage(), e);
         }
     }
@@ -294,7 +294,7 @@ public final class ConsumerOffsets {
         try {
             Files.deleteIfExists(file);
         } catch (IOException e) {
-            throw new TierlogException("cannot delete consumer offsets of group '" + group + "' (" + file + "): "
+            throw new StorageException("cannot delete consumer offsets of group '" + group + "' (" + file + "): "
                     + e.getMessage(), e);
         }
         fsyncDirectory();
