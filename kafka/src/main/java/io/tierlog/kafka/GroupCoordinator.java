@@ -197,12 +197,11 @@ final class GroupCoordinator implements AutoCloseable {
                 return e.get();
             }
         }
-        if (generationId >= 0) {
-            // no such group: its membership did not survive a restart, or it never existed. Kafka answers
-            // GROUP_ID_NOT_FOUND from v9, which a classic client does not handle; this makes it rejoin.
-            return Errors.ILLEGAL_GENERATION;
-        }
-        return store(groupId, offsets); // the admin client or a consumer with assign()
+        // No such group in memory: the admin client or a consumer with assign() (generation -1), or a member of a
+        // group whose membership did not survive a restart. Nobody can own the group's partitions now, so the
+        // member's commit is kept, as Kafka (which persists its groups) would keep it; its next heartbeat gets
+        // UNKNOWN_MEMBER_ID and it rejoins. Refusing would make it process the batch again after every restart.
+        return store(groupId, offsets);
     }
 
     private Errors store(String groupId, Map<String, Map<Integer, Long>> offsets) {

@@ -311,7 +311,8 @@ class GroupProtocolTest {
                     .data().topics().getFirst().partitions().getFirst().errorCode()).isEqualTo(Errors.INVALID_GROUP_ID.code());
             assertThat(m.send(commit("nobody-here", "m-1", 3, TOPIC, Map.of(1, 1L), null), OffsetCommitResponse.class)
                     .data().topics().getFirst().partitions().getFirst().errorCode())
-                    .as("a generation of a group that does not exist (e.g. before a restart)").isEqualTo(Errors.ILLEGAL_GENERATION.code());
+                    .as("a member of a group lost in a restart: kept, nobody else can own its partitions")
+                    .isEqualTo(Errors.NONE.code());
 
             OffsetFetchResponse fetched = m.send(GroupRequests.fetchOffsets((short) 9, TOPIC, null, "simple"), OffsetFetchResponse.class);
             var p = fetched.data().groups().getFirst().topics().getFirst().partitions();
