@@ -20,14 +20,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * Kafka's wire protocol on a Tierlog broker, in the broker's process: Kafka clients (Java, librdkafka) produce,
- * fetch, list offsets and manage topics through it, and it turns their requests into {@link KafkaBackend} calls.
+ * fetch, list offsets, manage topics and consume in groups (the classic protocol, coordinated here, committed
+ * offsets through the backend) through it, and it turns their requests into {@link KafkaBackend} calls.
  * Requests are parsed and answers written with kafka-clients' own protocol classes; no Kafka type leaves this
  * module.
  *
  * <p>Each connection is served by its own virtual thread, one request at a time, answers in request order. A
  * client that breaks the protocol loses its connection, never the listener. Lifecycle: {@link #start()} once,
  * {@link #close()} once (idempotent); {@code close} stops accepting, closes every connection and waits (bounded)
- * until each released the fetch chunks it pinned. Thread-safe.
+ * until each released the fetch chunks it pinned, then stops the group coordinator's timers. Thread-safe.
  */
 public final class KafkaListener implements AutoCloseable {
 
