@@ -10,7 +10,6 @@ import java.util.regex.Pattern;
  */
 public final class Validation {
     private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,200}");
-    private static final Pattern GROUP = Pattern.compile("[a-zA-Z0-9._-]{1,200}");
     /** Largest timestamp accepted: year 9999, so that clients sending micro- or nanoseconds are caught. */
     public static final long MAX_TIMESTAMP = 253_402_300_799_999L;
 
@@ -34,13 +33,9 @@ public final class Validation {
         return name;
     }
 
-    /** Consumer group names follow the topic-name rules (they name files too). */
+    /** Consumer group names are Kafka's group ids, within what a file name can hold: see {@link GroupNames}. */
     public static String groupName(String name) {
-        if (name == null || name.isEmpty() || name.equals(".") || name.equals("..") || !GROUP.matcher(name).matches()) {
-            throw new InvalidInputException("group name '" + printable(String.valueOf(name))
-                    + "' must be 1-200 letters, digits, '.', '_' or '-' and not '.' or '..'");
-        }
-        return name;
+        return GroupNames.check(name);
     }
 
     public static void metricName(String name, Limits limits) {

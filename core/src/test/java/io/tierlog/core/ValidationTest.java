@@ -75,10 +75,12 @@ class ValidationTest {
     }
 
     @Test
-    void groupNamesAreFileSafe() {
+    void groupNamesAreKafkaGroupIdsWithoutControlCharacters() {
         assertThat(Validation.groupName("dash-board_1")).isEqualTo("dash-board_1");
-        assertThatThrownBy(() -> Validation.groupName("../etc")).isInstanceOf(InvalidInputException.class);
-        assertThatThrownBy(() -> Validation.groupName("..")).isInstanceOf(InvalidInputException.class);
+        assertThat(Validation.groupName("connect-my connector")).isEqualTo("connect-my connector");
+        assertThatThrownBy(() -> Validation.groupName("")).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> Validation.groupName("a\nb")).isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("control character");
     }
 
     @Test

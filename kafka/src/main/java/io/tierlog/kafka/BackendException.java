@@ -35,6 +35,8 @@ public class BackendException extends RuntimeException {
         INVALID_REPLICATION_FACTOR,
         INVALID_CONFIG,
         INVALID_REQUEST,
+        /** A consumer group name the offsets store refuses. */
+        INVALID_GROUP_ID,
         UNKNOWN
     }
 

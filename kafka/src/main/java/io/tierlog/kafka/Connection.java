@@ -202,7 +202,7 @@ final class Connection implements Runnable {
         log.debug("{} v{} from {} on {}", header.apiKey(), header.apiVersion(), header.clientId(), id);
         Reply reply;
         try {
-            reply = dispatcher.dispatch(request, fetchSessions);
+            reply = dispatcher.dispatch(request, ctx, fetchSessions);
         } catch (RuntimeException e) {
             log.warn("{} v{} from {} failed; answering UNKNOWN_SERVER_ERROR", header.apiKey(), header.apiVersion(),
                     header.clientId(), e);

@@ -15,9 +15,9 @@ import org.apache.kafka.common.requests.InitProducerIdResponse;
 import io.tierlog.kafka.KafkaErrors.TopicNaming;
 
 /**
- * InitProducerId for idempotent producers, and FindCoordinator, which has no coordinator to name yet: groups get
- * COORDINATOR_NOT_AVAILABLE (retriable; librdkafka only needs the API advertised), transactions get the
- * TRANSACTIONS_UNSUPPORTED code with a message, so a transactional producer fails at once instead of retrying.
+ * InitProducerId for idempotent producers, and FindCoordinator: this broker coordinates every consumer group;
+ * transactions get the TRANSACTIONS_UNSUPPORTED code with a message, so a transactional producer fails at once
+ * instead of retrying; share groups (KIP-932) get COORDINATOR_NOT_AVAILABLE.
  */
 final class CoordinatorHandler {
 
@@ -25,9 +25,11 @@ final class CoordinatorHandler {
             "Tierlog does not support Kafka transactions: remove transactional.id (idempotence works without it)";
 
     private final KafkaBackend backend;
+    private final BrokerIdentity broker;
 
-    CoordinatorHandler(KafkaBackend backend) {
+    CoordinatorHandler(KafkaBackend backend, BrokerIdentity broker) {
         this.backend = backend;
+        this.broker = broker;
     }
 
     Reply initProducerId(InitProducerIdRequest request) {
@@ -52,25 +54,31 @@ final class CoordinatorHandler {
         Errors error;
         String message;
         byte keyType = req.keyType();
-        if (keyType == FindCoordinatorRequest.CoordinatorType.TRANSACTION.id()) {
+        if (keyType == FindCoordinatorRequest.CoordinatorType.GROUP.id()) {
+            error = Errors.NONE;
+            message = null;
+        } else if (keyType == FindCoordinatorRequest.CoordinatorType.TRANSACTION.id()) {
             error = KafkaErrors.forReason(BackendException.Reason.TRANSACTIONS_UNSUPPORTED, TopicNaming.BY_NAME);
             message = NO_TRANSACTIONS;
-        } else if (keyType == FindCoordinatorRequest.CoordinatorType.GROUP.id()
-                || keyType == FindCoordinatorRequest.CoordinatorType.SHARE.id()) {
+        } else if (keyType == FindCoordinatorRequest.CoordinatorType.SHARE.id()) {
             error = Errors.COORDINATOR_NOT_AVAILABLE;
-            message = "Tierlog has no group coordinator yet";
+            message = "Tierlog does not serve share groups";
         } else {
             error = Errors.INVALID_REQUEST;
             message = "unknown coordinator key type " + keyType;
         }
+        boolean found = error == Errors.NONE;
+        int nodeId = found ? broker.nodeId() : -1;
+        String host = found ? broker.host() : "";
+        int port = found ? broker.port() : -1;
         FindCoordinatorResponseData resp = new FindCoordinatorResponseData();
         if (version < 4) {
-            resp.setErrorCode(error.code()).setErrorMessage(message).setNodeId(-1).setHost("").setPort(-1);
+            resp.setErrorCode(error.code()).setErrorMessage(message).setNodeId(nodeId).setHost(host).setPort(port);
         } else {
             List<String> keys = req.coordinatorKeys();
             for (String key : keys) {
                 resp.coordinators().add(new FindCoordinatorResponseData.Coordinator()
-                        .setKey(key).setNodeId(-1).setHost("").setPort(-1)
+                        .setKey(key).setNodeId(nodeId).setHost(host).setPort(port)
                         .setErrorCode(error.code()).setErrorMessage(message));
             }
         }

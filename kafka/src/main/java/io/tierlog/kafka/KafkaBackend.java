@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
@@ -85,6 +86,23 @@ public interface KafkaBackend {
      * INVALID_PRODUCER_EPOCH when {@code epoch} is not the current one.
      */
     ProducerIdAndEpoch initProducerId(long producerId, short epoch);
+
+    /**
+     * Stores committed offsets of a consumer group (topic -> partition -> the next offset to read), all of them
+     * durable or none, in the store HTTP's group-offsets endpoints use; partitions and topics not named keep theirs.
+     * The listener checks membership, topics and partitions first. Fails with INVALID_GROUP_ID for a group name
+     * the store refuses. Commit metadata is not kept.
+     */
+    void commitOffsets(String group, Map<String, Map<Integer, Long>> offsets);
+
+    /** A group's committed offsets, topic -> partition -> offset, in name order; empty when it has none. */
+    Map<String, SortedMap<Integer, Long>> committedOffsets(String group);
+
+    /** The groups that have committed offsets, in name order. */
+    List<String> groupsWithCommittedOffsets();
+
+    /** Deletes a group's committed offsets durably; false when it had none. */
+    boolean deleteCommittedOffsets(String group);
 
     /** How a produce is acknowledged. */
     enum Acks {

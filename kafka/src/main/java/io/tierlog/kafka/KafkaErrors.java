@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * <tr><td>INVALID_RECORD</td><td>INVALID_RECORD (Produce adds recordErrors and the message, v8+)</td></tr>
  * <tr><td>RECORD_TOO_LARGE</td><td>MESSAGE_TOO_LARGE</td></tr>
  * <tr><td>UNSUPPORTED_COMPRESSION_TYPE, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH,
- *     UNKNOWN_PRODUCER_ID, INVALID_REPLICATION_FACTOR, INVALID_CONFIG, INVALID_PARTITIONS, INVALID_REQUEST</td>
+ *     UNKNOWN_PRODUCER_ID, INVALID_REPLICATION_FACTOR, INVALID_CONFIG, INVALID_PARTITIONS, INVALID_REQUEST,
+ *     INVALID_GROUP_ID</td>
  *     <td>the code of the same name</td></tr>
  * <tr><td>TRANSACTIONS_UNSUPPORTED</td><td>INVALID_REQUEST: not retriable, and the Java producer's
  *     TransactionManager then fails fatally with a KafkaException carrying our message (a retriable code such as
@@ -68,6 +69,7 @@ final class KafkaErrors {
             case INVALID_REPLICATION_FACTOR -> Errors.INVALID_REPLICATION_FACTOR;
             case INVALID_CONFIG -> Errors.INVALID_CONFIG;
             case INVALID_REQUEST -> Errors.INVALID_REQUEST;
+            case INVALID_GROUP_ID -> Errors.INVALID_GROUP_ID;
             case UNKNOWN -> Errors.UNKNOWN_SERVER_ERROR;
         };
     }

@@ -20,14 +20,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * Kafka's wire protocol on a Tierlog broker, in the broker's process: Kafka clients (Java, librdkafka) produce,
- * fetch, list offsets and manage topics through it, and it turns their requests into {@link KafkaBackend} calls.
+ * fetch, list offsets, manage topics and consume in groups (the classic protocol, coordinated here, committed
+ * offsets through the backend) through it, and it turns their requests into {@link KafkaBackend} calls.
  * Requests are parsed and answers written with kafka-clients' own protocol classes; no Kafka type leaves this
  * module.
  *
  * <p>Each connection is served by its own virtual thread, one request at a time, answers in request order. A
  * client that breaks the protocol loses its connection, never the listener. Lifecycle: {@link #start()} once,
  * {@link #close()} once (idempotent); {@code close} stops accepting, closes every connection and waits (bounded)
- * until each released the fetch chunks it pinned. Thread-safe.
+ * until each released the fetch chunks it pinned, then stops the group coordinator's timers. Thread-safe.
  */
 public final class KafkaListener implements AutoCloseable {
 
@@ -50,6 +51,7 @@ public final class KafkaListener implements AutoCloseable {
     private State state = State.NEW;
     private ServerSocketChannel server;
     private Thread acceptor;
+    private GroupCoordinator groups;
     private int port;
 
     public KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry) {
@@ -89,7 +91,9 @@ public final class KafkaListener implements AutoCloseable {
         }
         int advertisedPort = config.advertisedPort() == 0 ? port : config.advertisedPort();
         BrokerIdentity broker = new BrokerIdentity(config.nodeId(), config.advertisedHost(), advertisedPort);
-        RequestDispatcher dispatcher = new RequestDispatcher(backend, broker, new SupportedApis(), config.maxRequestBytes());
+        groups = new GroupCoordinator(backend, config.groups());
+        RequestDispatcher dispatcher = new RequestDispatcher(backend, broker, new SupportedApis(), config.maxRequestBytes(),
+                groups);
         acceptor = Thread.ofPlatform().name("kafka-acceptor-" + port).daemon().start(() -> accept(dispatcher));
         state = State.RUNNING;
         log.info("Kafka listener on {}:{}, advertised as {}:{}", config.bindHost(), port, broker.host(), broker.port());
@@ -101,6 +105,11 @@ public final class KafkaListener implements AutoCloseable {
             throw new IllegalStateException("the Kafka listener is not started");
         }
         return port;
+    }
+
+    /** The group coordinator (for tests), once started. */
+    synchronized GroupCoordinator groupCoordinator() {
+        return groups;
     }
 
     private void accept(RequestDispatcher dispatcher) {
@@ -161,6 +170,8 @@ public final class KafkaListener implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            groups.close();
         }
         log.info("Kafka listener on port {} closed", port);
     }

@@ -12,9 +12,10 @@ import java.util.Objects;
  * @param maxRequestBytes the largest request frame accepted (Kafka's {@code socket.request.max.bytes}); a larger
  *                        or negative size closes the connection before anything is allocated
  * @param nodeId          the broker's node id in every answer (Tierlog is one broker: 0)
+ * @param groups          the consumer group coordinator's timeouts and limits
  */
 public record KafkaListenerConfig(String bindHost, int port, String advertisedHost, int advertisedPort,
-                                  int maxRequestBytes, int nodeId) {
+                                  int maxRequestBytes, int nodeId, GroupConfig groups) {
 
     /** Kafka's default {@code socket.request.max.bytes}: 100 MiB. */
     public static final int DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
@@ -22,6 +23,7 @@ public record KafkaListenerConfig(String bindHost, int port, String advertisedHo
     public KafkaListenerConfig {
         Objects.requireNonNull(bindHost, "bindHost");
         Objects.requireNonNull(advertisedHost, "advertisedHost");
+        Objects.requireNonNull(groups, "groups");
         if (port < 0 || port > 65535 || advertisedPort < 0 || advertisedPort > 65535) {
             throw new IllegalArgumentException("ports must be in [0, 65535]: " + port + ", " + advertisedPort);
         }
@@ -33,12 +35,16 @@ public record KafkaListenerConfig(String bindHost, int port, String advertisedHo
         }
     }
 
-    /** Binds and advertises {@code host:port} with the default request limit and node id 0. */
+    /** Binds and advertises {@code host:port} with the default request limit, node id 0 and Kafka's group defaults. */
     public static KafkaListenerConfig of(String host, int port) {
-        return new KafkaListenerConfig(host, port, host, 0, DEFAULT_MAX_REQUEST_BYTES, 0);
+        return new KafkaListenerConfig(host, port, host, 0, DEFAULT_MAX_REQUEST_BYTES, 0, GroupConfig.DEFAULTS);
     }
 
     public KafkaListenerConfig withMaxRequestBytes(int maxRequestBytes) {
-        return new KafkaListenerConfig(bindHost, port, advertisedHost, advertisedPort, maxRequestBytes, nodeId);
+        return new KafkaListenerConfig(bindHost, port, advertisedHost, advertisedPort, maxRequestBytes, nodeId, groups);
+    }
+
+    public KafkaListenerConfig withGroups(GroupConfig groups) {
+        return new KafkaListenerConfig(bindHost, port, advertisedHost, advertisedPort, maxRequestBytes, nodeId, groups);
     }
 }

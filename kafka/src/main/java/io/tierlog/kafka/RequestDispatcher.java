@@ -15,6 +15,16 @@ import org.apache.kafka.common.requests.InitProducerIdRequest;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.requests.DeleteGroupsRequest;
+import org.apache.kafka.common.requests.DescribeGroupsRequest;
+import org.apache.kafka.common.requests.HeartbeatRequest;
+import org.apache.kafka.common.requests.JoinGroupRequest;
+import org.apache.kafka.common.requests.LeaveGroupRequest;
+import org.apache.kafka.common.requests.ListGroupsRequest;
+import org.apache.kafka.common.requests.OffsetCommitRequest;
+import org.apache.kafka.common.requests.OffsetFetchRequest;
+import org.apache.kafka.common.requests.SyncGroupRequest;
 
 /** Routes a parsed request to its handler. Stateless apart from the handlers; shared by all connections. */
 final class RequestDispatcher {
@@ -26,22 +36,27 @@ final class RequestDispatcher {
     private final ListOffsetsHandler listOffsets;
     private final CoordinatorHandler coordinator;
     private final TopicAdminHandler topicAdmin;
+    private final GroupHandler groups;
+    private final OffsetsHandler offsets;
 
-    RequestDispatcher(KafkaBackend backend, BrokerIdentity broker, SupportedApis apis, int maxRequestBytes) {
+    RequestDispatcher(KafkaBackend backend, BrokerIdentity broker, SupportedApis apis, int maxRequestBytes,
+                      GroupCoordinator groupCoordinator) {
         this.apis = apis;
         this.metadata = new MetadataHandler(backend, broker);
         this.produce = new ProduceHandler(backend);
         this.fetch = new FetchHandler(backend);
         this.listOffsets = new ListOffsetsHandler(backend);
-        this.coordinator = new CoordinatorHandler(backend);
+        this.coordinator = new CoordinatorHandler(backend, broker);
         this.topicAdmin = new TopicAdminHandler(backend, broker, maxRequestBytes);
+        this.groups = new GroupHandler(groupCoordinator);
+        this.offsets = new OffsetsHandler(backend, groupCoordinator);
     }
 
     SupportedApis apis() {
         return apis;
     }
 
-    Reply dispatch(AbstractRequest request, FetchSessions sessions) throws InterruptedException {
+    Reply dispatch(AbstractRequest request, RequestContext ctx, FetchSessions sessions) throws InterruptedException {
         return switch (request) {
             case ApiVersionsRequest r -> apiVersions(r);
             case MetadataRequest r -> metadata.metadata(r);
@@ -54,6 +69,15 @@ final class RequestDispatcher {
             case DeleteTopicsRequest r -> topicAdmin.deleteTopics(r);
             case DescribeConfigsRequest r -> topicAdmin.describeConfigs(r);
             case DescribeClusterRequest r -> metadata.describeCluster(r);
+            case JoinGroupRequest r -> groups.joinGroup(r, ctx);
+            case SyncGroupRequest r -> groups.syncGroup(r);
+            case HeartbeatRequest r -> groups.heartbeat(r);
+            case LeaveGroupRequest r -> groups.leaveGroup(r);
+            case ListGroupsRequest r -> groups.listGroups(r);
+            case DescribeGroupsRequest r -> groups.describeGroups(r);
+            case DeleteGroupsRequest r -> groups.deleteGroups(r);
+            case OffsetCommitRequest r -> offsets.offsetCommit(r);
+            case OffsetFetchRequest r -> offsets.offsetFetch(r);
             default -> throw new IllegalStateException("no handler for " + request.apiKey()
                     + " although SupportedApis lets it through");
         };

@@ -35,6 +35,16 @@ final class SupportedApis {
         add(ApiKeys.DELETE_TOPICS, 1, 6);
         add(ApiKeys.DESCRIBE_CONFIGS, 1, 4);
         add(ApiKeys.DESCRIBE_CLUSTER, 0, 2);
+        // the classic group protocol; KIP-848's ConsumerGroupHeartbeat is not advertised (docs/kafka.md)
+        add(ApiKeys.JOIN_GROUP, 0, 9);
+        add(ApiKeys.SYNC_GROUP, 0, 5);
+        add(ApiKeys.HEARTBEAT, 0, 4);
+        add(ApiKeys.LEAVE_GROUP, 0, 5);
+        add(ApiKeys.OFFSET_COMMIT, 2, 9);
+        add(ApiKeys.OFFSET_FETCH, 1, 9);
+        add(ApiKeys.LIST_GROUPS, 0, 5);
+        add(ApiKeys.DESCRIBE_GROUPS, 0, 6);
+        add(ApiKeys.DELETE_GROUPS, 0, 2);
     }
 
     private void add(ApiKeys key, int min, int max) {

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * librdkafka (through kcat) produces lz4-compressed batches and consumes them back. librdkafka uses the classic,
- * name-based versions (Produce v7, Fetch v11, Metadata v4) and only compresses with lz4 when FindCoordinator is
- * advertised. Skipped when kcat is not installed (Debian package {@code kcat}; CI installs it).
+ * librdkafka (through kcat) produces lz4-compressed batches and consumes them back, alone and as a group member.
+ * librdkafka uses the classic, name-based versions (Produce v7, Fetch v11, Metadata v4) and only compresses with lz4
+ * when FindCoordinator is advertised. Skipped when kcat is not installed (Debian package {@code kcat}; CI installs it).
  */
 class KcatTest {
 
@@ -85,5 +85,30 @@ class KcatTest {
                 "-q", "-f", "%s\\n");
         assertThat(consumed.exit()).isZero();
         assertThat(consumed.stdout().lines().toList()).containsExactlyElementsOf(lines);
+    }
+
+    @Test
+    void a_kcat_balanced_consumer_joins_a_group_consumes_everything_and_resumes_from_its_commits() throws Exception {
+        fixture.backend.createTopic("shared", 3);
+        List<String> lines = IntStream.range(0, 90).mapToObj(i -> "line " + i).toList();
+        for (int p = 0; p < 3; p++) {
+            List<String> part = lines.subList(p * 30, p * 30 + 30);
+            assertThat(kcat(String.join("\n", part) + "\n", "-P", "-b", fixture.bootstrap(), "-t", "shared", "-p",
+                    Integer.toString(p)).exit()).isZero();
+        }
+        // -G: librdkafka's group consumer (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, OffsetFetch,
+        // OffsetCommit on close, LeaveGroup); -e ends it once every assigned partition reached its end
+        Run first = kcat("", "-b", fixture.bootstrap(), "-G", "rdkafka-group", "-X", "auto.offset.reset=earliest", "-e", "-q",
+                "-f", "%s\\n", "shared");
+        assertThat(first.exit()).isZero();
+        assertThat(first.stdout().lines().toList()).containsExactlyInAnyOrderElementsOf(lines);
+        assertThat(fixture.backend.committedOffsets("rdkafka-group").get("shared")).containsEntry(0, 30L)
+                .containsEntry(1, 30L).containsEntry(2, 30L);
+
+        assertThat(kcat("one more\n", "-P", "-b", fixture.bootstrap(), "-t", "shared", "-p", "1").exit()).isZero();
+        Run second = kcat("", "-b", fixture.bootstrap(), "-G", "rdkafka-group", "-X", "auto.offset.reset=earliest", "-e", "-q",
+                "-f", "%s\\n", "shared");
+        assertThat(second.exit()).isZero();
+        assertThat(second.stdout().lines().toList()).as("from the committed offsets on").containsExactly("one more");
     }
 }

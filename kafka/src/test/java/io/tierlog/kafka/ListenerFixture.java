@@ -26,12 +26,22 @@ final class ListenerFixture implements AutoCloseable {
     }
 
     ListenerFixture(int maxRequestBytes) throws IOException {
-        this(maxRequestBytes, RequestMemory.defaultBudget(maxRequestBytes));
+        this(KafkaListenerConfig.of("127.0.0.1", 0).withMaxRequestBytes(maxRequestBytes),
+                RequestMemory.defaultBudget(maxRequestBytes));
     }
 
     ListenerFixture(int maxRequestBytes, int requestMemoryBudget) throws IOException {
-        listener = new KafkaListener(KafkaListenerConfig.of("127.0.0.1", 0).withMaxRequestBytes(maxRequestBytes),
-                backend, registry, requestMemoryBudget);
+        this(KafkaListenerConfig.of("127.0.0.1", 0).withMaxRequestBytes(maxRequestBytes), requestMemoryBudget);
+    }
+
+    /** With the group coordinator's timeouts and limits (tests shorten them). */
+    ListenerFixture(GroupConfig groups) throws IOException {
+        this(KafkaListenerConfig.of("127.0.0.1", 0).withGroups(groups),
+                RequestMemory.defaultBudget(KafkaListenerConfig.DEFAULT_MAX_REQUEST_BYTES));
+    }
+
+    private ListenerFixture(KafkaListenerConfig config, int requestMemoryBudget) throws IOException {
+        listener = new KafkaListener(config, backend, registry, requestMemoryBudget);
         listener.start();
     }
 

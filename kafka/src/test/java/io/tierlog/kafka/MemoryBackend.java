@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -59,6 +61,8 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
     private final Map<Long, Short> producerEpochs = new ConcurrentHashMap<>();
     private final AtomicLong nextProducerId = new AtomicLong(1000);
     private final List<Waiter> waiters = new CopyOnWriteArrayList<>();
+    /** group -> topic -> partition -> committed offset (the offsets store; guarded by itself). */
+    private final Map<String, Map<String, SortedMap<Integer, Long>>> committed = new TreeMap<>();
 
     /** What {@link #offsets} reports as the cold tier's end (Tierlog's remote end offset); 0 means nothing offloaded. */
     final AtomicLong remoteEndOffset = new AtomicLong();
@@ -67,6 +71,7 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
     final AtomicInteger pinnedRegions = new AtomicInteger();
     final AtomicInteger regionsHandedOut = new AtomicInteger();
     final AtomicInteger dataWakeups = new AtomicInteger();
+    final AtomicInteger commitCalls = new AtomicInteger();
     final Map<Acks, AtomicInteger> acks = new EnumMap<>(Map.of(Acks.LEADER, new AtomicInteger(), Acks.DURABLE, new AtomicInteger()));
 
     private record Topic(TopicView view, Map<String, String> configs, Partition[] partitions) {
@@ -298,6 +303,11 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
         if (t == null) {
             throw new BackendException(Reason.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic " + name);
         }
+        synchronized (committed) {
+            // as Kafka does: a deleted topic's committed offsets go with it
+            committed.values().forEach(g -> g.remove(name));
+            committed.values().removeIf(Map::isEmpty);
+        }
         for (Partition p : t.partitions()) {
             p.close();
         }
@@ -469,6 +479,49 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
         short next = (short) (epoch + 1);
         producerEpochs.put(producerId, next);
         return new ProducerIdAndEpoch(producerId, next);
+    }
+
+    @Override
+    public void commitOffsets(String group, Map<String, Map<Integer, Long>> offsets) {
+        checkGroup(group);
+        commitCalls.incrementAndGet();
+        synchronized (committed) {
+            Map<String, SortedMap<Integer, Long>> g = committed.computeIfAbsent(group, x -> new TreeMap<>());
+            offsets.forEach((topic, m) -> g.computeIfAbsent(topic, x -> new TreeMap<>()).putAll(m));
+        }
+    }
+
+    @Override
+    public Map<String, SortedMap<Integer, Long>> committedOffsets(String group) {
+        checkGroup(group);
+        synchronized (committed) {
+            Map<String, SortedMap<Integer, Long>> out = new TreeMap<>();
+            committed.getOrDefault(group, Map.of()).forEach((t, m) -> out.put(t, new TreeMap<>(m)));
+            return out;
+        }
+    }
+
+    @Override
+    public List<String> groupsWithCommittedOffsets() {
+        synchronized (committed) {
+            return List.copyOf(committed.keySet());
+        }
+    }
+
+    @Override
+    public boolean deleteCommittedOffsets(String group) {
+        checkGroup(group);
+        synchronized (committed) {
+            return committed.remove(group) != null;
+        }
+    }
+
+    private static void checkGroup(String group) {
+        try {
+            io.tierlog.core.GroupNames.check(group);
+        } catch (io.tierlog.core.InvalidInputException e) {
+            throw new BackendException(Reason.INVALID_GROUP_ID, e.getMessage());
+        }
     }
 
     /** Long polls parked in {@link #awaitData} right now. */

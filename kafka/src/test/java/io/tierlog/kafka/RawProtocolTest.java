@@ -166,13 +166,25 @@ class RawProtocolTest {
                     ApiKeys.API_VERSIONS.id, ApiKeys.METADATA.id, ApiKeys.PRODUCE.id, ApiKeys.FETCH.id,
                     ApiKeys.LIST_OFFSETS.id, ApiKeys.INIT_PRODUCER_ID.id, ApiKeys.FIND_COORDINATOR.id,
                     ApiKeys.CREATE_TOPICS.id, ApiKeys.DELETE_TOPICS.id, ApiKeys.DESCRIBE_CONFIGS.id,
-                    ApiKeys.DESCRIBE_CLUSTER.id);
+                    ApiKeys.DESCRIBE_CLUSTER.id, ApiKeys.JOIN_GROUP.id, ApiKeys.SYNC_GROUP.id, ApiKeys.HEARTBEAT.id,
+                    ApiKeys.LEAVE_GROUP.id, ApiKeys.OFFSET_COMMIT.id, ApiKeys.OFFSET_FETCH.id, ApiKeys.LIST_GROUPS.id,
+                    ApiKeys.DESCRIBE_GROUPS.id, ApiKeys.DELETE_GROUPS.id);
+            assertThat(byKey).as("KIP-848's consumer protocol is not served").doesNotContainKey(ApiKeys.CONSUMER_GROUP_HEARTBEAT.id);
             assertThat(range(byKey, ApiKeys.PRODUCE)).isEqualTo("0-13");
             assertThat(range(byKey, ApiKeys.FETCH)).isEqualTo("4-18");
             assertThat(range(byKey, ApiKeys.LIST_OFFSETS)).isEqualTo("1-10");
             assertThat(range(byKey, ApiKeys.INIT_PRODUCER_ID)).isEqualTo("0-5");
             assertThat(range(byKey, ApiKeys.FIND_COORDINATOR)).isEqualTo("0-6");
             assertThat(range(byKey, ApiKeys.METADATA)).isEqualTo("0-13");
+            assertThat(range(byKey, ApiKeys.JOIN_GROUP)).isEqualTo("0-9");
+            assertThat(range(byKey, ApiKeys.SYNC_GROUP)).isEqualTo("0-5");
+            assertThat(range(byKey, ApiKeys.HEARTBEAT)).isEqualTo("0-4");
+            assertThat(range(byKey, ApiKeys.LEAVE_GROUP)).isEqualTo("0-5");
+            assertThat(range(byKey, ApiKeys.OFFSET_COMMIT)).as("v10 (topic ids) is unstable in 4.1").isEqualTo("2-9");
+            assertThat(range(byKey, ApiKeys.OFFSET_FETCH)).isEqualTo("1-9");
+            assertThat(range(byKey, ApiKeys.LIST_GROUPS)).isEqualTo("0-5");
+            assertThat(range(byKey, ApiKeys.DESCRIBE_GROUPS)).isEqualTo("0-6");
+            assertThat(range(byKey, ApiKeys.DELETE_GROUPS)).isEqualTo("0-2");
         }
     }
 
@@ -254,7 +266,9 @@ class RawProtocolTest {
 
             FindCoordinatorResponse coordinator = client.roundTrip(new FindCoordinatorRequest.Builder(
                     new FindCoordinatorRequestData().setKey("group-1")).build((short) 0), 20, FindCoordinatorResponse.class);
-            assertThat(coordinator.error()).isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
+            assertThat(coordinator.error()).isEqualTo(Errors.NONE);
+            assertThat(coordinator.data().nodeId()).isZero();
+            assertThat(coordinator.data().port()).isEqualTo(fixture.listener.port());
 
             InitProducerIdResponse pid = client.roundTrip(new InitProducerIdRequest.Builder(
                     new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60000)).build((short) 0),

@@ -1,7 +1,8 @@
 package io.tierlog.query;
 
+import io.tierlog.core.GroupNames;
 import io.tierlog.core.InvalidInputException;
-import io.tierlog.core.TierlogException;
+import io.tierlog.core.StorageException;
 import io.tierlog.core.Validation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +18,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -25,14 +27,17 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Committed consumer-group offsets that survive restarts. Consumers resume from them, so a commit must be
- * either fully visible after a crash or not at all: each group is one small text file, rewritten as a whole
- * into a temporary file, fsynced and atomically renamed over the old one (then the directory is fsynced).
+ * Committed consumer-group offsets that survive restarts, shared by both doors (HTTP's group-offsets endpoints and
+ * Kafka's OffsetCommit/OffsetFetch). Consumers resume from them, so a commit must be either fully visible after a
+ * crash or not at all: each group is one small text file, rewritten as a whole into a temporary file, fsynced and
+ * atomically renamed over the old one (then the directory is fsynced). Deleting a group unlinks its file and
+ * fsyncs the directory.
  *
- * <p>File format ({@code <group>.offsets}, UTF-8): a first line {@code # tierlog consumer offsets v1}, then
- * one line per partition: {@code topic<TAB>partition<TAB>offset}. Topic and group names cannot contain tabs
- * or line breaks (see {@link Validation}). Commits of one group are serialised; different groups proceed in
- * parallel.
+ * <p>File format ({@code <escaped group>.offsets}, UTF-8): a first line {@code # tierlog consumer offsets v1}, then
+ * one line per partition: {@code topic<TAB>partition<TAB>offset}. The file is named by the group's
+ * {@linkplain GroupNames#escape escaped} name (the name itself for {@code [a-zA-Z0-9._-]} names); topic names cannot
+ * contain tabs or line breaks (see {@link Validation}). Changes to one group are serialised; different groups
+ * proceed in parallel. Thread-safe.
  */
 public final class ConsumerOffsets {
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerOffsets.class);
@@ -41,7 +46,10 @@ public final class ConsumerOffsets {
     private static final String TMP_SUFFIX = ".tmp";
 
     private final Path dir;
-    /** group -> topic -> partition -> offset; an entry is loaded from disk on first use of a group. */
+    /**
+     * group -> topic -> partition -> offset; an entry is loaded from disk on first use of a group and never removed
+     * (a deleted group's entry is emptied), so two threads never hold different copies of one group.
+     */
     private final ConcurrentHashMap<String, GroupOffsets> groups = new ConcurrentHashMap<>();
 
     private static final class GroupOffsets {
@@ -58,7 +66,7 @@ public final class ConsumerOffsets {
                 }
             }
         } catch (IOException e) {
-            throw new TierlogException("cannot open consumer offsets directory " + dir + ": " + e.getMessage(), e);
+            throw new StorageException("cannot open consumer offsets directory " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -67,24 +75,36 @@ public final class ConsumerOffsets {
      * once they are durable. Offsets are the next offset the group will read, as in Kafka.
      */
     public void commit(String group, String topic, Map<Integer, Long> offsets) {
+        commit(group, Map.of(Validation.topicName(topic), offsets == null ? Map.of() : offsets));
+    }
+
+    /**
+     * Stores the given offsets of several topics for a group at once (all durable or none; partitions and topics
+     * not named keep theirs) and returns once they are durable.
+     */
+    public void commit(String group, Map<String, ? extends Map<Integer, Long>> offsetsByTopic) {
         Validation.groupName(group);
-        Validation.topicName(topic);
-        if (offsets == null || offsets.isEmpty()) {
+        if (offsetsByTopic == null || offsetsByTopic.isEmpty()) {
             throw new InvalidInputException("no offsets to commit for group '" + group + "'");
         }
-        for (Map.Entry<Integer, Long> e : offsets.entrySet()) {
-            if (e.getKey() == null || e.getKey() < 0) {
-                throw new InvalidInputException("partition must be >= 0, was " + e.getKey());
+        for (Map.Entry<String, ? extends Map<Integer, Long>> t : offsetsByTopic.entrySet()) {
+            Validation.topicName(t.getKey());
+            if (t.getValue() == null || t.getValue().isEmpty()) {
+                throw new InvalidInputException("no offsets to commit for group '" + group + "' and topic '" + t.getKey() + "'");
             }
-            if (e.getValue() == null || e.getValue() < 0) {
-                throw new InvalidInputException("offset of partition " + e.getKey() + " must be >= 0, was " + e.getValue());
+            for (Map.Entry<Integer, Long> e : t.getValue().entrySet()) {
+                if (e.getKey() == null || e.getKey() < 0) {
+                    throw new InvalidInputException("partition must be >= 0, was " + e.getKey());
+                }
+                if (e.getValue() == null || e.getValue() < 0) {
+                    throw new InvalidInputException("offset of partition " + e.getKey() + " must be >= 0, was " + e.getValue());
+                }
             }
         }
         GroupOffsets g = load(group);
         synchronized (g) {
-            Map<String, TreeMap<Integer, Long>> next = new TreeMap<>();
-            g.byTopic.forEach((t, m) -> next.put(t, new TreeMap<>(m)));
-            next.computeIfAbsent(topic, t -> new TreeMap<>()).putAll(offsets);
+            Map<String, TreeMap<Integer, Long>> next = copy(g);
+            offsetsByTopic.forEach((topic, m) -> next.computeIfAbsent(topic, t -> new TreeMap<>()).putAll(m));
             write(group, next); // memory changes only once the file is durable
             g.byTopic.clear();
             g.byTopic.putAll(next);
@@ -95,21 +115,114 @@ public final class ConsumerOffsets {
     public SortedMap<Integer, Long> fetch(String group, String topic) {
         Validation.groupName(group);
         Validation.topicName(topic);
-        GroupOffsets g = load(group);
+        GroupOffsets g = loadExisting(group);
+        if (g == null) {
+            return Collections.emptySortedMap();
+        }
         synchronized (g) {
             TreeMap<Integer, Long> m = g.byTopic.get(topic);
             return m == null ? Collections.emptySortedMap() : Collections.unmodifiableSortedMap(new TreeMap<>(m));
         }
     }
 
+    /** Every committed offset of a group: topic -> partition -> offset, in name order (empty when none). */
+    public SortedMap<String, SortedMap<Integer, Long>> fetchAll(String group) {
+        Validation.groupName(group);
+        GroupOffsets g = loadExisting(group);
+        if (g == null) {
+            return Collections.emptySortedMap();
+        }
+        synchronized (g) {
+            TreeMap<String, SortedMap<Integer, Long>> out = new TreeMap<>();
+            g.byTopic.forEach((t, m) -> out.put(t, Collections.unmodifiableSortedMap(new TreeMap<>(m))));
+            return Collections.unmodifiableSortedMap(out);
+        }
+    }
+
+    /** The groups that have committed offsets, in name order. */
+    public List<String> groups() {
+        List<String> out = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+            for (Path p : files) {
+                String f = p.getFileName().toString();
+                String escaped = f.substring(0, f.length() - SUFFIX.length());
+                try {
+                    out.add(GroupNames.check(GroupNames.unescape(escaped)));
+                } catch (InvalidInputException e) {
+                    LOG.warn("ignoring {} in the consumer offsets directory: {}", p, e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot list consumer offsets directory " + dir + ": " + e.getMessage(), e);
+        }
+        Collections.sort(out);
+        return out;
+    }
+
+    /** Deletes every committed offset of a group, durably; false when it had none. */
+    public boolean delete(String group) {
+        Validation.groupName(group);
+        GroupOffsets g = loadExisting(group);
+        if (g == null) {
+            return false;
+        }
+        synchronized (g) {
+            if (g.byTopic.isEmpty()) {
+                return false;
+            }
+            remove(group);
+            g.byTopic.clear();
+            return true;
+        }
+    }
+
+    /**
+     * Deletes a topic's offsets from every group (as Kafka does when a topic is deleted, so a topic created again
+     * under the name starts without them); a group left without offsets is deleted.
+     */
+    public void deleteTopic(String topic) {
+        Validation.topicName(topic);
+        for (String group : groups()) {
+            GroupOffsets g = load(group);
+            synchronized (g) {
+                if (!g.byTopic.containsKey(topic)) {
+                    continue;
+                }
+                Map<String, TreeMap<Integer, Long>> next = copy(g);
+                next.remove(topic);
+                if (next.isEmpty()) {
+                    remove(group);
+                } else {
+                    write(group, next);
+                }
+                g.byTopic.remove(topic);
+            }
+        }
+    }
+
+    private static Map<String, TreeMap<Integer, Long>> copy(GroupOffsets g) {
+        Map<String, TreeMap<Integer, Long>> next = new TreeMap<>();
+        g.byTopic.forEach((t, m) -> next.put(t, new TreeMap<>(m)));
+        return next;
+    }
+
     private GroupOffsets load(String group) {
         return groups.computeIfAbsent(group, this::read);
     }
 
-    private Path fileOf(String group) {
-        return dir.resolve(group + SUFFIX);
+    /** Like {@link #load}, but null (and nothing cached) for a group never loaded that has no file: lookups of
+     *  made-up group names must not grow the cache. */
+    private GroupOffsets loadExisting(String group) {
+        GroupOffsets g = groups.get(group);
+        if (g != null || !Files.exists(fileOf(group))) {
+            return g;
+        }
+        return load(group);
     }
 
+    private Path fileOf(String group) {
+        return dir.resolve(GroupNames.escape(group) + SUFFIX);
+    }
     private GroupOffsets read(String group) {
         Path file = fileOf(group);
         GroupOffsets g = new GroupOffsets();
@@ -119,10 +232,10 @@ public final class ConsumerOffsets {
         } catch (NoSuchFileException e) {
             return g;
         } catch (IOException e) {
-            throw new TierlogException("cannot read consumer offsets file " + file + ": " + e.getMessage(), e);
+            throw new StorageException("cannot read consumer offsets file " + file + ": " + e.getMessage(), e);
         }
         if (lines.isEmpty() || !lines.get(0).equals(HEADER)) {
-            throw new TierlogException("consumer offsets file " + file + " does not start with '" + HEADER + "'");
+            throw new StorageException("consumer offsets file " + file + " does not start with '" + HEADER + "'");
         }
         for (int i = 1; i < lines.size(); i++) {
             String line = lines.get(i);
@@ -142,7 +255,7 @@ public final class ConsumerOffsets {
                 }
                 g.byTopic.computeIfAbsent(topic, t -> new TreeMap<>()).put(partition, offset);
             } catch (RuntimeException e) {
-                throw new TierlogException("consumer offsets file " + file + " line " + (i + 1) + " is malformed: "
+                throw new StorageException("consumer offsets file " + file + " line " + (i + 1) + " is malformed: "
                         + e.getMessage(), e);
             }
         }
@@ -154,7 +267,7 @@ public final class ConsumerOffsets {
         content.forEach((topic, m) -> m.forEach((p, o) ->
                 sb.append(topic).append('\t').append(p).append('\t').append(o).append('\n')));
         Path file = fileOf(group);
-        Path tmp = dir.resolve(group + SUFFIX + TMP_SUFFIX);
+        Path tmp = dir.resolve(file.getFileName() + TMP_SUFFIX);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -167,13 +280,24 @@ public final class ConsumerOffsets {
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
-                throw new TierlogException("the file system of " + dir + " cannot rename atomically", e);
+                throw new StorageException("the file system of " + dir + " cannot rename atomically", e);
             }
             fsyncDirectory();
         } catch (IOException e) {
-            throw new TierlogException("cannot write consumer offsets of group '" + group + "' to " + file + ": "
+            throw new StorageException("cannot write consumer offsets of group '" + group + "' to " + file + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    private void remove(String group) {
+        Path file = fileOf(group);
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new StorageException("cannot delete consumer offsets of group '" + group + "' (" + file + "): "
+                    + e.getMessage(), e);
+        }
+        fsyncDirectory();
     }
 
     private void fsyncDirectory() {

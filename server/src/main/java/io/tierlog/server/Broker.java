@@ -2,6 +2,7 @@ package io.tierlog.server;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tierlog.cold.ColdTier;
+import io.tierlog.core.TierlogException;
 import io.tierlog.core.TopicPartition;
 import io.tierlog.hot.CompactionResult;
 import io.tierlog.hot.FsyncPolicy;
@@ -193,7 +194,13 @@ final class Broker implements AutoCloseable {
             cold.deleteTopic(name);
             logs.deleteTopic(name);
             compactedUpTo.keySet().removeIf(tp -> tp.topic().equals(name));
-            LOG.info("deleted topic '{}' (local and remote data)", name);
+            // as Kafka does: committed offsets go with their topic, so one created again under the name starts clean
+            try {
+                query.consumerOffsets().deleteTopic(name);
+            } catch (TierlogException e) {
+                LOG.error("topic '{}' is deleted but its committed offsets could not be removed: {}", name, e.getMessage(), e);
+            }
+            LOG.info("deleted topic '{}' (local and remote data, committed offsets)", name);
             return true;
         } finally {
             topicLock.writeLock().unlock();
@@ -358,6 +365,23 @@ final class Broker implements AutoCloseable {
 
     SortedMap<Integer, Long> fetchOffsets(String group, String topic) {
         return query.consumerOffsets().fetch(group, topic);
+    }
+
+    /** Commits offsets of several topics at once (Kafka's OffsetCommit), durably, all or none. */
+    void commitOffsets(String group, Map<String, Map<Integer, Long>> offsetsByTopic) {
+        query.consumerOffsets().commit(group, offsetsByTopic);
+    }
+
+    SortedMap<String, SortedMap<Integer, Long>> allOffsets(String group) {
+        return query.consumerOffsets().fetchAll(group);
+    }
+
+    List<String> groupsWithOffsets() {
+        return query.consumerOffsets().groups();
+    }
+
+    boolean deleteGroupOffsets(String group) {
+        return query.consumerOffsets().delete(group);
     }
 
     String scrapeMetrics() {

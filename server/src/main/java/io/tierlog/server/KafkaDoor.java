@@ -32,6 +32,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -277,6 +278,55 @@ final class KafkaDoor implements KafkaBackend {
             return new ProducerIdAndEpoch(producerIds.newId(), (short) 0); // epoch exhausted: a fresh id
         }
         return new ProducerIdAndEpoch(producerId, bumped);
+    }
+
+    // ---------------------------------------------------------------- committed offsets (the store HTTP uses)
+
+    @Override
+    public void commitOffsets(String group, Map<String, Map<Integer, Long>> offsets) {
+        checkGroup(group);
+        try {
+            broker.commitOffsets(group, offsets);
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    public Map<String, SortedMap<Integer, Long>> committedOffsets(String group) {
+        checkGroup(group);
+        try {
+            return broker.allOffsets(group);
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    public List<String> groupsWithCommittedOffsets() {
+        try {
+            return broker.groupsWithOffsets();
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    public boolean deleteCommittedOffsets(String group) {
+        checkGroup(group);
+        try {
+            return broker.deleteGroupOffsets(group);
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    private static void checkGroup(String group) {
+        try {
+            Validation.groupName(group);
+        } catch (InvalidInputException e) {
+            throw new BackendException(Reason.INVALID_GROUP_ID, e.getMessage());
+        }
     }
 
     // ---------------------------------------------------------------- helpers

@@ -1,6 +1,7 @@
 package io.tierlog.server;
 
 import io.tierlog.core.Limits;
+import io.tierlog.kafka.GroupConfig;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -23,7 +24,7 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                            long retentionCheckIntervalMs, long fsyncIntervalMs, long shutdownTimeoutMs,
                            int ingestShards, int ingestRingSize, long ingestPublishTimeoutMs,
                            long minFreeDiskBytes, Limits limits, int kafkaPort, String kafkaAdvertisedHost,
-                           int kafkaAdvertisedPort, int kafkaMaxRequestBytes) {
+                           int kafkaAdvertisedPort, int kafkaMaxRequestBytes, GroupConfig kafkaGroups) {
 
     public ServerConfig {
         // "./data" must become an absolute, normalised path: the embedded S3 store rejects "." segments as
@@ -64,6 +65,9 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
         }
         if (kafkaMaxRequestBytes < 1024) {
             throw new IllegalArgumentException("kafka.max.request.bytes must be >= 1024, was " + kafkaMaxRequestBytes);
+        }
+        if (kafkaGroups == null) {
+            throw new IllegalArgumentException("kafkaGroups must be given");
         }
         if (limits.maxRequestBytes() < 1024) {
             throw new IllegalArgumentException("max.request.bytes must be >= 1024");
@@ -152,7 +156,18 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                 intOf(values, ConfigKey.INGEST_SHARDS), intOf(values, ConfigKey.INGEST_RING_SIZE),
                 longOf(values, ConfigKey.INGEST_PUBLISH_TIMEOUT_MS), longOf(values, ConfigKey.MIN_FREE_DISK_BYTES),
                 limits, intOf(values, ConfigKey.KAFKA_PORT), values.get(ConfigKey.KAFKA_ADVERTISED_HOST),
-                intOf(values, ConfigKey.KAFKA_ADVERTISED_PORT), intOf(values, ConfigKey.KAFKA_MAX_REQUEST_BYTES));
+                intOf(values, ConfigKey.KAFKA_ADVERTISED_PORT), intOf(values, ConfigKey.KAFKA_MAX_REQUEST_BYTES),
+                groupConfig(values));
+    }
+
+    private static GroupConfig groupConfig(Map<ConfigKey, String> values) {
+        try {
+            return new GroupConfig(intOf(values, ConfigKey.KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS),
+                    intOf(values, ConfigKey.KAFKA_GROUP_MAX_SESSION_TIMEOUT_MS),
+                    intOf(values, ConfigKey.KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS), intOf(values, ConfigKey.KAFKA_GROUP_MAX_SIZE));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("kafka.group.* options: " + e.getMessage(), e);
+        }
     }
 
     private static int intOf(Map<ConfigKey, String> values, ConfigKey k) {

@@ -97,7 +97,7 @@ public final class TierlogServer implements AutoCloseable {
             broker = new Broker(config, topics, cold, registry);
             if (config.kafkaEnabled()) {
                 kafka = new KafkaListener(new KafkaListenerConfig(config.host(), config.kafkaPort(),
-                        advertisedHost(config), config.kafkaAdvertisedPort(), config.kafkaMaxRequestBytes(), 0),
+                        advertisedHost(config), config.kafkaAdvertisedPort(), config.kafkaMaxRequestBytes(), 0, config.kafkaGroups()),
                         new KafkaDoor(broker), registry);
                 try {
                     kafka.start();
