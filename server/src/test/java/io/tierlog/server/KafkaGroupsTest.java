@@ -160,7 +160,9 @@ class KafkaGroupsTest {
         // the member that ran through the restart rejoins (its group was in memory only) and goes on from its commits
         produce(300, 400);
         await().atMost(Duration.ofSeconds(60)).until(() -> processed.size() == 400);
-        assertThat(a.owned()).hasSize(PARTITIONS);
+        // the member may fetch with its old assignment before its heartbeat learns that the group is gone (the fetch
+        // path does not check membership, as in Kafka): it loses and gets back its partitions on its own schedule
+        await().atMost(Duration.ofSeconds(60)).until(() -> a.owned().size() == PARTITIONS);
         assertThat(processed.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
     }
 
