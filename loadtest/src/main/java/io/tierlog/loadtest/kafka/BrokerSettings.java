@@ -14,12 +14,14 @@ import java.util.Map;
  */
 record BrokerSettings(List<String> jvmOptions, long segmentBytes, long retentionMs, boolean tiering, Duration startTimeout) {
 
-    /** Kafka's production JVM settings (kafka-server-start.sh) with a 1 GiB heap, for both brokers. */
-    static final List<String> DEFAULT_JVM = List.of("-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-            "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent");
+    /** Kafka's production JVM settings (kafka-server-start.sh) with the given heap, for both brokers. */
+    static List<String> jvmOptions(String heap) {
+        return List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+                "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent");
+    }
 
     static BrokerSettings defaults() {
-        return new BrokerSettings(DEFAULT_JVM, 128L * 1024 * 1024, 7L * 24 * 3600 * 1000, false, Duration.ofSeconds(90));
+        return new BrokerSettings(jvmOptions("1g"), 128L * 1024 * 1024, 7L * 24 * 3600 * 1000, false, Duration.ofSeconds(90));
     }
 
     /** The topic configs both brokers understand with the same meaning. */

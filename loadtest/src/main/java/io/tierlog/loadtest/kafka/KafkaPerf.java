@@ -69,6 +69,10 @@ public final class KafkaPerf implements Callable<Integer> {
     @Option(names = "--heap", description = "heap of each broker JVM, -Xms and -Xmx (default: ${DEFAULT-VALUE})")
     String heap = "1g";
 
+    @Option(names = "--broker-jvm-arg",
+            description = "an extra option for both broker JVMs, e.g. -XX:StartFlightRecording=filename=/tmp/%%p.jfr (repeatable)")
+    List<String> brokerJvmArgs = new ArrayList<>();
+
     @Option(names = "--client-heap", description = "heap of each tool JVM (default: ${DEFAULT-VALUE})")
     String clientHeap = "512m";
 
@@ -154,9 +158,9 @@ public final class KafkaPerf implements Callable<Integer> {
                     .resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
         Files.createDirectories(outDir);
-        settings = new BrokerSettings(List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-                "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent"), segmentBytes, retentionMs,
-                tiering, Duration.ofSeconds(90));
+        List<String> jvm = new ArrayList<>(BrokerSettings.jvmOptions(heap));
+        jvm.addAll(brokerJvmArgs);
+        settings = new BrokerSettings(jvm, segmentBytes, retentionMs, tiering, Duration.ofSeconds(90));
         String tierlogCp = brokers.contains(TIERLOG)
                 ? (tierlogClassPath != null ? tierlogClassPath : TierlogBroker.serverClassPath(home)) : null;
         rows.clear();

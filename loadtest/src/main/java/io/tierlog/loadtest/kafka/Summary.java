@@ -62,7 +62,7 @@ final class Summary {
                 }
                 if (both) {
                     double ratio = median(rows, test, KafkaPerf.TIERLOG, metric) / median(rows, test, KafkaPerf.KAFKA, metric);
-                    sb.append(String.format(Locale.ROOT, " %8s", Double.isFinite(ratio) ? String.format(Locale.ROOT, "%.2f", ratio) : "-"));
+                    sb.append(String.format(Locale.ROOT, " %8s", ratio(ratio)));
                 }
                 sb.append(System.lineSeparator());
             }
@@ -107,7 +107,7 @@ final class Summary {
         double ratio = t / k;
         String v = Double.isFinite(ratio) ? (met.test(ratio) ? "met" : "NOT met") : "no figures";
         sb.append(String.format(Locale.ROOT, "  %-24s %-42s %-10s (tierlog %s, kafka %s, ratio %s)%n", test, target, v,
-                number(t), number(k), Double.isFinite(ratio) ? String.format(Locale.ROOT, "%.2f", ratio) : "-"));
+                number(t), number(k), ratio(ratio)));
     }
 
     /** A one-line digest of one run's figures for the progress output. */
@@ -115,6 +115,14 @@ final class Summary {
         List<String> parts = new ArrayList<>();
         metrics.forEach((k, v) -> parts.add(k + " " + number(v)));
         return String.join(", ", parts);
+    }
+
+    /** Two decimals, or three significant digits for a small ratio (0.004 is not "0.00"). */
+    static String ratio(double r) {
+        if (!Double.isFinite(r)) {
+            return "-";
+        }
+        return String.format(Locale.ROOT, r != 0 && Math.abs(r) < 0.1 ? "%.3g" : "%.2f", r);
     }
 
     static String number(double v) {
