@@ -381,14 +381,14 @@ public final class KafkaPerf implements Callable<Integer> {
         String load = ProcCpu.loadAverage();
         RunRow row;
         try {
-            double cpu0 = ProcCpu.seconds(broker.pid());
+            ProcCpu.Times cpu0 = ProcCpu.times(broker.pid());
             int rc;
             List<String> lines;
             try (ChildProcess tool = ChildProcess.start(test, command, log)) {
                 rc = tool.awaitExit(runTimeout);
                 lines = tool.output();
             }
-            double cpu = ProcCpu.seconds(broker.pid()) - cpu0;
+            ProcCpu.Times cpu = ProcCpu.times(broker.pid()).minus(cpu0);
             Optional<Map<String, Double>> parsed = parse.apply(lines);
             if (parsed.isEmpty()) {
                 row = new RunRow(test, repeat, position, broker.name(), Map.of(), load,
@@ -396,8 +396,9 @@ public final class KafkaPerf implements Callable<Integer> {
             } else {
                 Map<String, Double> m = new LinkedHashMap<>(parsed.get());
                 double n = m.remove(Summary.RECORDS);
-                m.put(Summary.CPU_SECONDS, cpu);
-                m.put(Summary.CPU_US_PER_RECORD, n <= 0 ? Double.NaN : cpu * 1e6 / n);
+                m.put(Summary.CPU_SECONDS, cpu.total());
+                m.put(Summary.CPU_US_PER_RECORD, n <= 0 ? Double.NaN : cpu.total() * 1e6 / n);
+                m.put(Summary.CPU_KERNEL_PERCENT, cpu.total() <= 0 ? Double.NaN : 100 * cpu.system() / cpu.total());
                 row = new RunRow(test, repeat, position, broker.name(), m, load,
                         rc == 0 ? null : "exit " + rc + ", see " + log);
             }

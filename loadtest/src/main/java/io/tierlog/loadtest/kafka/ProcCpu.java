@@ -17,17 +17,28 @@ final class ProcCpu {
     private ProcCpu() {
     }
 
-    /** utime + stime of {@code pid}, in seconds. */
-    static double seconds(long pid) throws IOException {
-        return ticks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII))
-                / (double) TICKS_PER_SECOND;
+    /** CPU seconds in user space and in the kernel (system calls, page cache, network stack). */
+    record Times(double user, double system) {
+        double total() {
+            return user + system;
+        }
+
+        Times minus(Times earlier) {
+            return new Times(user - earlier.user, system - earlier.system);
+        }
     }
 
-    /** utime + stime (fields 14 and 15) of a {@code /proc/<pid>/stat} line. */
-    static long ticks(String stat) {
+    /** utime and stime of {@code pid}. */
+    static Times times(long pid) throws IOException {
+        long[] t = ticks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII));
+        return new Times(t[0] / (double) TICKS_PER_SECOND, t[1] / (double) TICKS_PER_SECOND);
+    }
+
+    /** utime and stime (fields 14 and 15) of a {@code /proc/<pid>/stat} line, in clock ticks. */
+    static long[] ticks(String stat) {
         // field 2, the command name, is in parentheses and may hold spaces: count fields after the last ')'
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" +");
-        return Long.parseLong(f[14 - 3]) + Long.parseLong(f[15 - 3]);
+        return new long[]{Long.parseLong(f[14 - 3]), Long.parseLong(f[15 - 3])};
     }
 
     /** The 1-minute load average, the machine's business while a figure was taken. */

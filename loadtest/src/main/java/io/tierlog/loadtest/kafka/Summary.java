@@ -18,6 +18,7 @@ final class Summary {
     static final String MB_PER_SEC = "MB/s";
     static final String CPU_SECONDS = "broker CPU s";
     static final String CPU_US_PER_RECORD = "broker CPU us/record";
+    static final String CPU_KERNEL_PERCENT = "broker CPU % kernel";
     /** Parser output only: records the CPU time is divided by. */
     static final String RECORDS = "records";
 
