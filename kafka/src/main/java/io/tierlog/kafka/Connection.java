@@ -5,8 +5,9 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
 
 import org.apache.kafka.common.network.ClientInformation;
 import org.apache.kafka.common.network.ListenerName;
@@ -23,14 +24,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection, served by one thread with blocking I/O: read a frame, handle it, write its answer, read
- * the next. Requests are thus handled and answered strictly in order (Kafka's muted channel does the same). A
- * frame outside [0, maxRequestBytes], a malformed or truncated request, an unknown api key or a version that is not
- * served closes this connection only. Every pinned fetch chunk is released once its response was written or failed.
+ * One client connection with blocking I/O on two virtual threads: a reader that reads frames and hands requests to
+ * their handlers, and a writer that writes the answers strictly in request order. Produce requests are pipelined:
+ * the reader hands the next one to the ingest ring while earlier ones still wait for their acknowledgement (up to
+ * {@value #MAX_IN_FLIGHT}, the Java producer's default in-flight limit), so one fsync covers the durable produces
+ * of several requests. Every other request waits until all earlier ones are answered and is then handled alone,
+ * as Kafka's muted channel handles every request. A frame outside [0, maxRequestBytes], a malformed or truncated
+ * request, an unknown api key or a version that is not served closes this connection only. Every pinned fetch
+ * chunk is released once its response was written or abandoned.
  */
 final class Connection implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
+    /** Produce requests of one connection appended but not yet answered, at most. */
+    static final int MAX_IN_FLIGHT = 5;
     private static final ListenerName LISTENER_NAME = ListenerName.forSecurityProtocol(SecurityProtocol.PLAINTEXT);
 
     /** The client broke the protocol; the connection is closed and the reason counted. */
@@ -53,7 +60,18 @@ final class Connection implements Runnable {
     private final Runnable onClose;
     private final FetchSessions fetchSessions = new FetchSessions();
     private final ByteBuffer sizeBuffer = ByteBuffer.allocate(4);
+    /** Requests read and not yet answered, in order; the writer answers them one by one. */
+    private final ArrayBlockingQueue<Pending> pending = new ArrayBlockingQueue<>(MAX_IN_FLIGHT + 1);
     private volatile Thread thread;
+    private volatile Thread writerThread;
+    /** Set once an answer could not be written or a reply closes the connection: later answers are dropped. */
+    private volatile boolean broken;
+
+    /** A request being handled: its answer (when done), the frame bytes it holds and when it was written. */
+    private record Pending(RequestContext ctx, CompletableFuture<Reply> reply, int frameBytes,
+                           CompletableFuture<Void> written) {
+        static final Pending END = new Pending(null, null, 0, null);
+    }
 
     Connection(String id, SocketChannel socket, RequestDispatcher dispatcher, ListenerMetrics metrics,
                int maxRequestBytes, RequestMemory requestMemory, Runnable onClose) {
@@ -84,18 +102,73 @@ final class Connection implements Runnable {
         return t == null || t.join(timeout);
     }
 
+    /** The writer: answers the pending requests in order; after a failure it only releases what they hold. */
+    private void writeAnswers() {
+        while (true) {
+            Pending p;
+            try {
+                p = pending.take();
+            } catch (InterruptedException e) {
+                // closing: the reader puts END after its last request, and releases anything left (see serve)
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (p == Pending.END) {
+                return;
+            }
+            Reply reply = null;
+            try {
+                reply = p.reply().join();
+                if (!broken) {
+                    switch (reply) {
+                        case Reply.Silent s -> { }
+                        case Reply.Close c -> {
+                            log.debug("closing Kafka connection {}: {}", id, c.why());
+                            broken = true;
+                            closeSocket();
+                        }
+                        case Reply.Respond r -> {
+                            if (!write(p.ctx(), r.response())) {
+                                broken = true;
+                                closeSocket();
+                            }
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                log.debug("Kafka connection {}: writing an answer failed: {}", id, e.toString());
+                broken = true;
+                closeSocket();
+            } catch (RuntimeException e) {
+                log.error("Kafka connection {}: an answer failed; closing", id, e);
+                broken = true;
+                closeSocket();
+            } finally {
+                if (reply instanceof Reply.Respond r) {
+                    r.pinned().forEach(FetchChunk::release);
+                }
+                requestMemory.release(p.frameBytes()); // answered: nothing refers to the frame any more
+                p.written().complete(null);
+            }
+        }
+    }
+
     /** Closes the socket and interrupts a long poll; the serving thread then releases what it holds and ends. */
     void close() {
         closeSocket();
-        Thread t = thread;
-        if (t != null) {
-            t.interrupt();
+        for (Thread t : new Thread[]{thread, writerThread}) {
+            if (t != null) {
+                t.interrupt();
+            }
         }
     }
 
     @Override
     public void run() {
         metrics.connectionOpened();
+        Thread writer = Thread.ofVirtual().name(id + "-writer").unstarted(this::writeAnswers);
+        writerThread = writer;
+        writer.start();
         try {
             serve();
         } catch (ProtocolViolation e) {
@@ -110,27 +183,76 @@ final class Connection implements Runnable {
             // top of the connection loop: log, close this connection, keep the listener serving the others
             log.error("Kafka connection {} failed", id, t);
         } finally {
+            endWriter(writer);
             closeSocket();
             metrics.connectionClosed();
             onClose.run();
         }
     }
 
+    /** Lets the writer answer what was read (unless the connection broke), then makes sure it ended. */
+    private void endWriter(Thread writer) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            while (!pending.offer(Pending.END, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                broken = true; // the queue is full and we are leaving: drop the answers, release what they hold
+                if (!writer.isAlive()) {
+                    break;
+                }
+            }
+            writer.join(Duration.ofSeconds(30));
+        } catch (InterruptedException e) {
+            interrupted = true;
+        } finally {
+            if (writer.isAlive()) {
+                writer.interrupt();
+            }
+            // anything the writer never reached (it was interrupted): release it here
+            for (Pending p; (p = pending.poll()) != null; ) {
+                if (p != Pending.END) {
+                    abandon(p);
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     private void serve() throws IOException, ProtocolViolation, InterruptedException {
         InetSocketAddress remote = (InetSocketAddress) socket.getRemoteAddress();
-        while (true) {
+        Pending last = null;
+        while (!broken) {
             ByteBuffer frame = readFrame();
             if (frame == null) {
                 return;
             }
+            Pending p;
             try {
-                if (!handle(frame, remote)) {
-                    return;
-                }
-            } finally {
-                requestMemory.release(frame.capacity()); // handled: nothing refers to the frame any more
+                p = handle(frame, remote, last);
+            } catch (ProtocolViolation | InterruptedException | RuntimeException e) {
+                requestMemory.release(frame.capacity());
+                throw e;
             }
+            try {
+                pending.put(p); // waits while MAX_IN_FLIGHT requests are unanswered
+            } catch (InterruptedException e) {
+                abandon(p);
+                throw e;
+            }
+            last = p;
         }
+    }
+
+    /** Releases what a request that will not be answered holds (its frame now, its fetched chunks once known). */
+    private void abandon(Pending p) {
+        p.reply().thenAccept(r -> {
+            if (r instanceof Reply.Respond respond) {
+                respond.pinned().forEach(FetchChunk::release);
+            }
+        });
+        requestMemory.release(p.frameBytes());
+        p.written().complete(null);
     }
 
     /** The next request frame, or null when the client closed the connection between frames. */
@@ -173,8 +295,12 @@ final class Connection implements Runnable {
         return true;
     }
 
-    /** Handles one request; false when the connection must close afterwards. */
-    private boolean handle(ByteBuffer frame, InetSocketAddress remote) throws IOException, ProtocolViolation,
+    /**
+     * Parses one request and starts handling it: a Produce is handed to the ring at once and answered when its
+     * appends complete; any other request first waits until every earlier one was answered ({@code last}), then is
+     * handled here, alone.
+     */
+    private Pending handle(ByteBuffer frame, InetSocketAddress remote, Pending last) throws ProtocolViolation,
             InterruptedException {
         if (frame.remaining() >= 2 && !ApiKeys.hasId(frame.getShort(frame.position()))) {
             throw new ProtocolViolation("unknown_api", "unknown api key " + frame.getShort(frame.position()), null);
@@ -200,47 +326,65 @@ final class Connection implements Runnable {
         }
         metrics.request(header.apiKey());
         log.debug("{} v{} from {} on {}", header.apiKey(), header.apiVersion(), header.clientId(), id);
-        Reply reply;
-        try {
-            reply = dispatcher.dispatch(request, ctx, fetchSessions);
-        } catch (RuntimeException e) {
-            log.warn("{} v{} from {} failed; answering UNKNOWN_SERVER_ERROR", header.apiKey(), header.apiVersion(),
-                    header.clientId(), e);
-            // a client that sent acks=0 reads no answer: close instead, as Kafka does
-            reply = request instanceof ProduceRequest p && p.acks() == 0
-                    ? new Reply.Close("a produce with acks=0 failed")
-                    : new Reply.Respond(request.getErrorResponse(0, e));
-        }
-        return switch (reply) {
-            case Reply.Silent s -> true;
-            case Reply.Close c -> {
-                log.debug("closing Kafka connection {}: {}", id, c.why());
-                yield false;
+        CompletableFuture<Reply> reply;
+        if (request instanceof ProduceRequest produce) {
+            reply = failSafe(request, () -> dispatcher.produce(produce));
+        } else {
+            if (last != null) {
+                try {
+                    last.written().get(); // every earlier request answered: handled alone, as by Kafka
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IllegalStateException("the writer failed an answer", e);
+                }
             }
-            case Reply.Respond r -> write(ctx, r.response(), r.pinned());
-        };
+            Reply r;
+            try {
+                r = dispatcher.dispatch(request, ctx, fetchSessions);
+            } catch (RuntimeException e) {
+                r = onFailure(request, e);
+            }
+            reply = CompletableFuture.completedFuture(r);
+        }
+        return new Pending(ctx, reply, frame.capacity(), new CompletableFuture<>());
     }
 
-    private boolean write(RequestContext ctx, AbstractResponse response, List<FetchChunk> pinned) throws IOException {
+    /** A produce's asynchronous reply; a handler failure becomes the error answer instead of an exception. */
+    private CompletableFuture<Reply> failSafe(AbstractRequest request, java.util.function.Supplier<CompletableFuture<Reply>> start) {
+        CompletableFuture<Reply> started;
         try {
-            Send send;
-            try {
-                // built before any byte is written, so a serialisation failure can still close cleanly
-                send = ctx.buildResponseSend(response);
-            } catch (RuntimeException e) {
-                log.warn("could not serialise {} v{} response; closing connection {}", ctx.header.apiKey(),
-                        ctx.apiVersion(), id, e);
-                return false;
-            }
-            metrics.errors(response.errorCounts());
-            while (!send.completed()) {
-                send.writeTo(transport);
-            }
-            metrics.bytesOut(send.size());
-            return true;
-        } finally {
-            pinned.forEach(FetchChunk::release);
+            started = start.get();
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(onFailure(request, e));
         }
+        return started.exceptionally(e -> onFailure(request, e instanceof java.util.concurrent.CompletionException
+                && e.getCause() != null ? e.getCause() : e));
+    }
+
+    private Reply onFailure(AbstractRequest request, Throwable e) {
+        log.warn("{} v{} on {} failed; answering UNKNOWN_SERVER_ERROR", request.apiKey(), request.version(), id, e);
+        // a client that sent acks=0 reads no answer: close instead, as Kafka does
+        return request instanceof ProduceRequest p && p.acks() == 0
+                ? new Reply.Close("a produce with acks=0 failed")
+                : new Reply.Respond(request.getErrorResponse(0, e));
+    }
+
+    /** Writes one answer; false when it could not be serialised (the connection then closes). */
+    private boolean write(RequestContext ctx, AbstractResponse response) throws IOException {
+        Send send;
+        try {
+            // built before any byte is written, so a serialisation failure can still close cleanly
+            send = ctx.buildResponseSend(response);
+        } catch (RuntimeException e) {
+            log.warn("could not serialise {} v{} response; closing connection {}", ctx.header.apiKey(),
+                    ctx.apiVersion(), id, e);
+            return false;
+        }
+        metrics.errors(response.errorCounts());
+        while (!send.completed()) {
+            send.writeTo(transport);
+        }
+        metrics.bytesOut(send.size());
+        return true;
     }
 
     private void closeSocket() {

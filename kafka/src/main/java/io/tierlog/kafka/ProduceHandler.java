@@ -5,9 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.Uuid;
@@ -49,7 +47,12 @@ final class ProduceHandler {
         }
     }
 
-    Reply handle(ProduceRequest request) throws InterruptedException {
+    /**
+     * Hands every partition's batch to the backend now (in request order, so a connection's requests are appended
+     * in the order they came) and completes with the answer once every partition completed or the request's timeout
+     * (plus a grace) passed; never completes exceptionally.
+     */
+    CompletableFuture<Reply> handle(ProduceRequest request) {
         short version = request.version();
         ProduceRequestData data = request.data();
         TopicNaming naming = version >= 13 ? TopicNaming.BY_ID : TopicNaming.BY_NAME;
@@ -90,8 +93,17 @@ final class ProduceHandler {
             byTopic.add(partitions);
         }
 
-        awaitAll(futures, data.timeoutMs());
+        if (futures.isEmpty()) {
+            return CompletableFuture.completedFuture(answer(data, version, naming, byTopic));
+        }
+        return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+                // the partitions still pending then answer REQUEST_TIMED_OUT (see partitionResponse)
+                .completeOnTimeout(null, Math.max(0, data.timeoutMs()) + BACKEND_GRACE_MS, TimeUnit.MILLISECONDS)
+                // one partition failed: each partition's own future says which (read in partitionResponse)
+                .handle((v, e) -> answer(data, version, naming, byTopic));
+    }
 
+    private Reply answer(ProduceRequestData data, short version, TopicNaming naming, List<List<Pending>> byTopic) {
         ProduceResponseData resp = new ProduceResponseData();
         boolean anyError = false;
         int i = 0;
@@ -129,20 +141,6 @@ final class ProduceHandler {
         }
         ByteBuffer all = memory.buffer();
         return all.slice(all.position(), batch.sizeInBytes());
-    }
-
-    private static void awaitAll(List<CompletableFuture<?>> futures, int timeoutMs) throws InterruptedException {
-        if (futures.isEmpty()) {
-            return;
-        }
-        try {
-            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
-                    .get(Math.max(0, timeoutMs) + BACKEND_GRACE_MS, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            // one partition failed; each partition's own future says which (read below)
-        } catch (TimeoutException e) {
-            // the partitions still pending answer REQUEST_TIMED_OUT below
-        }
     }
 
     private static ProduceResponseData.PartitionProduceResponse partitionResponse(Pending p, TopicNaming naming) {

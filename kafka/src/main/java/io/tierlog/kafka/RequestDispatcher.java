@@ -1,5 +1,7 @@
 package io.tierlog.kafka;
 
+import java.util.concurrent.CompletableFuture;
+
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AbstractRequest;
@@ -56,11 +58,22 @@ final class RequestDispatcher {
         return apis;
     }
 
+    /** Starts a Produce: its batches go to the backend now, the answer completes when they are acknowledged. */
+    CompletableFuture<Reply> produce(ProduceRequest request) {
+        return produce.handle(request);
+    }
+
     Reply dispatch(AbstractRequest request, RequestContext ctx, FetchSessions sessions) throws InterruptedException {
         return switch (request) {
             case ApiVersionsRequest r -> apiVersions(r);
             case MetadataRequest r -> metadata.metadata(r);
-            case ProduceRequest r -> produce.handle(r);
+            case ProduceRequest r -> {
+                try {
+                    yield produce.handle(r).get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IllegalStateException("a produce answer never fails", e);
+                }
+            }
             case FetchRequest r -> fetch.handle(r, sessions);
             case ListOffsetsRequest r -> listOffsets.handle(r);
             case InitProducerIdRequest r -> coordinator.initProducerId(r);

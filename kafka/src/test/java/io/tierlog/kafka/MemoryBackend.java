@@ -67,6 +67,8 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
     /** What {@link #offsets} reports as the cold tier's end (Tierlog's remote end offset); 0 means nothing offloaded. */
     final AtomicLong remoteEndOffset = new AtomicLong();
     final AtomicInteger produceCalls = new AtomicInteger();
+    /** When set, produce acknowledgements wait for it (tests of requests in flight); null = at once. */
+    volatile CompletableFuture<Void> ackGate;
     final AtomicInteger corruptBatchesReceived = new AtomicInteger();
     final AtomicInteger pinnedRegions = new AtomicInteger();
     final AtomicInteger regionsHandedOut = new AtomicInteger();
@@ -358,7 +360,8 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
             }
             ProduceResult r = p.append(b, batch);
             wake(topic, partition, p.highWatermark());
-            return CompletableFuture.completedFuture(r);
+            CompletableFuture<Void> gate = ackGate;
+            return gate == null ? CompletableFuture.completedFuture(r) : gate.thenApply(v -> r);
         } catch (BackendException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -1,6 +1,7 @@
 package io.tierlog.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.ByteArrayOutputStream;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -211,6 +213,45 @@ class RawProtocolTest {
                 order.add(ByteBuffer.wrap(client.receiveFrame()).getInt());
             }
             assertThat(order).containsExactly(1, 2, 3);
+        }
+    }
+
+    /**
+     * Produces are pipelined: a connection's next produce reaches the backend while the earlier ones still wait for
+     * their acknowledgement (so one fsync can cover several requests), yet the answers go out in request order, and
+     * a request of another kind waits until every produce before it was answered.
+     */
+    @Test
+    void produces_are_appended_while_earlier_ones_await_their_acknowledgement_and_answered_in_order() throws Exception {
+        fixture.backend.createTopic("piped", 1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        fixture.backend.ackGate = gate;
+        try (RawClient client = new RawClient(fixture.listener.port())) {
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            for (int i = 1; i <= 3; i++) {
+                byte[] p = RawClient.payload(RawClient.produce((short) 9, "piped", Uuid.ZERO_UUID, (short) -1,
+                        RawClient.records("r" + i)), i);
+                all.write(ints(p.length));
+                all.write(p);
+            }
+            byte[] m = RawClient.payload(new MetadataRequest(new MetadataRequestData().setTopics(null), (short) 12), 4);
+            all.write(ints(m.length));
+            all.write(m);
+            client.sendRaw(all.toByteArray());
+            await().until(() -> fixture.backend.produceCalls.get() == 3);
+            assertThat(fixture.backend.storedBatches("piped", 0)).hasSize(3);
+            client.timeout(300);
+            assertThatThrownBy(client::receiveFrame).as("no answer before the acknowledgements")
+                    .isInstanceOf(java.net.SocketTimeoutException.class);
+            gate.complete(null);
+            client.timeout(10_000);
+            List<Integer> order = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                order.add(ByteBuffer.wrap(client.receiveFrame()).getInt());
+            }
+            assertThat(order).containsExactly(1, 2, 3, 4);
+        } finally {
+            fixture.backend.ackGate = null;
         }
     }
 

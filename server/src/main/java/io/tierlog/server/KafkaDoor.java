@@ -45,6 +45,10 @@ import java.util.concurrent.CompletionException;
  */
 final class KafkaDoor implements KafkaBackend {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaDoor.class);
+    /** Where produce answers are completed: off the ingest writer thread, one cheap virtual thread each. */
+    private static final java.util.concurrent.Executor ANSWERS =
+            java.util.concurrent.Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("kafka-produce-answer-", 0).factory());
+
     /** Partitions of a topic created through Kafka without a count. */
     static final int DEFAULT_PARTITIONS = 1;
 
@@ -158,13 +162,15 @@ final class KafkaDoor implements KafkaBackend {
         io.tierlog.ingest.Acks ingestAcks = acks == KafkaBackend.Acks.DURABLE
                 ? io.tierlog.ingest.Acks.DURABLE : io.tierlog.ingest.Acks.LEADER;
         TopicPartition tp = new TopicPartition(topic, partition);
+        // acknowledgements complete on the ingest writer thread: the answer is built elsewhere (it looks up the log
+        // start, which may touch the cold tier's manifest) so that the writer goes straight back to appending
         return broker.produceAsync(t, partition, valid, ingestAcks)
-                .handle((ack, err) -> {
+                .handleAsync((ack, err) -> {
                     if (err != null) {
                         throw translate(err);
                     }
                     return new ProduceResult(ack.baseOffset(), -1, logStartOffset(tp));
-                });
+                }, ANSWERS);
     }
 
     private long logStartOffset(TopicPartition tp) {
