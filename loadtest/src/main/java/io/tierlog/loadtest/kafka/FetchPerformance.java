@@ -23,9 +23,9 @@ import picocli.CommandLine.Option;
  * Kafka's ConsumerPerformance without a consumer group: the same KafkaConsumer, the same settings
  * ({@code max.partition.fetch.bytes} 1 MiB, {@code receive.buffer.bytes} 2 MiB, {@code check.crcs=false}, from the
  * earliest offset), the same loop ({@code poll(100 ms)} until N records or a timeout between records) and the same
- * output line, but partitions are assigned rather than subscribed. ConsumerPerformance always subscribes, which needs
- * a group coordinator, and Tierlog's Kafka listener has none yet; this is how fetch throughput is measured the same
- * way on both brokers. Runs in its own JVM.
+ * output line, but partitions are assigned rather than subscribed. ConsumerPerformance always subscribes, so its
+ * figure includes a consumer group (join, assignment, offset commits); this one measures fetching alone, and works
+ * against a broker without a group coordinator. Runs in its own JVM.
  */
 @Command(name = "fetch-perf", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Consume N records from the earliest offset with assigned partitions (ConsumerPerformance's output).")

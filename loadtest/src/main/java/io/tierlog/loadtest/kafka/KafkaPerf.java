@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The same Kafka clients against Tierlog and Apache Kafka: Kafka's own ProducerPerformance (acks=1 and acks=all),
- * fetch throughput ({@link FetchPerformance}, and ConsumerPerformance where the broker has a group coordinator) and
+ * fetch throughput (Kafka's ConsumerPerformance, in a consumer group, and {@link FetchPerformance}, without one) and
  * end-to-end latency at a fixed rate ({@link FixedRateLatency}). Every broker and every tool runs in its own JVM;
  * a broker is charged the CPU time its process used during each tool run. The order of the brokers alternates
  * between repeats; medians and ratios are printed as a table, raw figures and logs go to the results directory.
@@ -87,9 +87,9 @@ public final class KafkaPerf implements Callable<Integer> {
     boolean tiering;
 
     @Option(names = "--consumer-performance",
-            description = "brokers to run Kafka's ConsumerPerformance against (needs a group coordinator): kafka, all or"
-                    + " none (default: ${DEFAULT-VALUE})")
-    String consumerPerformance = KAFKA;
+            description = "brokers to run Kafka's ConsumerPerformance against (it needs a group coordinator): all, kafka"
+                    + " or none (default: ${DEFAULT-VALUE})")
+    String consumerPerformance = "all";
 
     @Option(names = "--no-throughput", negatable = false, description = "skip the produce and fetch runs")
     boolean noThroughput;

@@ -91,7 +91,7 @@ final class Summary {
             if (test.startsWith("produce")) {
                 verdict(sb, rows, test, CPU_US_PER_RECORD, "broker CPU per record <= 0.5 x Kafka's", r -> r <= 0.5);
                 verdict(sb, rows, test, RECORDS_PER_SEC, "throughput >= Kafka's", r -> r >= 1);
-            } else if (test.equals("fetch")) {
+            } else if (test.startsWith("fetch")) {
                 verdict(sb, rows, test, RECORDS_PER_SEC, "throughput >= Kafka's", r -> r >= 1);
                 verdict(sb, rows, test, CPU_US_PER_RECORD, "broker CPU per record <= 0.5 x Kafka's", r -> r <= 0.5);
             } else if (test.startsWith("e2e")) {

@@ -78,7 +78,7 @@ class KafkaPerfSmokeTest {
     @Tag("slow")
     void bothBrokersAlternateAndTheTableHasRatiosAndVerdicts() throws Exception {
         StringWriter text = new StringWriter();
-        KafkaPerf perf = run(text, "--repeats", "2", "--consumer-performance", "kafka");
+        KafkaPerf perf = run(text, "--repeats", "2", "--consumer-performance", "all");
 
         assertThat(perf.rows).allSatisfy(r -> assertThat(r.ok()).as(r.error()).isTrue());
         assertThat(perf.rows.stream().filter(r -> r.test().equals("fetch")).map(KafkaPerf.RunRow::broker))
