@@ -51,6 +51,8 @@ final class LocalPartitionLog implements PartitionLog {
     final List<Segment> unflushedClosed = new ArrayList<>();
     final ReentrantLock lock = new ReentrantLock();
     final Object hwLock = new Object();
+    /** Serialises flushes (taken before, never while holding, {@link #lock}). */
+    private final Object flushLock = new Object();
     private final Compactor compactor = new Compactor(this);
 
     volatile Segment active;
@@ -58,7 +60,7 @@ final class LocalPartitionLog implements PartitionLog {
     private volatile long logEndOffset;
     volatile long highWatermark;
     volatile long flushedOffset;
-    private long lastFlushMs;
+    private volatile long lastFlushMs;
     volatile boolean closed;
 
     private LocalPartitionLog(TopicPartition tp, Path dir, LogConfig config, LongSupplier clock, LogLoader.Loaded loaded) {
@@ -89,7 +91,6 @@ final class LocalPartitionLog implements PartitionLog {
                 unflushedClosed.add(s);
             }
         }
-        active.markUnflushed();
         flushedOffset = logStartOffset;
         lastFlushMs = now;
         LOG.info("{}: opened with {} segment(s), offsets [{}, {}), {} bytes", tp, segments.size(), logStartOffset,
@@ -256,14 +257,41 @@ final class LocalPartitionLog implements PartitionLog {
         return flushedOffset;
     }
 
+    /**
+     * Forces everything appended before the call to disk. The fsync itself runs outside the writer's lock: the
+     * segments to force and the log end offset they cover are taken under the lock, then forced while appends go
+     * on (a force flushes what was written before it started, and those writes finished under the lock); flushes
+     * of one log serialise among themselves. This is what lets the writer append while another thread fsyncs.
+     */
     @Override
     public void flush() {
-        locked(() -> {
-            flushLocked(clock.getAsLong());
-            return null;
-        });
+        synchronized (flushLock) {
+            long now = clock.getAsLong();
+            List<Segment> toForce = new ArrayList<>();
+            long target = locked(() -> {
+                for (Segment s : unflushedClosed) {
+                    if (s.retain()) {
+                        toForce.add(s);
+                    }
+                }
+                unflushedClosed.clear();
+                if (active.retain()) {
+                    toForce.add(active);
+                }
+                return logEndOffset;
+            });
+            try {
+                for (Segment s : toForce) {
+                    s.force(false);
+                }
+            } finally {
+                toForce.forEach(Segment::release);
+            }
+            advanceFlushed(target, now);
+        }
     }
 
+    /** Under the writer's lock (compaction, close): forces what is unflushed without letting appends in. */
     void flushLocked(long now) {
         long leo = logEndOffset;
         for (Segment s : unflushedClosed) {
@@ -276,11 +304,17 @@ final class LocalPartitionLog implements PartitionLog {
             }
         }
         unflushedClosed.clear();
-        if (!active.isFlushed()) {
-            active.force(false);
+        active.force(false);
+        advanceFlushed(leo, now);
+    }
+
+    private void advanceFlushed(long offset, long now) {
+        synchronized (hwLock) {
+            if (offset > flushedOffset) {
+                flushedOffset = offset;
+            }
+            lastFlushMs = now;
         }
-        flushedOffset = leo;
-        lastFlushMs = now;
     }
 
     @Override
@@ -288,7 +322,7 @@ final class LocalPartitionLog implements PartitionLog {
         if (config.fsyncPolicy().mode() != FsyncPolicy.Mode.INTERVAL) {
             return false;
         }
-        return locked(() -> {
+        boolean due = locked(() -> {
             if (nowMs - lastFlushMs < config.fsyncPolicy().intervalMs()) {
                 return false;
             }
@@ -296,9 +330,12 @@ final class LocalPartitionLog implements PartitionLog {
                 lastFlushMs = nowMs;
                 return false;
             }
-            flushLocked(nowMs);
             return true;
         });
+        if (due) {
+            flush();
+        }
+        return due;
     }
 
     @Override

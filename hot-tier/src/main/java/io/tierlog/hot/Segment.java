@@ -53,7 +53,7 @@ final class Segment {
     final TimeIndex timeIndex = new TimeIndex();
 
     private volatile FileChannel readChannel;
-    private FileChannel writeChannel;
+    private volatile FileChannel writeChannel;
     private FileChannel indexChannel;
     private FileChannel timeIndexChannel;
     private final ByteBuffer indexEntry = ByteBuffer.allocate(OffsetIndex.ENTRY_SIZE);
@@ -72,7 +72,6 @@ final class Segment {
     private volatile boolean deleted;
     /** Replaced by a compacted copy: the files now belong to the copy, so nothing is deleted or reopened. */
     private volatile boolean replaced;
-    private volatile boolean flushed = true;
     private final AtomicInteger refs = new AtomicInteger(1);
 
     private Segment(TopicPartition tp, Path dir, long baseOffset, int indexIntervalBytes, long createdMs) {
@@ -219,7 +218,6 @@ final class Segment {
                 Thread.currentThread().interrupt();
             }
         }
-        flushed = false;
     }
 
     /** Records one appended (or recovered) batch in the indexes and the segment's bounds. */
@@ -309,10 +307,19 @@ final class Segment {
         return ByteBuffer.allocate(entries.length + TimeIndex.TRAILER_SIZE).put(entries).putLong(minTimestamp).array();
     }
 
+    /**
+     * Forces the log file (and, with {@code withIndexes}, the index files) to disk. May run beside appends on
+     * another thread (see LocalPartitionLog#flush): a write channel closed meanwhile by a roll is replaced by the
+     * read channel, which forces the same file.
+     */
     void force(boolean withIndexes) {
         try {
-            FileChannel ch = writeChannel != null ? writeChannel : readChannel;
-            ch.force(false);
+            FileChannel ch = writeChannel;
+            try {
+                (ch != null ? ch : readChannel).force(false);
+            } catch (ClosedChannelException e) {
+                readChannel.force(false);
+            }
             if (withIndexes) {
                 if (indexChannel != null) {
                     indexChannel.force(false);
@@ -321,18 +328,9 @@ final class Segment {
                     timeIndexChannel.force(false);
                 }
             }
-            flushed = true;
         } catch (IOException e) {
             throw new LogIOException("cannot fsync " + logPath + " of " + tp, e);
         }
-    }
-
-    void markUnflushed() {
-        flushed = false;
-    }
-
-    boolean isFlushed() {
-        return flushed;
     }
 
     /** The segment becomes immutable: writers' channels close, readers keep theirs. */

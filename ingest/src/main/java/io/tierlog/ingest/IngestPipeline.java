@@ -44,7 +44,7 @@ import java.util.function.Function;
  * <p>Futures complete on the writer thread: attach only cheap callbacks, or use the {@code *Async} variants
  * (a slow callback stalls every partition of the shard; a publish from a callback may meet a full ring).
  *
- * <p>Thread-safe. Threads: {@code tierlog-ingest-<id>-writer-<shard>} per shard and one
+ * <p>Thread-safe. Threads: {@code tierlog-ingest-<id>-writer-<shard>} and {@code -flusher-<shard>} (its fsyncs) per shard and one
  * {@code tierlog-ingest-<id>-ticker} that wakes writers for interval fsyncs; all end in {@link #close()}.
  */
 public final class IngestPipeline implements AutoCloseable {
@@ -68,11 +68,14 @@ public final class IngestPipeline implements AutoCloseable {
         final ShardWriter writer;
         final BatchEventProcessor<IngestEvent> processor;
         final Thread thread;
+        final Flusher flusher;
 
-        Shard(RingBuffer<IngestEvent> ring, ShardWriter writer, BatchEventProcessor<IngestEvent> processor, Thread thread) {
+        Shard(RingBuffer<IngestEvent> ring, ShardWriter writer, BatchEventProcessor<IngestEvent> processor, Thread thread,
+              Flusher flusher) {
             this.ring = ring;
             this.writer = writer;
             this.processor = processor;
+            this.flusher = flusher;
             this.thread = thread;
         }
     }
@@ -93,17 +96,20 @@ public final class IngestPipeline implements AutoCloseable {
         for (int s = 0; s < shards.length; s++) {
             RingBuffer<IngestEvent> ring = RingBuffer.createMultiProducer(IngestEvent::new, config.ringSize(),
                     config.waitStrategy().create());
-            ShardWriter writer = new ShardWriter(s, config.ringSize(), config.maxCoalesceBytes(), logs, metrics, listeners);
+            Flusher flusher = new Flusher(s, name + "-flusher-" + s, metrics);
+            ShardWriter writer = new ShardWriter(s, config.ringSize(), config.maxCoalesceBytes(), logs, metrics, listeners,
+                    flusher);
             BatchEventProcessor<IngestEvent> processor = new BatchEventProcessorBuilder()
                     .build(ring, ring.newBarrier(), writer);
             processor.setExceptionHandler(new LoggingExceptionHandler(s));
             ring.addGatingSequences(processor.getSequence());
             Thread t = new Thread(processor, name + "-writer-" + s);
             t.setDaemon(true);
-            shards[s] = new Shard(ring, writer, processor, t);
+            shards[s] = new Shard(ring, writer, processor, t, flusher);
             metrics.ringRemaining(s, ring::remainingCapacity);
         }
         for (Shard shard : shards) {
+            shard.flusher.start();
             shard.thread.start();
         }
         ticker = new Thread(this::tickLoop, name + "-ticker");
@@ -439,6 +445,10 @@ public final class IngestPipeline implements AutoCloseable {
                 LOG.error("{}: writer thread {} is stuck (a log call does not return) and stays alive", name,
                         shard.thread.getName());
             }
+        }
+        // after the writers' final fsync: a flusher finishes what it was asked, then ends
+        for (Shard shard : shards) {
+            shard.flusher.stop(deadline);
         }
         metrics.remove();
     }

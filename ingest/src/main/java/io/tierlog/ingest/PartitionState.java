@@ -10,9 +10,11 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A shard writer's view of one partition: its log, what was appended, and the durable acknowledgements
- * waiting for an fsync (a bounded FIFO, offsets ascending). Writer thread only.
+ * waiting for an fsync (a FIFO, offsets ascending). The writer thread owns it; the shard's {@link Flusher}
+ * completes or fails the waiters, so the waiter queue is synchronized.
  */
 final class PartitionState {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PartitionState.class);
     final TopicPartition topicPartition;
     final PartitionLog log;
     final FsyncPolicy.Mode fsyncMode;
@@ -23,6 +25,11 @@ final class PartitionState {
     long highWatermark;
     boolean touched;
     boolean dirty;
+    /** Set by the writer when the partition's topic was deleted: a flush still queued for it is skipped. */
+    volatile boolean forgotten;
+    /** The flusher's bookkeeping: queued once at a time, and whether a queued flush must force (durable waiters). */
+    final java.util.concurrent.atomic.AtomicBoolean flushQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    volatile boolean forceRequested;
 
     @SuppressWarnings("unchecked")
     private CompletableFuture<AppendAck>[] waitFutures = new CompletableFuture[16];
@@ -62,20 +69,20 @@ final class PartitionState {
         return last > Integer.MAX_VALUE ? (int) (last - Integer.MAX_VALUE - 1) : (int) last;
     }
 
-    int waiters() {
+    synchronized int waiters() {
         return count;
     }
 
-    boolean waitersFull() {
+    synchronized boolean waitersFull() {
         return count >= waiterCapacity;
     }
 
     /** End offset the newest waiter needs flushed, or -1 when none waits. */
-    long lastWaitedOffset() {
+    synchronized long lastWaitedOffset() {
         return count == 0 ? -1 : waitAcks[(head + count - 1) & (waitAcks.length - 1)].nextOffset();
     }
 
-    void addWaiter(CompletableFuture<AppendAck> f, AppendAck ack, long publishNanos) {
+    synchronized void addWaiter(CompletableFuture<AppendAck> f, AppendAck ack, long publishNanos) {
         if (count == waitAcks.length) {
             grow();
         }
@@ -105,36 +112,69 @@ final class PartitionState {
         head = 0;
     }
 
-    /** Completes, oldest first, every waiter whose records are below {@code flushedOffset}. */
+    /**
+     * Completes, oldest first, every waiter whose records are below {@code flushedOffset}. The futures complete
+     * after the queue's lock is released, so their callbacks never hold up the writer adding waiters.
+     */
     int completeFlushed(long flushedOffset, IngestMetrics metrics, long nowNanos) {
-        int done = 0;
-        while (count > 0) {
-            int i = head;
-            AppendAck ack = waitAcks[i];
-            if (ack.nextOffset() > flushedOffset) {
-                break;
+        java.util.List<CompletableFuture<AppendAck>> futures;
+        java.util.List<AppendAck> acks;
+        synchronized (this) {
+            if (count == 0 || waitAcks[head].nextOffset() > flushedOffset) {
+                return 0;
             }
-            CompletableFuture<AppendAck> f = waitFutures[i];
-            long t = waitNanos[i];
-            pop(i);
-            metrics.durableAcks.increment();
-            metrics.durableAckLatency.record(nowNanos - t, java.util.concurrent.TimeUnit.NANOSECONDS);
-            f.complete(ack);
-            done++;
+            futures = new java.util.ArrayList<>();
+            acks = new java.util.ArrayList<>();
+            while (count > 0) {
+                int i = head;
+                AppendAck ack = waitAcks[i];
+                if (ack.nextOffset() > flushedOffset) {
+                    break;
+                }
+                futures.add(waitFutures[i]);
+                acks.add(ack);
+                metrics.durableAckLatency.record(nowNanos - waitNanos[i], java.util.concurrent.TimeUnit.NANOSECONDS);
+                pop(i);
+            }
         }
-        return done;
+        for (int k = 0; k < futures.size(); k++) {
+            metrics.durableAcks.increment();
+            futures.get(k).complete(acks.get(k));
+        }
+        return futures.size();
     }
 
-    /** Fails every waiter (their fsync failed or will never happen). */
+    /** Fails every waiter with the fsync's error (a flush failed), logged once. */
+    void failWaiters(Throwable t, int shard, IngestMetrics metrics) {
+        io.tierlog.hot.LogIOException err;
+        synchronized (this) {
+            if (count == 0) {
+                // interval fsync of leader-acked data: retried later; the log reports its own errors
+                LOG.debug("ingest shard {}: fsync of {} failed", shard, topicPartition, t);
+                return;
+            }
+            err = new io.tierlog.hot.LogIOException("fsync of " + topicPartition + " failed; " + count
+                    + " durable acknowledgements up to offset " + lastWaitedOffset() + " are not confirmed: " + t, t);
+        }
+        LOG.warn("ingest shard {}: {}", shard, err.getMessage());
+        failAll(err, metrics);
+    }
+
+    /** Fails every waiter (their fsync failed or will never happen), outside the queue's lock. */
     void failAll(Throwable error, IngestMetrics metrics) {
-        while (count > 0) {
-            CompletableFuture<AppendAck> f = waitFutures[head];
-            pop(head);
+        java.util.List<CompletableFuture<AppendAck>> futures = new java.util.ArrayList<>();
+        synchronized (this) {
+            while (count > 0) {
+                futures.add(waitFutures[head]);
+                pop(head);
+            }
+            Arrays.fill(waitFutures, null);
+            Arrays.fill(waitAcks, null);
+        }
+        for (CompletableFuture<AppendAck> f : futures) {
             metrics.failures.increment();
             f.completeExceptionally(error);
         }
-        Arrays.fill(waitFutures, null);
-        Arrays.fill(waitAcks, null);
     }
 
     private void pop(int i) {

@@ -33,6 +33,7 @@ final class ShardWriter implements EventHandler<IngestEvent> {
     private final IngestMetrics metrics;
     private final List<AppendListener> listeners;
     private final int waiterCapacity;
+    private final Flusher flusher;
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
     private final ByteBuffer coalesce;
 
@@ -66,7 +67,8 @@ final class ShardWriter implements EventHandler<IngestEvent> {
 
     @SuppressWarnings("unchecked")
     ShardWriter(int shard, int ringSize, int maxCoalesceBytes, Function<TopicPartition, PartitionLog> logs,
-                IngestMetrics metrics, List<AppendListener> listeners) {
+                IngestMetrics metrics, List<AppendListener> listeners, Flusher flusher) {
+        this.flusher = flusher;
         this.shard = shard;
         this.logs = logs;
         this.metrics = metrics;
@@ -267,9 +269,6 @@ final class ShardWriter implements EventHandler<IngestEvent> {
         for (int i = 0; i < bSize; i++) {
             if (bError[i] == null && bAcks[i] == Acks.DURABLE) {
                 PartitionState ps = bPart[i];
-                if (ps.waitersFull()) {
-                    flushNow(ps, nowNanos);
-                }
                 ps.addWaiter(bFuture[i], new AppendAck(ps.topicPartition, bBase[i], bCount[i]), bNanos[i]);
             }
         }
@@ -342,60 +341,33 @@ final class ShardWriter implements EventHandler<IngestEvent> {
     }
 
     /**
-     * Fsync per the partition's policy: INTERVAL flushes when the interval has passed (or the waiter queue is
-     * full); NEVER and ALWAYS flush only when a durable ack is not yet covered (group commit: one fsync for
-     * every durable publish of the batch). Then completes the waiters the flush covered.
+     * Fsync per the partition's policy, on the shard's {@link Flusher} so that this thread goes on appending:
+     * durable acknowledgements not yet covered ask for a forced flush (group commit: one fsync for every durable
+     * publish appended until it runs); INTERVAL partitions ask for a flush that happens once the interval passed.
+     * Acknowledgements an earlier fsync already covers complete here.
      */
     private void syncPerPolicy(PartitionState ps, long nowMs, long nowNanos) {
-        try {
-            long flushed = ps.log.flushedOffset();
-            if (ps.fsyncMode == FsyncPolicy.Mode.INTERVAL) {
-                if (flushed < ps.appendedEnd) {
-                    long t0 = System.nanoTime();
-                    if (ps.log.maybeFlush(nowMs)) {
-                        metrics.flushLatency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-                    }
-                }
-                if (ps.waitersFull() && ps.log.flushedOffset() < ps.lastWaitedOffset()) {
-                    flush(ps);
-                }
-            } else if (ps.waiters() > 0 && flushed < ps.lastWaitedOffset()) {
-                flush(ps);
-            }
-        } catch (Throwable t) {
-            failWaiters(ps, t);
-            return;
+        long flushed = ps.log.flushedOffset();
+        if (ps.waiters() > 0 && flushed < ps.lastWaitedOffset()) {
+            flusher.request(ps, true);
+        } else if (ps.fsyncMode == FsyncPolicy.Mode.INTERVAL && flushed < ps.appendedEnd) {
+            flusher.request(ps, false);
         }
         if (ps.waiters() > 0) {
-            ps.completeFlushed(ps.log.flushedOffset(), metrics, nowNanos);
+            ps.completeFlushed(flushed, metrics, nowNanos);
         }
     }
 
-    private void flushNow(PartitionState ps, long nowNanos) {
+    /** A synchronous fsync on this thread (topic removal, shutdown), then the acknowledgements it covers. */
+    private void flushHere(PartitionState ps, long nowNanos) {
         try {
-            flush(ps);
+            long t0 = System.nanoTime();
+            ps.log.flush();
+            metrics.flushLatency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             ps.completeFlushed(ps.log.flushedOffset(), metrics, nowNanos);
-        } catch (Throwable t) {
-            failWaiters(ps, t);
+        } catch (RuntimeException t) {
+            ps.failWaiters(t, shard, metrics);
         }
-    }
-
-    private void flush(PartitionState ps) {
-        long t0 = System.nanoTime();
-        ps.log.flush();
-        metrics.flushLatency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-    }
-
-    private void failWaiters(PartitionState ps, Throwable t) {
-        if (ps.waiters() == 0) {
-            // interval fsync of leader-acked data: retried on the next tick; the log reports its own errors
-            LOG.debug("ingest shard {}: fsync of {} failed", shard, ps.topicPartition, t);
-            return;
-        }
-        LogIOException err = new LogIOException("fsync of " + ps.topicPartition + " failed; " + ps.waiters()
-                + " durable acknowledgements up to offset " + ps.lastWaitedOffset() + " are not confirmed: " + t, t);
-        LOG.warn("ingest shard {}: {}", shard, err.getMessage());
-        ps.failAll(err, metrics);
     }
 
     /**
@@ -416,13 +388,9 @@ final class ShardWriter implements EventHandler<IngestEvent> {
                 dirty.remove(ps);
                 ps.dirty = false;
             }
+            ps.forgotten = true; // a flush the flusher still has queued for it is skipped
             if (ps.waiters() > 0) {
-                try {
-                    flush(ps);
-                    ps.completeFlushed(ps.log.flushedOffset(), metrics, nowNanos);
-                } catch (Throwable t) {
-                    failWaiters(ps, t);
-                }
+                flushHere(ps, nowNanos);
                 ps.failAll(new IngestClosedException("topic " + topic + " was removed before "
                         + ps.topicPartition + " was flushed"), metrics);
             }
@@ -436,17 +404,18 @@ final class ShardWriter implements EventHandler<IngestEvent> {
     public void onShutdown() {
         long nowNanos = System.nanoTime();
         for (PartitionState ps : partitions.values()) {
-            try {
-                if (ps.log.flushedOffset() < ps.appendedEnd) {
-                    flush(ps);
-                }
-                ps.completeFlushed(ps.log.flushedOffset(), metrics, nowNanos);
-            } catch (Throwable t) {
-                if (ps.waiters() > 0) {
-                    failWaiters(ps, t);
+            if (ps.log.flushedOffset() < ps.appendedEnd) {
+                if (ps.waiters() == 0) {
+                    try {
+                        ps.log.flush();
+                    } catch (RuntimeException t) {
+                        LOG.warn("ingest shard {}: final fsync of {} failed: {}", shard, ps.topicPartition, t.toString());
+                    }
                 } else {
-                    LOG.warn("ingest shard {}: final fsync of {} failed: {}", shard, ps.topicPartition, t.toString());
+                    flushHere(ps, nowNanos);
                 }
+            } else {
+                ps.completeFlushed(ps.log.flushedOffset(), metrics, nowNanos);
             }
             if (ps.waiters() > 0) {
                 ps.failAll(new IngestClosedException("ingest pipeline closed before " + ps.topicPartition

@@ -100,6 +100,32 @@ class DurableAckTest {
         }
     }
 
+    /**
+     * The fsync runs on the shard's flusher, not on the writer: while one is in progress the writer keeps appending
+     * and acknowledging leader publishes of the same partition, and the next fsync covers what came meanwhile.
+     */
+    @Test
+    void appendsAndLeaderAcksGoOnWhileAnFsyncIsInProgress() throws Exception {
+        ObservedLog log = new ObservedLog(manager.open(P0, LogConfig.DEFAULTS));
+        try (IngestPipeline p = new IngestPipeline(config(), tp -> log, new SimpleMeterRegistry())) {
+            log.flushEntered = new CountDownLatch(1);
+            log.flushRelease = new CountDownLatch(1);
+            CompletableFuture<AppendAck> durable = p.append(P0, batch(0, 0, 3), Acks.DURABLE);
+            assertThat(log.flushEntered.await(5, TimeUnit.SECONDS)).isTrue();
+            for (int i = 1; i <= 20; i++) {
+                assertThat(p.append(P0, batch(0, 10L * i, 2), Acks.LEADER).get(5, TimeUnit.SECONDS))
+                        .as("leader publish %d during the fsync", i).isEqualTo(new AppendAck(P0, 1L + 2L * i, 2));
+            }
+            CompletableFuture<AppendAck> laterDurable = p.append(P0, batch(0, 1000, 1), Acks.DURABLE);
+            assertThat(durable).isNotDone();
+            log.flushEntered = null;
+            log.flushRelease.countDown();
+            assertThat(durable.get(5, TimeUnit.SECONDS)).isEqualTo(new AppendAck(P0, 0, 3));
+            assertThat(laterDurable.get(5, TimeUnit.SECONDS)).isEqualTo(new AppendAck(P0, 43, 1));
+            assertThat(log.flushedOffset()).isGreaterThanOrEqualTo(44);
+        }
+    }
+
     @Test
     void everyDurableAckOfConcurrentPublishersSawItsFsyncFirst() throws Exception {
         TestData.Logs logs = new TestData.Logs(tp -> new ObservedLog(manager.open(tp, LogConfig.DEFAULTS)));

@@ -283,7 +283,7 @@ class IngestPipelineTest {
         java.util.Set<String> before = TestData.ingestThreads();
         TestData.Logs logs = TestData.Logs.onDisk(manager, LogConfig.DEFAULTS);
         IngestPipeline p = new IngestPipeline(config().withShards(3), logs, registry);
-        assertThat(TestData.ingestThreads()).hasSize(before.size() + 4);
+        assertThat(TestData.ingestThreads()).hasSize(before.size() + 7); // 3 writers, 3 flushers, the ticker
         p.append(P0, batch(0, 0, 1), Acks.DURABLE).get(5, TimeUnit.SECONDS);
         p.close();
         assertThat(TestData.ingestThreads()).isEqualTo(before);
