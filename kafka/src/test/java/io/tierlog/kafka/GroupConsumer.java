@@ -71,6 +71,9 @@ public final class GroupConsumer implements AutoCloseable {
     private volatile boolean leave;
     private volatile boolean kill;
     private volatile Throwable failure;
+    /** Whether a CommitFailedException is taken as an application does (the batch will come again) or ends the loop. */
+    private volatile boolean tolerateCommitFailures;
+    private final AtomicInteger uncommittedRecords = new AtomicInteger();
 
     /**
      * Starts polling {@code topic} in the group of {@code props}; {@code process} sees every record (on the poll
@@ -133,7 +136,16 @@ public final class GroupConsumer implements AutoCloseable {
                     process.accept(r);
                 }
                 if (commit && !records.isEmpty()) {
-                    c.commitSync();
+                    try {
+                        c.commitSync();
+                    } catch (org.apache.kafka.clients.consumer.CommitFailedException e) {
+                        // what an application meets when its group was rebalanced under it (e.g. the coordinator
+                        // restarted and forgot the member): the batch is redelivered after the rejoin
+                        if (!tolerateCommitFailures) {
+                            throw e;
+                        }
+                        uncommittedRecords.addAndGet(records.count());
+                    }
                 }
             }
             if (kill) {
@@ -175,6 +187,20 @@ public final class GroupConsumer implements AutoCloseable {
     /** How many times partitions were assigned to it (a rebalance it took part in). */
     public int assignments() {
         return assignments.get();
+    }
+
+    /**
+     * From now on a failed commit (CommitFailedException) is tolerated, as applications must: the batch is
+     * redelivered; {@link #uncommittedRecords()} counts the records of such batches.
+     */
+    public GroupConsumer tolerateCommitFailures() {
+        tolerateCommitFailures = true;
+        return this;
+    }
+
+    /** Records processed in batches whose commit failed (they may be processed again). */
+    public int uncommittedRecords() {
+        return uncommittedRecords.get();
     }
 
     /** The failure that ended its poll loop, or null. */

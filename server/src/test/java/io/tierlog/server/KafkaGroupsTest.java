@@ -143,7 +143,8 @@ class KafkaGroupsTest {
         Properties props = GroupConsumer.member(bootstrap(), "wordcount-app", DEFAULT_ASSIGNORS);
         props.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "200");
         GroupConsumer a = member("a", props, new GroupConsumer.Ownership(),
-                r -> processed.computeIfAbsent(r.value(), v -> new AtomicInteger()).incrementAndGet(), true);
+                r -> processed.computeIfAbsent(r.value(), v -> new AtomicInteger()).incrementAndGet(), true)
+                .tolerateCommitFailures();
         await().atMost(Duration.ofSeconds(30)).until(() -> processed.size() == 300);
         Map<TopicPartition, OffsetAndMetadata> before;
         try (Admin admin = admin()) {
@@ -163,7 +164,11 @@ class KafkaGroupsTest {
         // the member may fetch with its old assignment before its heartbeat learns that the group is gone (the fetch
         // path does not check membership, as in Kafka): it loses and gets back its partitions on its own schedule
         await().atMost(Duration.ofSeconds(60)).until(() -> a.owned().size() == PARTITIONS);
-        assertThat(processed.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+        // the group's membership is in memory only: after the restart the member is unknown, and a commit made before
+        // its rejoin fails client-side (CommitFailedException), as after any rebalance; those records may come again,
+        // nothing else does, and nothing is lost
+        long again = processed.values().stream().mapToInt(n -> n.get() - 1).sum();
+        assertThat(again).isLessThanOrEqualTo(a.uncommittedRecords());
     }
 
     @Test
