@@ -118,6 +118,46 @@ public enum Compression {
         }
     }
 
+    /**
+     * Like {@link #decompress} but into {@code initial} (replaced by a larger array when needed), returning a buffer
+     * over the array that holds the bytes (position 0, limit = length): no exact-size copy, and the caller may
+     * hand in a reused array. Not for {@link #NONE}.
+     */
+    ByteBuffer decompressInto(ByteBuffer src, byte[] initial) {
+        if (this == LZ4) {
+            return Lz4Frame.decodeInto(src, initial, MAX_DECOMPRESSED_BYTES);
+        }
+        try (InputStream in = decompressing(new BufferInput(src.duplicate()))) {
+            return readInto(in, initial);
+        } catch (CorruptBatchException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new CorruptBatchException(name().toLowerCase(Locale.ROOT) + " record section is corrupt: " + e.getMessage(), e);
+        }
+    }
+
+    private static ByteBuffer readInto(InputStream in, byte[] initial) throws IOException {
+        byte[] out = initial;
+        int n = 0;
+        while (true) {
+            if (n == out.length) {
+                if (out.length >= MAX_DECOMPRESSED_BYTES) {
+                    if (in.read() < 0) {
+                        return ByteBuffer.wrap(out, 0, n);
+                    }
+                    throw new CorruptBatchException("record section decompresses to more than "
+                            + MAX_DECOMPRESSED_BYTES + " bytes");
+                }
+                out = Arrays.copyOf(out, (int) Math.min(Math.max(256L, (long) out.length * 2), MAX_DECOMPRESSED_BYTES));
+            }
+            int r = in.read(out, n, out.length - n);
+            if (r < 0) {
+                return ByteBuffer.wrap(out, 0, n);
+            }
+            n += r;
+        }
+    }
+
     private InputStream decompressing(InputStream in) throws IOException {
         return switch (this) {
             case NONE -> in;

@@ -70,6 +70,16 @@ final class Lz4Frame {
      * malformed frame throws {@link CorruptBatchException}.
      */
     static byte[] decode(ByteBuffer src, int sizeHint, int maxOutput) {
+        ByteBuffer out = decodeInto(src, new byte[Math.clamp(sizeHint, 256, maxOutput)], maxOutput);
+        return out.limit() == out.array().length ? out.array() : Arrays.copyOf(out.array(), out.limit());
+    }
+
+    /**
+     * Decodes one frame into {@code initial} (replaced by a larger array when it fills up, up to {@code maxOutput}
+     * bytes) and returns the decoded bytes as a buffer over that array (position 0, limit = length): no final copy,
+     * and a caller can reuse its arrays.
+     */
+    static ByteBuffer decodeInto(ByteBuffer src, byte[] initial, int maxOutput) {
         ByteBuffer in = src.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         try {
             if (in.getInt() != MAGIC) {
@@ -96,7 +106,7 @@ final class Lz4Frame {
             in.get(); // header checksum
             boolean blockChecksum = (flg & FLG_BLOCK_CHECKSUM) != 0;
             LZ4SafeDecompressor d = LZ4.safeDecompressor();
-            byte[] out = new byte[Math.clamp(sizeHint, 256, maxOutput)];
+            byte[] out = initial;
             int n = 0;
             while (true) {
                 int size = in.getInt();
@@ -136,7 +146,7 @@ final class Lz4Frame {
                 }
             }
             // a content checksum may follow; the batch CRC already covers these bytes
-            return n == out.length ? out : Arrays.copyOf(out, n);
+            return ByteBuffer.wrap(out, 0, n);
         } catch (java.nio.BufferUnderflowException | IllegalArgumentException | IndexOutOfBoundsException e) {
             throw new CorruptBatchException("lz4 frame is truncated or malformed", e);
         }

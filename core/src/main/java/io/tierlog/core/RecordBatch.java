@@ -369,15 +369,19 @@ public final class RecordBatch implements Iterable<Record> {
                 minTimestamp = maxTimestamp();
             } else {
                 long min = Long.MAX_VALUE;
-                ByteBuffer in = payload();
+                byte[] scratch = borrowScratch();
+                ByteBuffer in = null;
                 long base = baseTimestamp();
                 int count = recordCount();
                 try {
+                    in = payload(scratch);
                     for (int i = 0; i < count; i++) {
                         min = Math.min(min, base + skipRecordReturningDelta(in));
                     }
                 } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
                     throw new CorruptBatchException("record section is truncated or malformed", e);
+                } finally {
+                    releaseScratch(scratch, in);
                 }
                 minTimestamp = min;
             }
@@ -463,7 +467,17 @@ public final class RecordBatch implements Iterable<Record> {
         if (lastOffsetDelta() != count - 1) {
             throw new CorruptBatchException("last offset delta " + lastOffsetDelta() + " does not match record count " + count);
         }
-        ByteBuffer in = payload();
+        byte[] scratch = borrowScratch(); // the pass keeps nothing of the section: a pooled array holds it
+        ByteBuffer in = null;
+        try {
+            in = payload(scratch);
+            return checkRecords(in, count, perRecord, shallow);
+        } finally {
+            releaseScratch(scratch, in);
+        }
+    }
+
+    private Checked checkRecords(ByteBuffer in, int count, RecordCheck perRecord, ShallowCheck shallow) {
         boolean appendTime = timestampType() == TimestampType.LOG_APPEND_TIME;
         long base = baseTimestamp();
         long min = Long.MAX_VALUE;
@@ -510,13 +524,34 @@ public final class RecordBatch implements Iterable<Record> {
 
     /** The record section, decompressed (a buffer at position 0). */
     ByteBuffer payload() {
+        return payload(null);
+    }
+
+    /**
+     * The record section, decompressed into {@code scratch} when one is given (a pooled array for a pass that keeps
+     * nothing: the caller releases the returned buffer's array, see {@link #releaseScratch}), else into a new array.
+     */
+    private ByteBuffer payload(byte[] scratch) {
         int payloadLen = buf.limit() - HEADER_SIZE;
         ByteBuffer section = buf.slice(HEADER_SIZE, payloadLen).order(ByteOrder.BIG_ENDIAN);
         Compression c = compression();
         if (c == Compression.NONE) {
             return section;
         }
-        return ByteBuffer.wrap(c.decompress(section, payloadLen * 4));
+        byte[] out = scratch != null ? scratch : new byte[Math.clamp((long) payloadLen * 4, 256, 1 << 20)];
+        return c.decompressInto(section, out).order(ByteOrder.BIG_ENDIAN);
+    }
+
+    /** A pooled array for {@link #payload(byte[])} when the batch is compressed, else null. */
+    private byte[] borrowScratch() {
+        return compression() == Compression.NONE ? null : ScratchBuffers.borrow();
+    }
+
+    /** Gives back the array a pooled payload ended up in (decoding may have replaced the one borrowed). */
+    private static void releaseScratch(byte[] borrowed, ByteBuffer payload) {
+        if (borrowed != null) {
+            ScratchBuffers.release(payload != null && payload.hasArray() ? payload.array() : borrowed);
+        }
     }
 
     /** Decodes every record in order. */

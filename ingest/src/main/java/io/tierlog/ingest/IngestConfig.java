@@ -2,6 +2,7 @@ package io.tierlog.ingest;
 
 import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.BusySpinWaitStrategy;
+import com.lmax.disruptor.LiteBlockingWaitStrategy;
 import com.lmax.disruptor.PhasedBackoffWaitStrategy;
 import com.lmax.disruptor.SleepingWaitStrategy;
 import com.lmax.disruptor.YieldingWaitStrategy;
@@ -32,8 +33,13 @@ public record IngestConfig(int shards, int ringSize, Duration publishTimeout, Wa
 
     /** How an idle writer waits; see the Disruptor documentation of the strategy with the same name. */
     public enum WaitStrategy {
-        /** Lock and condition: no CPU while idle, a few microseconds to wake (the default). */
+        /** Lock and condition, signalled on every publish: no CPU while idle, a few microseconds to wake. */
         BLOCKING,
+        /**
+         * Lock and condition, signalled only when the writer waits: no CPU while idle, and a publish to a busy writer
+         * (the common case under load) takes no lock and wakes nobody.
+         */
+        LITE_BLOCKING,
         /** Spins briefly, then yields, then parks with a condition (lite lock): low latency, idle-friendly. */
         PHASED_BACKOFF,
         /** Spins, yields, then sleeps 100 ns at a time: low latency, a little CPU while idle. */
@@ -46,6 +52,7 @@ public record IngestConfig(int shards, int ringSize, Duration publishTimeout, Wa
         com.lmax.disruptor.WaitStrategy create() {
             return switch (this) {
                 case BLOCKING -> new BlockingWaitStrategy();
+                case LITE_BLOCKING -> new LiteBlockingWaitStrategy();
                 case PHASED_BACKOFF -> PhasedBackoffWaitStrategy.withLiteLock(20, 200, TimeUnit.MICROSECONDS);
                 case SLEEPING -> new SleepingWaitStrategy();
                 case YIELDING -> new YieldingWaitStrategy();

@@ -95,6 +95,7 @@ final class Broker implements AutoCloseable {
         }
         IngestConfig ic = IngestConfig.defaults().withLimits(config.limits())
                 .withRingSize(config.ingestRingSize())
+                .withWaitStrategy(config.ingestWaitStrategy())
                 .withPublishTimeout(Duration.ofMillis(config.ingestPublishTimeoutMs()))
                 .withShutdownTimeout(Duration.ofMillis(Math.max(1, config.shutdownTimeoutMs())));
         if (config.ingestShards() > 0) {

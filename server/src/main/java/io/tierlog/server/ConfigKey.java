@@ -39,6 +39,8 @@ enum ConfigKey {
             "how long a graceful shutdown waits for ingest to drain and uploads to finish"),
     INGEST_SHARDS("ingest.shards", "0", "ingest writer threads (Disruptor rings); 0 = half the cores, at least 1"),
     INGEST_RING_SIZE("ingest.ring.size", "4096", "slots per ingest ring (a power of two)"),
+    INGEST_WAIT_STRATEGY("ingest.wait.strategy", "blocking",
+            "how an idle ingest writer waits: blocking, lite-blocking, phased-backoff, sleeping, yielding or busy-spin"),
     INGEST_PUBLISH_TIMEOUT_MS("ingest.publish.timeout.ms", "200",
             "how long a produce waits for a free ring slot before answering 503 overloaded"),
     MIN_FREE_DISK_BYTES("min.free.disk.bytes", "268435456",

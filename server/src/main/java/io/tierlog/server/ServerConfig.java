@@ -1,6 +1,7 @@
 package io.tierlog.server;
 
 import io.tierlog.core.Limits;
+import io.tierlog.ingest.IngestConfig;
 import io.tierlog.kafka.GroupConfig;
 
 import java.io.IOException;
@@ -24,7 +25,8 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                            long retentionCheckIntervalMs, long fsyncIntervalMs, long shutdownTimeoutMs,
                            int ingestShards, int ingestRingSize, long ingestPublishTimeoutMs,
                            long minFreeDiskBytes, Limits limits, int kafkaPort, String kafkaAdvertisedHost,
-                           int kafkaAdvertisedPort, int kafkaMaxRequestBytes, GroupConfig kafkaGroups) {
+                           int kafkaAdvertisedPort, int kafkaMaxRequestBytes, GroupConfig kafkaGroups,
+                           IngestConfig.WaitStrategy ingestWaitStrategy) {
 
     public ServerConfig {
         // "./data" must become an absolute, normalised path: the embedded S3 store rejects "." segments as
@@ -157,7 +159,16 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                 longOf(values, ConfigKey.INGEST_PUBLISH_TIMEOUT_MS), longOf(values, ConfigKey.MIN_FREE_DISK_BYTES),
                 limits, intOf(values, ConfigKey.KAFKA_PORT), values.get(ConfigKey.KAFKA_ADVERTISED_HOST),
                 intOf(values, ConfigKey.KAFKA_ADVERTISED_PORT), intOf(values, ConfigKey.KAFKA_MAX_REQUEST_BYTES),
-                groupConfig(values));
+                groupConfig(values), waitStrategy(values.get(ConfigKey.INGEST_WAIT_STRATEGY)));
+    }
+
+    private static IngestConfig.WaitStrategy waitStrategy(String name) {
+        try {
+            return IngestConfig.WaitStrategy.valueOf(name.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("ingest.wait.strategy must be blocking, lite-blocking, phased-backoff, "
+                    + "sleeping, yielding or busy-spin, was '" + name + "'", e);
+        }
     }
 
     private static GroupConfig groupConfig(Map<ConfigKey, String> values) {
