@@ -33,27 +33,33 @@ import java.util.concurrent.ConcurrentHashMap;
  * atomically renamed over the old one (then the directory is fsynced). Deleting a group unlinks its file and
  * fsyncs the directory.
  *
- * <p>File format ({@code <escaped group>.offsets}, UTF-8): a first line {@code # tierlog consumer offsets v1}, then
- * one line per partition: {@code topic<TAB>partition<TAB>offset}. The file is named by the group's
+ * <p>File format ({@code <escaped group>.offsets}, UTF-8): a first line {@code # tierlog consumer offsets v2}, then
+ * one line per partition: {@code topic<TAB>partition<TAB>offset<TAB>metadata}, the commit metadata
+ * {@linkplain #escapeMetadata escaped} so that it holds no tab, line break or other control character. A group none
+ * of whose partitions carries metadata is written as v1 (the same lines without the metadata field), which the
+ * previous release reads; both versions are read. The file is named by the group's
  * {@linkplain GroupNames#escape escaped} name (the name itself for {@code [a-zA-Z0-9._-]} names); topic names cannot
  * contain tabs or line breaks (see {@link Validation}). Changes to one group are serialised; different groups
  * proceed in parallel. Thread-safe.
  */
 public final class ConsumerOffsets {
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerOffsets.class);
+    /** The header of files without commit metadata, which the previous release also reads. */
     static final String HEADER = "# tierlog consumer offsets v1";
+    /** The header of files with a fourth field per line: the escaped commit metadata. */
+    static final String HEADER_V2 = "# tierlog consumer offsets v2";
     static final String SUFFIX = ".offsets";
     private static final String TMP_SUFFIX = ".tmp";
 
     private final Path dir;
     /**
-     * group -> topic -> partition -> offset; an entry is loaded from disk on first use of a group and never removed
+     * group -> topic -> partition -> committed offset; an entry is loaded from disk on first use of a group and never removed
      * (a deleted group's entry is emptied), so two threads never hold different copies of one group.
      */
     private final ConcurrentHashMap<String, GroupOffsets> groups = new ConcurrentHashMap<>();
 
     private static final class GroupOffsets {
-        final Map<String, TreeMap<Integer, Long>> byTopic = new TreeMap<>();
+        final Map<String, TreeMap<Integer, CommittedOffset>> byTopic = new TreeMap<>();
     }
 
     ConsumerOffsets(Path dir) {
@@ -87,23 +93,48 @@ public final class ConsumerOffsets {
         if (offsetsByTopic == null || offsetsByTopic.isEmpty()) {
             throw new InvalidInputException("no offsets to commit for group '" + group + "'");
         }
+        Map<String, Map<Integer, CommittedOffset>> entries = new TreeMap<>();
         for (Map.Entry<String, ? extends Map<Integer, Long>> t : offsetsByTopic.entrySet()) {
+            Map<Integer, CommittedOffset> m = new TreeMap<>();
+            if (t.getValue() != null) {
+                for (Map.Entry<Integer, Long> e : t.getValue().entrySet()) {
+                    if (e.getValue() == null || e.getValue() < 0) {
+                        throw new InvalidInputException("offset of partition " + e.getKey() + " must be >= 0, was " + e.getValue());
+                    }
+                    m.put(e.getKey(), CommittedOffset.of(e.getValue()));
+                }
+            }
+            entries.put(t.getKey(), m);
+        }
+        commitWithMetadata(group, entries);
+    }
+
+    /**
+     * Stores committed offsets with their metadata (Kafka's OffsetCommit) for several topics at once, all durable
+     * or none; partitions and topics not named keep theirs. A commit replaces a partition's offset and metadata.
+     */
+    public void commitWithMetadata(String group, Map<String, ? extends Map<Integer, CommittedOffset>> offsetsByTopic) {
+        Validation.groupName(group);
+        if (offsetsByTopic == null || offsetsByTopic.isEmpty()) {
+            throw new InvalidInputException("no offsets to commit for group '" + group + "'");
+        }
+        for (Map.Entry<String, ? extends Map<Integer, CommittedOffset>> t : offsetsByTopic.entrySet()) {
             Validation.topicName(t.getKey());
             if (t.getValue() == null || t.getValue().isEmpty()) {
                 throw new InvalidInputException("no offsets to commit for group '" + group + "' and topic '" + t.getKey() + "'");
             }
-            for (Map.Entry<Integer, Long> e : t.getValue().entrySet()) {
+            for (Map.Entry<Integer, CommittedOffset> e : t.getValue().entrySet()) {
                 if (e.getKey() == null || e.getKey() < 0) {
                     throw new InvalidInputException("partition must be >= 0, was " + e.getKey());
                 }
-                if (e.getValue() == null || e.getValue() < 0) {
-                    throw new InvalidInputException("offset of partition " + e.getKey() + " must be >= 0, was " + e.getValue());
+                if (e.getValue() == null) {
+                    throw new InvalidInputException("no offset for partition " + e.getKey());
                 }
             }
         }
         GroupOffsets g = load(group);
         synchronized (g) {
-            Map<String, TreeMap<Integer, Long>> next = copy(g);
+            Map<String, TreeMap<Integer, CommittedOffset>> next = copy(g);
             offsetsByTopic.forEach((topic, m) -> next.computeIfAbsent(topic, t -> new TreeMap<>()).putAll(m));
             write(group, next); // memory changes only once the file is durable
             g.byTopic.clear();
@@ -120,8 +151,8 @@ public final class ConsumerOffsets {
             return Collections.emptySortedMap();
         }
         synchronized (g) {
-            TreeMap<Integer, Long> m = g.byTopic.get(topic);
-            return m == null ? Collections.emptySortedMap() : Collections.unmodifiableSortedMap(new TreeMap<>(m));
+            TreeMap<Integer, CommittedOffset> m = g.byTopic.get(topic);
+            return m == null ? Collections.emptySortedMap() : Collections.unmodifiableSortedMap(offsetsOnly(m));
         }
     }
 
@@ -134,9 +165,29 @@ public final class ConsumerOffsets {
         }
         synchronized (g) {
             TreeMap<String, SortedMap<Integer, Long>> out = new TreeMap<>();
+            g.byTopic.forEach((t, m) -> out.put(t, Collections.unmodifiableSortedMap(offsetsOnly(m))));
+            return Collections.unmodifiableSortedMap(out);
+        }
+    }
+
+    /** Every committed offset of a group with its metadata: topic -> partition -> entry, in name order. */
+    public SortedMap<String, SortedMap<Integer, CommittedOffset>> fetchAllWithMetadata(String group) {
+        Validation.groupName(group);
+        GroupOffsets g = loadExisting(group);
+        if (g == null) {
+            return Collections.emptySortedMap();
+        }
+        synchronized (g) {
+            TreeMap<String, SortedMap<Integer, CommittedOffset>> out = new TreeMap<>();
             g.byTopic.forEach((t, m) -> out.put(t, Collections.unmodifiableSortedMap(new TreeMap<>(m))));
             return Collections.unmodifiableSortedMap(out);
         }
+    }
+
+    private static TreeMap<Integer, Long> offsetsOnly(Map<Integer, CommittedOffset> m) {
+        TreeMap<Integer, Long> out = new TreeMap<>();
+        m.forEach((p, c) -> out.put(p, c.offset()));
+        return out;
     }
 
     /** The groups that have committed offsets, in name order. */
@@ -188,7 +239,7 @@ public final class ConsumerOffsets {
                 if (!g.byTopic.containsKey(topic)) {
                     continue;
                 }
-                Map<String, TreeMap<Integer, Long>> next = copy(g);
+                Map<String, TreeMap<Integer, CommittedOffset>> next = copy(g);
                 next.remove(topic);
                 if (next.isEmpty()) {
                     remove(group);
@@ -200,8 +251,8 @@ public final class ConsumerOffsets {
         }
     }
 
-    private static Map<String, TreeMap<Integer, Long>> copy(GroupOffsets g) {
-        Map<String, TreeMap<Integer, Long>> next = new TreeMap<>();
+    private static Map<String, TreeMap<Integer, CommittedOffset>> copy(GroupOffsets g) {
+        Map<String, TreeMap<Integer, CommittedOffset>> next = new TreeMap<>();
         g.byTopic.forEach((t, m) -> next.put(t, new TreeMap<>(m)));
         return next;
     }
@@ -234,8 +285,14 @@ public final class ConsumerOffsets {
         } catch (IOException e) {
             throw new StorageException("cannot read consumer offsets file " + file + ": " + e.getMessage(), e);
         }
-        if (lines.isEmpty() || !lines.get(0).equals(HEADER)) {
-            throw new StorageException("consumer offsets file " + file + " does not start with '" + HEADER + "'");
+        int fields;
+        if (!lines.isEmpty() && lines.get(0).equals(HEADER)) {
+            fields = 3;
+        } else if (!lines.isEmpty() && lines.get(0).equals(HEADER_V2)) {
+            fields = 4;
+        } else {
+            throw new StorageException("consumer offsets file " + file + " does not start with '" + HEADER + "' or '"
+                    + HEADER_V2 + "'");
         }
         for (int i = 1; i < lines.size(); i++) {
             String line = lines.get(i);
@@ -244,8 +301,8 @@ public final class ConsumerOffsets {
             }
             String[] f = line.split("\t", -1);
             try {
-                if (f.length != 3) {
-                    throw new IllegalArgumentException("expected 3 tab-separated fields");
+                if (f.length != fields) {
+                    throw new IllegalArgumentException("expected " + fields + " tab-separated fields");
                 }
                 String topic = Validation.topicName(f[0]);
                 int partition = Integer.parseInt(f[1]);
@@ -253,7 +310,8 @@ public final class ConsumerOffsets {
                 if (partition < 0 || offset < 0) {
                     throw new IllegalArgumentException("negative partition or offset");
                 }
-                g.byTopic.computeIfAbsent(topic, t -> new TreeMap<>()).put(partition, offset);
+                String metadata = fields == 4 ? unescapeMetadata(f[3]) : "";
+                g.byTopic.computeIfAbsent(topic, t -> new TreeMap<>()).put(partition, new CommittedOffset(offset, metadata));
             } catch (RuntimeException e) {
                 throw new StorageException("consumer offsets file " + file + " line " + (i + 1) + " is malformed: "
                         + e.getMessage(), e);
@@ -262,10 +320,17 @@ public final class ConsumerOffsets {
         return g;
     }
 
-    private void write(String group, Map<String, TreeMap<Integer, Long>> content) {
-        StringBuilder sb = new StringBuilder(HEADER).append('\n');
-        content.forEach((topic, m) -> m.forEach((p, o) ->
-                sb.append(topic).append('\t').append(p).append('\t').append(o).append('\n')));
+    private void write(String group, Map<String, TreeMap<Integer, CommittedOffset>> content) {
+        boolean withMetadata = content.values().stream()
+                .anyMatch(m -> m.values().stream().anyMatch(c -> !c.metadata().isEmpty()));
+        StringBuilder sb = new StringBuilder(withMetadata ? HEADER_V2 : HEADER).append('\n');
+        content.forEach((topic, m) -> m.forEach((p, c) -> {
+            sb.append(topic).append('\t').append(p).append('\t').append(c.offset());
+            if (withMetadata) {
+                sb.append('\t').append(escapeMetadata(c.metadata()));
+            }
+            sb.append('\n');
+        }));
         Path file = fileOf(group);
         Path tmp = dir.resolve(file.getFileName() + TMP_SUFFIX);
         try {
@@ -298,6 +363,67 @@ public final class ConsumerOffsets {
                     + e.getMessage(), e);
         }
         fsyncDirectory();
+    }
+
+    /**
+     * Commit metadata as one field of a line: {@code \\} for a backslash, {@code \t}, {@code \n}, {@code \r}, and
+     * {@code \}{@code uXXXX} for every other control character and for a lone surrogate (which UTF-8 cannot carry),
+     * everything else as it is. {@link #unescapeMetadata} is its inverse.
+     */
+    static String escapeMetadata(String s) {
+        StringBuilder out = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '\\' -> out.append("\\\\");
+                case '\t' -> out.append("\\t");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                default -> {
+                    boolean pairedHigh = Character.isHighSurrogate(c) && i + 1 < s.length()
+                            && Character.isLowSurrogate(s.charAt(i + 1));
+                    if (pairedHigh) {
+                        out.append(c).append(s.charAt(++i));
+                    } else if (Character.isISOControl(c) || Character.isSurrogate(c)) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    static String unescapeMetadata(String s) {
+        StringBuilder out = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != '\\') {
+                out.append(c);
+                continue;
+            }
+            if (i + 1 >= s.length()) {
+                throw new IllegalArgumentException("metadata ends in a lone backslash");
+            }
+            char e = s.charAt(++i);
+            switch (e) {
+                case '\\' -> out.append('\\');
+                case 't' -> out.append('\t');
+                case 'n' -> out.append('\n');
+                case 'r' -> out.append('\r');
+                case 'u' -> {
+                    String hex = i + 5 <= s.length() ? s.substring(i + 1, i + 5) : "";
+                    if (!hex.matches("[0-9a-fA-F]{4}")) {
+                        throw new IllegalArgumentException("metadata has a malformed \\u escape");
+                    }
+                    out.append((char) Integer.parseInt(hex, 16));
+                    i += 4;
+                }
+                default -> throw new IllegalArgumentException("metadata has an unknown escape \\" + e);
+            }
+        }
+        return out.toString();
     }
 
     private void fsyncDirectory() {

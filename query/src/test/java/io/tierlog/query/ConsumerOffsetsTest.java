@@ -197,4 +197,79 @@ class ConsumerOffsetsTest {
                     .isInstanceOf(TierlogException.class).hasMessageContaining("g.offsets").hasMessageContaining("line 2");
         }
     }
+
+    @Test
+    void commitMetadataSurvivesARestartEscapedOnOneLineAndAPlainCommitClearsIt() throws Exception {
+        String streams = "AgAAAZc3ahQ9"; // what Kafka Streams stores: base64 of its partition time
+        String awkward = "tab\there\nline\r\\ \u0000\u0007 \u00e9\u20ac \uD83D\uDE00 lone\uD800 end\\";
+        try (QueryService s = newService()) {
+            s.consumerOffsets().commitWithMetadata("app", Map.of("cpu", Map.of(
+                    0, new CommittedOffset(10, streams), 1, new CommittedOffset(11, awkward), 2, CommittedOffset.of(12))));
+        }
+        List<String> lines = Files.readAllLines(dir.resolve("app.offsets"), StandardCharsets.UTF_8);
+        assertThat(lines).hasSize(4).first().isEqualTo(ConsumerOffsets.HEADER_V2);
+        assertThat(lines.get(1)).isEqualTo("cpu\t0\t10\t" + streams);
+        assertThat(lines.get(2)).isEqualTo("cpu\t1\t11\t" + "tab\\there\\nline\\r\\\\ \\u0000\\u0007 \u00e9\u20ac"
+                + " \uD83D\uDE00 lone\\ud800 end\\\\");
+        assertThat(lines.get(3)).isEqualTo("cpu\t2\t12\t");
+        try (QueryService s = newService()) {
+            assertThat(s.consumerOffsets().fetchAllWithMetadata("app").get("cpu")).containsExactly(
+                    Map.entry(0, new CommittedOffset(10, streams)), Map.entry(1, new CommittedOffset(11, awkward)),
+                    Map.entry(2, CommittedOffset.of(12)));
+            assertThat(s.consumerOffsets().fetch("app", "cpu")).containsExactly(
+                    Map.entry(0, 10L), Map.entry(1, 11L), Map.entry(2, 12L));
+            // an HTTP commit (no metadata) replaces the whole entry, as a Kafka commit without metadata does
+            s.consumerOffsets().commit("app", "cpu", Map.of(0, 20L, 1, 21L));
+            assertThat(s.consumerOffsets().fetchAllWithMetadata("app").get("cpu")).containsExactly(
+                    Map.entry(0, CommittedOffset.of(20)), Map.entry(1, CommittedOffset.of(21)), Map.entry(2, CommittedOffset.of(12)));
+        }
+        // no metadata left: written as v1 again, which the previous release reads
+        assertThat(Files.readAllLines(dir.resolve("app.offsets")))
+                .containsExactly(ConsumerOffsets.HEADER, "cpu\t0\t20", "cpu\t1\t21", "cpu\t2\t12");
+    }
+
+    @Test
+    void aVersion1FileIsReadWithEmptyMetadataAndUpgradedOnTheFirstCommitWithMetadata() throws Exception {
+        Files.writeString(dir.resolve("old.offsets"), ConsumerOffsets.HEADER + "\ncpu\t0\t5\nmem\t3\t7\n", StandardCharsets.UTF_8);
+        try (QueryService s = newService()) {
+            assertThat(s.consumerOffsets().fetchAllWithMetadata("old")).containsExactly(
+                    Map.entry("cpu", new java.util.TreeMap<>(Map.of(0, CommittedOffset.of(5)))),
+                    Map.entry("mem", new java.util.TreeMap<>(Map.of(3, CommittedOffset.of(7)))));
+            s.consumerOffsets().commitWithMetadata("old", Map.of("cpu", Map.of(0, new CommittedOffset(6, "m"))));
+        }
+        assertThat(Files.readAllLines(dir.resolve("old.offsets")))
+                .containsExactly(ConsumerOffsets.HEADER_V2, "cpu\t0\t6\tm", "mem\t3\t7\t");
+    }
+
+    @Test
+    void metadataIsBoundedAndAMalformedMetadataFieldIsAStorageFault() throws Exception {
+        String max = "x".repeat(CommittedOffset.MAX_METADATA_CHARS);
+        assertThat(new CommittedOffset(1, max).metadata()).hasSize(CommittedOffset.MAX_METADATA_CHARS);
+        assertThat(new CommittedOffset(1, null).metadata()).isEmpty();
+        assertThatThrownBy(() -> new CommittedOffset(1, max + "x"))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("4096");
+        for (String bad : List.of("a\\", "\\q", "\\u12", "\\u+123", "x".repeat(CommittedOffset.MAX_METADATA_CHARS + 1))) {
+            Files.writeString(dir.resolve("g.offsets"), ConsumerOffsets.HEADER_V2 + "\ncpu\t0\t1\t" + bad + "\n",
+                    StandardCharsets.UTF_8);
+            try (QueryService s = newService()) {
+                assertThatThrownBy(() -> s.consumerOffsets().fetchAllWithMetadata("g")).as(bad)
+                        .isInstanceOf(io.tierlog.core.StorageException.class).hasMessageContaining("line 2");
+            }
+        }
+        Files.writeString(dir.resolve("g.offsets"), ConsumerOffsets.HEADER + "\ncpu\t0\t1\textra\n", StandardCharsets.UTF_8);
+        try (QueryService s = newService()) {
+            assertThatThrownBy(() -> s.consumerOffsets().fetch("g", "cpu"))
+                    .as("a v1 file has three fields").isInstanceOf(io.tierlog.core.StorageException.class);
+        }
+    }
+
+    @net.jqwik.api.Property(tries = 300)
+    void escapingMetadataIsInvertibleAndLeavesNoTabOrLineBreak(@net.jqwik.api.ForAll String metadata) {
+        String escaped = ConsumerOffsets.escapeMetadata(metadata);
+        assertThat(escaped).doesNotContain("\t", "\n", "\r");
+        assertThat(escaped.chars().noneMatch(c -> Character.isISOControl(c))).isTrue();
+        assertThat(ConsumerOffsets.unescapeMetadata(escaped)).isEqualTo(metadata);
+        // what the file holds is UTF-8: the escaped form survives it unchanged
+        assertThat(new String(escaped.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8)).isEqualTo(escaped);
+    }
 }
