@@ -186,7 +186,7 @@ final class GroupCoordinator implements AutoCloseable {
      * the offsets stored (durably, all or none). NONE, or the error every partition gets.
      */
     Errors commitOffsets(String groupId, String memberId, String instanceId, int generationId,
-                         Map<String, Map<Integer, Long>> offsets) {
+                         Map<String, Map<Integer, KafkaBackend.Committed>> offsets) {
         if (!validGroupId(groupId)) {
             return Errors.INVALID_GROUP_ID;
         }
@@ -204,7 +204,7 @@ final class GroupCoordinator implements AutoCloseable {
         return store(groupId, offsets);
     }
 
-    private Errors store(String groupId, Map<String, Map<Integer, Long>> offsets) {
+    private Errors store(String groupId, Map<String, Map<Integer, KafkaBackend.Committed>> offsets) {
         if (offsets.isEmpty()) {
             return Errors.NONE;
         }
@@ -216,8 +216,8 @@ final class GroupCoordinator implements AutoCloseable {
         }
     }
 
-    /** A group's committed offsets (topic -> partition -> offset); throws what the backend throws. */
-    Map<String, SortedMap<Integer, Long>> committedOffsets(String groupId) {
+    /** A group's committed offsets (topic -> partition -> offset and metadata); throws what the backend throws. */
+    Map<String, SortedMap<Integer, KafkaBackend.Committed>> committedOffsets(String groupId) {
         return backend.committedOffsets(groupId);
     }
 

@@ -88,15 +88,15 @@ public interface KafkaBackend {
     ProducerIdAndEpoch initProducerId(long producerId, short epoch);
 
     /**
-     * Stores committed offsets of a consumer group (topic -> partition -> the next offset to read), all of them
-     * durable or none, in the store HTTP's group-offsets endpoints use; partitions and topics not named keep theirs.
-     * The listener checks membership, topics and partitions first. Fails with INVALID_GROUP_ID for a group name
-     * the store refuses. Commit metadata is not kept.
+     * Stores committed offsets of a consumer group (topic -> partition -> the next offset to read with its commit
+     * metadata), all of them durable or none, in the store HTTP's group-offsets endpoints use; partitions and topics
+     * not named keep theirs. The listener checks membership, topics, partitions and the metadata's length
+     * ({@link Committed#MAX_METADATA_CHARS}) first. Fails with INVALID_GROUP_ID for a group name the store refuses.
      */
-    void commitOffsets(String group, Map<String, Map<Integer, Long>> offsets);
+    void commitOffsets(String group, Map<String, Map<Integer, Committed>> offsets);
 
-    /** A group's committed offsets, topic -> partition -> offset, in name order; empty when it has none. */
-    Map<String, SortedMap<Integer, Long>> committedOffsets(String group);
+    /** A group's committed offsets, topic -> partition -> offset and metadata, in name order; empty when it has none. */
+    Map<String, SortedMap<Integer, Committed>> committedOffsets(String group);
 
     /** The groups that have committed offsets, in name order. */
     List<String> groupsWithCommittedOffsets();
@@ -136,6 +136,19 @@ public interface KafkaBackend {
     }
 
     record OffsetAndTimestamp(long offset, long timestamp) {
+    }
+
+    /**
+     * A committed offset and the client's metadata string for it ({@code ""} when none; Kafka Streams keeps its
+     * stream time there), at most {@link #MAX_METADATA_CHARS} characters.
+     */
+    record Committed(long offset, String metadata) {
+        /** Kafka's default offset.metadata.max.bytes (Kafka compares it with the string's length). */
+        public static final int MAX_METADATA_CHARS = 4096;
+
+        public Committed {
+            metadata = metadata == null ? "" : metadata;
+        }
     }
 
     record ProducerIdAndEpoch(long producerId, short epoch) {

@@ -23,14 +23,12 @@ import io.tierlog.kafka.KafkaErrors.TopicNaming;
 
 /**
  * OffsetCommit and OffsetFetch: committed offsets in the store both doors share, commits fenced by the group's
- * membership and generation ({@link GroupCoordinator#commitOffsets}). Commit metadata strings are checked against
- * Kafka's limit and then dropped (OffsetFetch answers an empty string), and leader epochs are not kept (-1).
+ * membership and generation ({@link GroupCoordinator#commitOffsets}). Commit metadata strings are kept with their
+ * offsets (within Kafka's limit) and answered by OffsetFetch; leader epochs are not kept (-1).
  * Offsets of a deleted topic are gone with it, as in Kafka: OffsetFetch answers -1 for them.
  */
 final class OffsetsHandler {
 
-    /** Kafka's offset.metadata.max.bytes: a longer commit metadata string gets OFFSET_METADATA_TOO_LARGE. */
-    static final int MAX_COMMIT_METADATA_CHARS = 4096;
 
     private final KafkaBackend backend;
     private final GroupCoordinator coordinator;
@@ -45,7 +43,7 @@ final class OffsetsHandler {
         boolean validGroup = GroupCoordinator.validGroupId(d.groupId());
         // per partition: an error of its own, or null while it waits for the group's verdict
         Map<OffsetCommitRequestData.OffsetCommitRequestPartition, Errors> own = new IdentityHashMap<>();
-        Map<String, Map<Integer, Long>> commit = new LinkedHashMap<>();
+        Map<String, Map<Integer, KafkaBackend.Committed>> commit = new LinkedHashMap<>();
         for (OffsetCommitRequestData.OffsetCommitRequestTopic t : d.topics()) {
             Optional<KafkaBackend.TopicView> topic = validGroup ? backend.topic(t.name()) : Optional.empty();
             for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
@@ -54,12 +52,14 @@ final class OffsetsHandler {
                     e = Errors.INVALID_GROUP_ID;
                 } else if (topic.isEmpty() || p.partitionIndex() < 0 || p.partitionIndex() >= topic.get().partitions()) {
                     e = Errors.UNKNOWN_TOPIC_OR_PARTITION;
-                } else if (p.committedMetadata() != null && p.committedMetadata().length() > MAX_COMMIT_METADATA_CHARS) {
+                } else if (p.committedMetadata() != null
+                        && p.committedMetadata().length() > KafkaBackend.Committed.MAX_METADATA_CHARS) {
                     e = Errors.OFFSET_METADATA_TOO_LARGE;
                 } else if (p.committedOffset() < 0) {
                     e = Errors.INVALID_COMMIT_OFFSET_SIZE;
                 } else {
-                    commit.computeIfAbsent(t.name(), x -> new TreeMap<>()).put(p.partitionIndex(), p.committedOffset());
+                    commit.computeIfAbsent(t.name(), x -> new TreeMap<>()).put(p.partitionIndex(),
+                            new KafkaBackend.Committed(p.committedOffset(), p.committedMetadata()));
                 }
                 own.put(p, e);
             }
@@ -121,7 +121,7 @@ final class OffsetsHandler {
             List<OffsetFetchRequestData.OffsetFetchRequestTopics> topics) {
         OffsetFetchResponseData.OffsetFetchResponseGroup out = new OffsetFetchResponseData.OffsetFetchResponseGroup()
                 .setGroupId(groupId);
-        Map<String, SortedMap<Integer, Long>> committed;
+        Map<String, SortedMap<Integer, KafkaBackend.Committed>> committed;
         Errors groupError = Errors.NONE;
         if (!GroupCoordinator.validGroupId(groupId)) {
             groupError = Errors.INVALID_GROUP_ID;
@@ -144,9 +144,9 @@ final class OffsetsHandler {
                     }
                     OffsetFetchResponseData.OffsetFetchResponseTopics rt = new OffsetFetchResponseData.OffsetFetchResponseTopics()
                             .setName(topic);
-                    partitions.forEach((p, offset) -> {
+                    partitions.forEach((p, c) -> {
                         if (p < t.get().partitions()) {
-                            rt.partitions().add(partition(p, offset, Errors.NONE));
+                            rt.partitions().add(partition(p, c, Errors.NONE));
                         }
                     });
                     out.topics().add(rt);
@@ -157,21 +157,25 @@ final class OffsetsHandler {
         for (OffsetFetchRequestData.OffsetFetchRequestTopics t : topics) {
             OffsetFetchResponseData.OffsetFetchResponseTopics rt = new OffsetFetchResponseData.OffsetFetchResponseTopics()
                     .setName(t.name());
-            SortedMap<Integer, Long> known = committed.getOrDefault(t.name(), new TreeMap<>());
+            SortedMap<Integer, KafkaBackend.Committed> known = committed.getOrDefault(t.name(), new TreeMap<>());
             boolean exists = groupError == Errors.NONE && backend.topic(t.name()).isPresent();
             for (Integer p : t.partitionIndexes()) {
-                Long offset = exists ? known.get(p) : null;
-                rt.partitions().add(partition(p, offset == null ? OffsetFetchResponse.INVALID_OFFSET : offset,
-                        groupError == Errors.NONE ? Errors.NONE : groupError));
+                KafkaBackend.Committed c = exists ? known.get(p) : null;
+                rt.partitions().add(partition(p, c == null ? NOT_COMMITTED : c, groupError));
             }
             out.topics().add(rt);
         }
         return out;
     }
 
-    private static OffsetFetchResponseData.OffsetFetchResponsePartitions partition(int index, long offset, Errors error) {
+    /** What OffsetFetch answers for a partition without a committed offset. */
+    private static final KafkaBackend.Committed NOT_COMMITTED =
+            new KafkaBackend.Committed(OffsetFetchResponse.INVALID_OFFSET, OffsetFetchResponse.NO_METADATA);
+
+    private static OffsetFetchResponseData.OffsetFetchResponsePartitions partition(int index, KafkaBackend.Committed c,
+                                                                                   Errors error) {
         return new OffsetFetchResponseData.OffsetFetchResponsePartitions()
-                .setPartitionIndex(index).setCommittedOffset(offset).setCommittedLeaderEpoch(-1)
-                .setMetadata(OffsetFetchResponse.NO_METADATA).setErrorCode(error.code());
+                .setPartitionIndex(index).setCommittedOffset(c.offset()).setCommittedLeaderEpoch(-1)
+                .setMetadata(c.metadata()).setErrorCode(error.code());
     }
 }

@@ -146,7 +146,7 @@ class ConsumerGroupTest {
         assertThat(byA.get()).as("a processed before and during the rebalance").isGreaterThanOrEqualTo(500);
         assertThat(byB.get()).as("b took over part of the stream").isPositive();
         assertThat(byA.get() + byB.get()).isEqualTo(count);
-        long committed = fixture.backend.committedOffsets("exactly-once-ish").get(TOPIC).values().stream()
+        long committed = fixture.backend.committedPlainOffsets("exactly-once-ish").get(TOPIC).values().stream()
                 .mapToLong(Long::longValue).sum();
         assertThat(committed).as("the committed offsets cover every record").isEqualTo(count);
         assertThat(ownership.violations()).isEmpty();

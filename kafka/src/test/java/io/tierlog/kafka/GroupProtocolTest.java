@@ -148,7 +148,7 @@ class GroupProtocolTest {
             assertThat(a.commit("g", 1, 17)).isEqualTo(Errors.NONE);
             assertThat(committed(a, "g", 0)).isEqualTo(17);
             assertThat(committed(a, "g", 1)).as("never committed").isEqualTo(-1);
-            assertThat(fixture.backend.committedOffsets("g")).containsOnlyKeys(TOPIC);
+            assertThat(fixture.backend.committedPlainOffsets("g")).containsOnlyKeys(TOPIC);
 
             LeaveGroupResponse left = a.send(GroupRequests.leave((short) 5, "g", a.id, null), LeaveGroupResponse.class);
             assertThat(left.error()).isEqualTo(Errors.NONE);
@@ -296,7 +296,7 @@ class GroupProtocolTest {
     }
 
     @Test
-    void commits_are_checked_per_partition_and_metadata_is_bounded_then_dropped() throws Exception {
+    void commits_are_checked_per_partition_and_metadata_is_bounded_and_kept() throws Exception {
         try (Member m = new Member()) {
             OffsetCommitResponse r = m.send(commit("simple", "", -1, TOPIC, Map.of(0, 10L, 6, 1L), "x".repeat(4096)),
                     OffsetCommitResponse.class);
@@ -318,17 +318,17 @@ class GroupProtocolTest {
             var p = fetched.data().groups().getFirst().topics().getFirst().partitions();
             assertThat(p).hasSize(1);
             assertThat(p.getFirst().committedOffset()).isEqualTo(10);
-            assertThat(p.getFirst().metadata()).as("commit metadata is not kept").isEmpty();
-            assertThat(fixture.backend.committedOffsets("simple")).isEqualTo(Map.of(TOPIC, new java.util.TreeMap<>(Map.of(0, 10L))));
+            assertThat(p.getFirst().metadata()).as("commit metadata is kept").isEqualTo("x".repeat(4096));
+            assertThat(fixture.backend.committedPlainOffsets("simple")).isEqualTo(Map.of(TOPIC, new java.util.TreeMap<>(Map.of(0, 10L))));
         }
     }
 
     @ParameterizedTest(name = "OffsetFetch v{0}")
     @ValueSource(shorts = {1, 2, 7, 8, 9})
     void offset_fetch_answers_old_and_new_versions_and_minus_one_for_deleted_topics(short version) throws Exception {
-        fixture.backend.commitOffsets("g1", Map.of(TOPIC, Map.of(2, 22L)));
+        fixture.backend.commitPlainOffsets("g1", Map.of(TOPIC, Map.of(2, 22L)));
         fixture.backend.createTopic("doomed", 1);
-        fixture.backend.commitOffsets("g1", Map.of("doomed", Map.of(0, 5L)));
+        fixture.backend.commitPlainOffsets("g1", Map.of("doomed", Map.of(0, 5L)));
         fixture.backend.deleteTopic("doomed");
         try (Member m = new Member()) {
             OffsetFetchResponse r = m.send(GroupRequests.fetchOffsets(version, TOPIC, List.of(2, 3), "g1"), OffsetFetchResponse.class);
@@ -393,7 +393,7 @@ class GroupProtocolTest {
 
     @Test
     void describe_list_and_delete_groups_answer_as_kafka_does() throws Exception {
-        fixture.backend.commitOffsets("offsets-only", Map.of(TOPIC, Map.of(0, 1L)));
+        fixture.backend.commitPlainOffsets("offsets-only", Map.of(TOPIC, Map.of(0, 1L)));
         try (Member m = new Member()) {
             m.join("live", SESSION_MS);
             m.sync("live", Map.of(m.id, new byte[] {7}));

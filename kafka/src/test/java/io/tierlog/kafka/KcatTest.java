@@ -102,7 +102,7 @@ class KcatTest {
                 "-f", "%s\\n", "shared");
         assertThat(first.exit()).isZero();
         assertThat(first.stdout().lines().toList()).containsExactlyInAnyOrderElementsOf(lines);
-        assertThat(fixture.backend.committedOffsets("rdkafka-group").get("shared")).containsEntry(0, 30L)
+        assertThat(fixture.backend.committedPlainOffsets("rdkafka-group").get("shared")).containsEntry(0, 30L)
                 .containsEntry(1, 30L).containsEntry(2, 30L);
 
         assertThat(kcat("one more\n", "-P", "-b", fixture.bootstrap(), "-t", "shared", "-p", "1").exit()).isZero();

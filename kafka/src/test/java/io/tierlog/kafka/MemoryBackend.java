@@ -62,7 +62,7 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
     private final AtomicLong nextProducerId = new AtomicLong(1000);
     private final List<Waiter> waiters = new CopyOnWriteArrayList<>();
     /** group -> topic -> partition -> committed offset (the offsets store; guarded by itself). */
-    private final Map<String, Map<String, SortedMap<Integer, Long>>> committed = new TreeMap<>();
+    private final Map<String, Map<String, SortedMap<Integer, Committed>>> committed = new TreeMap<>();
 
     /** What {@link #offsets} reports as the cold tier's end (Tierlog's remote end offset); 0 means nothing offloaded. */
     final AtomicLong remoteEndOffset = new AtomicLong();
@@ -485,23 +485,45 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
     }
 
     @Override
-    public void commitOffsets(String group, Map<String, Map<Integer, Long>> offsets) {
+    public void commitOffsets(String group, Map<String, Map<Integer, Committed>> offsets) {
         checkGroup(group);
         commitCalls.incrementAndGet();
         synchronized (committed) {
-            Map<String, SortedMap<Integer, Long>> g = committed.computeIfAbsent(group, x -> new TreeMap<>());
+            Map<String, SortedMap<Integer, Committed>> g = committed.computeIfAbsent(group, x -> new TreeMap<>());
             offsets.forEach((topic, m) -> g.computeIfAbsent(topic, x -> new TreeMap<>()).putAll(m));
         }
     }
 
     @Override
-    public Map<String, SortedMap<Integer, Long>> committedOffsets(String group) {
+    public Map<String, SortedMap<Integer, Committed>> committedOffsets(String group) {
         checkGroup(group);
         synchronized (committed) {
-            Map<String, SortedMap<Integer, Long>> out = new TreeMap<>();
+            Map<String, SortedMap<Integer, Committed>> out = new TreeMap<>();
             committed.getOrDefault(group, Map.of()).forEach((t, m) -> out.put(t, new TreeMap<>(m)));
             return out;
         }
+    }
+
+    /** Test shorthand: commits offsets without metadata. */
+    public void commitPlainOffsets(String group, Map<String, Map<Integer, Long>> offsets) {
+        Map<String, Map<Integer, Committed>> c = new TreeMap<>();
+        offsets.forEach((t, m) -> {
+            Map<Integer, Committed> x = new TreeMap<>();
+            m.forEach((p, o) -> x.put(p, new Committed(o, "")));
+            c.put(t, x);
+        });
+        commitOffsets(group, c);
+    }
+
+    /** Test shorthand: a group's committed offsets without their metadata. */
+    public Map<String, SortedMap<Integer, Long>> committedPlainOffsets(String group) {
+        Map<String, SortedMap<Integer, Long>> out = new TreeMap<>();
+        committedOffsets(group).forEach((t, m) -> {
+            SortedMap<Integer, Long> x = new TreeMap<>();
+            m.forEach((p, c) -> x.put(p, c.offset()));
+            out.put(t, x);
+        });
+        return out;
     }
 
     @Override

@@ -377,6 +377,15 @@ final class Broker implements AutoCloseable {
         return query.consumerOffsets().fetchAll(group);
     }
 
+    /** Kafka's OffsetCommit: offsets with their commit metadata, durably, all or none. */
+    void commitOffsetsWithMetadata(String group, Map<String, Map<Integer, io.tierlog.query.CommittedOffset>> offsets) {
+        query.consumerOffsets().commitWithMetadata(group, offsets);
+    }
+
+    SortedMap<String, SortedMap<Integer, io.tierlog.query.CommittedOffset>> allOffsetsWithMetadata(String group) {
+        return query.consumerOffsets().fetchAllWithMetadata(group);
+    }
+
     List<String> groupsWithOffsets() {
         return query.consumerOffsets().groups();
     }

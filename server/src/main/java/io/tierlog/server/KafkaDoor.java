@@ -15,6 +15,7 @@ import io.tierlog.kafka.BackendException;
 import io.tierlog.kafka.BackendException.Reason;
 import io.tierlog.kafka.FetchChunk;
 import io.tierlog.kafka.KafkaBackend;
+import io.tierlog.query.CommittedOffset;
 import io.tierlog.query.PartitionState;
 import io.tierlog.query.UnknownPartitionException;
 import org.slf4j.Logger;
@@ -33,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -289,20 +291,32 @@ final class KafkaDoor implements KafkaBackend {
     // ---------------------------------------------------------------- committed offsets (the store HTTP uses)
 
     @Override
-    public void commitOffsets(String group, Map<String, Map<Integer, Long>> offsets) {
+    public void commitOffsets(String group, Map<String, Map<Integer, Committed>> offsets) {
         checkGroup(group);
         try {
-            broker.commitOffsets(group, offsets);
+            Map<String, Map<Integer, CommittedOffset>> stored = new TreeMap<>();
+            offsets.forEach((topic, m) -> {
+                Map<Integer, CommittedOffset> p = new TreeMap<>();
+                m.forEach((partition, c) -> p.put(partition, new CommittedOffset(c.offset(), c.metadata())));
+                stored.put(topic, p);
+            });
+            broker.commitOffsetsWithMetadata(group, stored);
         } catch (RuntimeException e) {
             throw translate(e);
         }
     }
 
     @Override
-    public Map<String, SortedMap<Integer, Long>> committedOffsets(String group) {
+    public Map<String, SortedMap<Integer, Committed>> committedOffsets(String group) {
         checkGroup(group);
         try {
-            return broker.allOffsets(group);
+            Map<String, SortedMap<Integer, Committed>> out = new TreeMap<>();
+            broker.allOffsetsWithMetadata(group).forEach((topic, m) -> {
+                SortedMap<Integer, Committed> p = new TreeMap<>();
+                m.forEach((partition, c) -> p.put(partition, new Committed(c.offset(), c.metadata())));
+                out.put(topic, p);
+            });
+            return out;
         } catch (RuntimeException e) {
             throw translate(e);
         }

@@ -172,6 +172,32 @@ class KafkaGroupsTest {
     }
 
     @Test
+    void commitMetadataSurvivesARestartAndAnHttpCommitClearsIt() throws Exception {
+        s = new ServerHarness(dir, FLAGS);
+        int kafkaPort = s.server.kafkaPort();
+        s.createTopic(TOPIC, 2, "{\"schema\":\"bytes\"}");
+        // what Kafka Streams commits: its partition time, base64, in the metadata (and anything else a client wants)
+        Map<TopicPartition, OffsetAndMetadata> committed = Map.of(
+                new TopicPartition(TOPIC, 0), new OffsetAndMetadata(0, "AQAAAZc3ahQ9"),
+                new TopicPartition(TOPIC, 1), new OffsetAndMetadata(0, "line\nbreak\ttab \\ \u00e9"));
+        try (Admin admin = admin()) {
+            admin.alterConsumerGroupOffsets("streams-app", committed).all().get(20, TimeUnit.SECONDS);
+        }
+        s.close();
+        s = new ServerHarness(dir, Map.of("kafka.port", Integer.toString(kafkaPort)));
+        try (Admin admin = admin()) {
+            assertThat(admin.listConsumerGroupOffsets("streams-app").partitionsToOffsetAndMetadata().get(20, TimeUnit.SECONDS))
+                    .as("offsets and metadata after a restart").isEqualTo(committed);
+            assertThat(s.put("/v1/groups/streams-app/offsets", "{\"topic\":\"" + TOPIC + "\",\"offsets\":[{\"partition\":0,\"offset\":7}]}")
+                    .status()).isEqualTo(204);
+            assertThat(admin.listConsumerGroupOffsets("streams-app").partitionsToOffsetAndMetadata().get(20, TimeUnit.SECONDS))
+                    .as("an HTTP commit carries no metadata").isEqualTo(Map.of(
+                            new TopicPartition(TOPIC, 0), new OffsetAndMetadata(7, java.util.Optional.empty(), ""),
+                            new TopicPartition(TOPIC, 1), committed.get(new TopicPartition(TOPIC, 1))));
+        }
+    }
+
+    @Test
     void bothDoorsSeeOneOffsetsStore() throws Exception {
         s = new ServerHarness(dir, FLAGS);
         s.createTopic(TOPIC, PARTITIONS, "{\"schema\":\"bytes\"}");
