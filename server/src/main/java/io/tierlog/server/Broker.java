@@ -422,13 +422,17 @@ final class Broker implements AutoCloseable {
                 try {
                     log.maybeRoll(nowMs);
                     log.maybeFlush(nowMs);
+                    CleanupPolicy policy = tc.cleanup();
                     if (tc.remoteStorage()) {
                         applyLocalRetention(log, tc, nowMs);
                         cold.applyRetention(tp, tc.retentionMs(), tc.retentionBytes(), nowMs);
-                    } else if (tc.cleanupPolicy().equals("delete")) {
-                        applyPlainRetention(log, tc.retentionMs(), tc.retentionBytes(), nowMs);
                     } else {
-                        maybeCompact(log, nowMs);
+                        if (policy.deletes()) {
+                            applyPlainRetention(log, tc.retentionMs(), tc.retentionBytes(), nowMs);
+                        }
+                        if (policy.compacts()) {
+                            maybeCompact(log, nowMs);
+                        }
                     }
                 } catch (RuntimeException e) {
                     LOG.warn("housekeeping of {} failed: {}", tp, e.toString());
@@ -462,7 +466,7 @@ final class Broker implements AutoCloseable {
     }
 
     /**
-     * Compacts a {@code cleanupPolicy=compact} partition when segments closed since its last run (keeps the
+     * Compacts a {@code compact} or {@code compact,delete} partition when segments closed since its last run (keeps the
      * latest record per key; tombstones go after {@link #DELETE_RETENTION_MS}).
      */
     private void maybeCompact(PartitionLog log, long nowMs) {

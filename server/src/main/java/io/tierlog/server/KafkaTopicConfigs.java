@@ -13,20 +13,36 @@ import java.util.Set;
 /**
  * A topic's settings under Kafka's config names (CreateTopics, DescribeConfigs), translated to and from Tierlog's
  * {@link TopicConfig} so that both doors validate them in one place. Names Tierlog honours: retention.ms,
- * retention.bytes, segment.bytes, segment.ms, cleanup.policy, remote.storage.enable, local.retention.ms,
- * local.retention.bytes and Tierlog's own tierlog.schema. A few Kafka names whose only meaningful value is what a
- * single Tierlog broker does anyway are accepted with that value (message.timestamp.type=CreateTime,
- * compression.type=producer, min.insync.replicas=1, ...). Anything else is refused by name.
+ * retention.bytes, segment.bytes, segment.ms, cleanup.policy ({@code delete}, {@code compact} or both),
+ * remote.storage.enable, local.retention.ms, local.retention.bytes and Tierlog's own tierlog.schema. A few Kafka
+ * names are accepted only at the value that describes what Tierlog does anyway (message.timestamp.type=CreateTime,
+ * compression.type=producer, min.insync.replicas=1, min.compaction.lag.ms=0, delete.retention.ms=86400000, ...):
+ * Kafka Streams and the tools send several of them. Anything else is refused by name, with the reason where
+ * Tierlog knows the setting but does not implement it.
  */
 final class KafkaTopicConfigs {
     static final String SCHEMA = "tierlog.schema";
 
-    /** Kafka names accepted at one fixed value (what Tierlog does), with that value. */
-    private static final Map<String, Set<String>> FIXED = Map.of(
-            "message.timestamp.type", Set.of("CreateTime"),
-            "compression.type", Set.of("producer"),
-            "min.insync.replicas", Set.of("1"),
-            "unclean.leader.election.enable", Set.of("false", "true"));
+    /** A Kafka name accepted only at the values that describe what Tierlog does, and why no other value is. */
+    private record Fixed(Set<String> values, String why) {
+    }
+
+    private static final Map<String, Fixed> FIXED = Map.of(
+            "message.timestamp.type", new Fixed(Set.of("CreateTime"), "Tierlog keeps the producer's timestamps"),
+            "compression.type", new Fixed(Set.of("producer"), "batches are stored as the producer compressed them"),
+            "min.insync.replicas", new Fixed(Set.of("1"), "Tierlog is a single broker"),
+            "unclean.leader.election.enable", new Fixed(Set.of("false", "true"), "Tierlog is a single broker"),
+            "min.compaction.lag.ms", new Fixed(Set.of("0"),
+                    "compaction takes every closed segment; a minimum lag is not implemented"),
+            "delete.retention.ms", new Fixed(Set.of(Long.toString(Broker.DELETE_RETENTION_MS)),
+                    "compacted topics keep tombstones for Kafka's default of 24 hours"));
+
+    /** Kafka names Tierlog refuses with a reason (any other unknown name is refused as unsupported). */
+    private static final Map<String, String> REFUSED = Map.of(
+            "max.message.bytes", "Tierlog limits record values server-wide (--max-record-value-bytes), not batches per topic",
+            "message.timestamp.before.max.ms", "timestamps are checked server-wide",
+            "message.timestamp.after.max.ms", "timestamps are checked server-wide",
+            "max.compaction.lag.ms", "compaction runs on every closed segment; no maximum lag is implemented");
 
     private KafkaTopicConfigs() {
     }
@@ -50,19 +66,23 @@ final class KafkaTopicConfigs {
                 case "retention.bytes" -> n.put("retentionBytes", number(k, v));
                 case "segment.bytes" -> n.put("segmentBytes", number(k, v));
                 case "segment.ms" -> n.put("segmentMs", number(k, v));
-                case "cleanup.policy" -> n.put("cleanupPolicy", v);
+                case "cleanup.policy" -> n.put("cleanupPolicy", CleanupPolicy.parse(v).orElseThrow(() ->
+                        ApiException.badRequest("topic config 'cleanup.policy' must be one of " + CleanupPolicy.choices()
+                                + " on Tierlog, was '" + v + "'")).configName);
                 case "remote.storage.enable" -> n.put("remoteStorage", bool(k, v));
                 case "local.retention.ms" -> localMs = v;
                 case "local.retention.bytes" -> localBytes = v;
                 default -> {
-                    Set<String> allowed = FIXED.get(k);
-                    if (allowed == null) {
-                        throw ApiException.badRequest("unsupported topic config '" + k + "'; supported: "
-                                + String.join(", ", names()));
+                    Fixed fixed = FIXED.get(k);
+                    if (fixed == null) {
+                        String why = REFUSED.get(k);
+                        throw ApiException.badRequest("unsupported topic config '" + k + "'"
+                                + (why == null ? "" : " (" + why + ")") + "; supported: " + String.join(", ", names()));
                     }
-                    if (!allowed.contains(v)) {
-                        throw ApiException.badRequest("topic config '" + k + "' must be " + String.join(" or ", allowed)
-                                + " on Tierlog, was '" + v + "'");
+                    if (!fixed.values().contains(v)) {
+                        throw ApiException.badRequest("topic config '" + k + "' must be "
+                                + String.join(" or ", new java.util.TreeSet<>(fixed.values())) + " on Tierlog ("
+                                + fixed.why() + "), was '" + v + "'");
                     }
                 }
             }
@@ -97,6 +117,11 @@ final class KafkaTopicConfigs {
         out.put("message.timestamp.type", new ConfigEntry("message.timestamp.type", "CreateTime", true, true, false));
         out.put("compression.type", new ConfigEntry("compression.type", "producer", true, true, false));
         out.put("min.insync.replicas", new ConfigEntry("min.insync.replicas", "1", true, true, false));
+        if (c.cleanup().compacts()) {
+            out.put("min.compaction.lag.ms", new ConfigEntry("min.compaction.lag.ms", "0", true, true, false));
+            out.put("delete.retention.ms", new ConfigEntry("delete.retention.ms",
+                    Long.toString(Broker.DELETE_RETENTION_MS), true, true, false));
+        }
         return new ArrayList<>(out.values());
     }
 

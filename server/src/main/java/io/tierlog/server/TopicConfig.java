@@ -24,6 +24,11 @@ record TopicConfig(String schema, long segmentBytes, long segmentMs, long retent
         return schema.equals("metrics");
     }
 
+    CleanupPolicy cleanup() {
+        return CleanupPolicy.parse(cleanupPolicy)
+                .orElseThrow(() -> new IllegalStateException("unchecked cleanup policy '" + cleanupPolicy + "'"));
+    }
+
     /** Parses the JSON {@code config} object over the defaults; null or missing = all defaults. */
     static TopicConfig parse(JsonNode node) {
         if (node == null || node.isNull()) {
@@ -44,10 +49,10 @@ record TopicConfig(String schema, long segmentBytes, long segmentMs, long retent
         if (!schema.equals("metrics") && !schema.equals("bytes")) {
             throw ApiException.badRequest("config.schema must be 'metrics' or 'bytes', was '" + schema + "'");
         }
-        String cleanup = text(node, "cleanupPolicy", d.cleanupPolicy);
-        if (!cleanup.equals("delete") && !cleanup.equals("compact")) {
-            throw ApiException.badRequest("config.cleanupPolicy must be 'delete' or 'compact', was '" + cleanup + "'");
-        }
+        String cleanupText = text(node, "cleanupPolicy", d.cleanupPolicy);
+        CleanupPolicy policy = CleanupPolicy.parse(cleanupText).orElseThrow(() -> ApiException.badRequest(
+                "config.cleanupPolicy must be one of " + CleanupPolicy.choices() + ", was '" + cleanupText + "'"));
+        String cleanup = policy.configName;
         long segmentBytes = number(node, "segmentBytes", d.segmentBytes);
         if (segmentBytes < 1024 || segmentBytes > Integer.MAX_VALUE) {
             throw ApiException.badRequest("config.segmentBytes must be in 1024.." + Integer.MAX_VALUE + ", was " + segmentBytes);
@@ -61,7 +66,7 @@ record TopicConfig(String schema, long segmentBytes, long segmentMs, long retent
         long localRetentionMs = limit(node, "localRetentionMs", d.localRetentionMs, true);
         long localRetentionBytes = limit(node, "localRetentionBytes", d.localRetentionBytes, true);
         // compaction rewrites local segments, which the cold tier cannot follow: compacted topics stay local
-        boolean compact = cleanup.equals("compact");
+        boolean compact = policy.compacts();
         boolean remote = !compact && d.remoteStorage;
         JsonNode r = node.get("remoteStorage");
         if (r != null && !r.isNull()) {
@@ -70,8 +75,8 @@ record TopicConfig(String schema, long segmentBytes, long segmentMs, long retent
             }
             remote = r.booleanValue();
             if (remote && compact) {
-                throw ApiException.badRequest("config.cleanupPolicy 'compact' needs remoteStorage false (compacted"
-                        + " topics are not offloaded to the cold tier)");
+                throw ApiException.badRequest("config.cleanupPolicy '" + cleanup + "' needs remoteStorage false"
+                        + " (compacted topics are not offloaded to the cold tier)");
             }
         }
         return new TopicConfig(schema, segmentBytes, segmentMs, retentionMs, retentionBytes, localRetentionMs,
