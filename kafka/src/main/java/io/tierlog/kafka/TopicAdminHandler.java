@@ -171,12 +171,20 @@ final class TopicAdminHandler {
                 Set<String> keys = res.configurationKeys() == null ? null : new HashSet<>(res.configurationKeys());
                 for (KafkaBackend.ConfigEntry e : entries) {
                     if (keys == null || keys.contains(e.name())) {
+                        ConfigSource src = type == ConfigResource.Type.BROKER ? ConfigSource.STATIC_BROKER_CONFIG : source(e);
+                        String value = e.sensitive() ? null : e.value();
+                        List<DescribeConfigsResponseData.DescribeConfigsSynonym> synonyms = new ArrayList<>();
+                        if (request.data().includeSynonyms()) {
+                            // the one place the value comes from (Kafka would list the broker-wide default after a
+                            // topic's own value; Tierlog's defaults have no broker-level names)
+                            synonyms.add(new DescribeConfigsResponseData.DescribeConfigsSynonym()
+                                    .setName(e.name()).setValue(value).setSource(src.id()));
+                        }
                         r.configs().add(new DescribeConfigsResponseData.DescribeConfigsResourceResult()
-                                .setName(e.name()).setValue(e.sensitive() ? null : e.value())
+                                .setName(e.name()).setValue(value)
                                 .setReadOnly(e.readOnly()).setIsSensitive(e.sensitive())
-                                .setConfigSource(type == ConfigResource.Type.BROKER
-                                        ? ConfigSource.STATIC_BROKER_CONFIG.id() : source(e).id())
-                                .setSynonyms(new ArrayList<>()));
+                                .setConfigSource(src.id())
+                                .setSynonyms(synonyms));
                     }
                 }
                 r.setErrorCode(Errors.NONE.code());

@@ -113,6 +113,15 @@ class AdminClientTest {
         ConfigEntry retention = configs.get(topic).get("retention.ms");
         assertThat(retention.isDefault()).isTrue();
         assertThat(configs.get(broker).get("node.id").value()).isEqualTo("0");
+        assertThat(policy.synonyms()).as("none unless asked for").isEmpty();
+        ConfigEntry withSynonyms = admin.describeConfigs(List.of(topic),
+                new org.apache.kafka.clients.admin.DescribeConfigsOptions().includeSynonyms(true)).all().get()
+                .get(topic).get("cleanup.policy");
+        assertThat(withSynonyms.synonyms()).singleElement().satisfies(x -> {
+            assertThat(x.name()).isEqualTo("cleanup.policy");
+            assertThat(x.value()).isEqualTo("compact");
+            assertThat(x.source()).isEqualTo(ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG);
+        });
 
         DescribeClusterResult cluster = admin.describeCluster();
         assertThat(cluster.clusterId().get()).isEqualTo("tierlog-test-cluster");
