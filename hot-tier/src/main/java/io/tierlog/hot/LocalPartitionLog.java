@@ -57,6 +57,8 @@ final class LocalPartitionLog implements PartitionLog {
 
     volatile Segment active;
     volatile long logStartOffset;
+    /** Records below this were deleted on request ({@link LogStartOffsetFile}). */
+    private volatile long deletedBefore;
     private volatile long logEndOffset;
     volatile long highWatermark;
     volatile long flushedOffset;
@@ -93,6 +95,16 @@ final class LocalPartitionLog implements PartitionLog {
         }
         flushedOffset = logStartOffset;
         lastFlushMs = now;
+        long deleted = LogStartOffsetFile.read(dir, tp);
+        if (deleted > logEndOffset) {
+            // records acknowledged before an unclean stop and deleted after it, but lost with the page cache: the
+            // offsets from the log end on will be given to new records, which must be readable
+            LOG.warn("{}: records were deleted below {} but the log ends at {} after recovery; deleting below {}",
+                    tp, deleted, logEndOffset, logEndOffset);
+            deleted = logEndOffset;
+            LogStartOffsetFile.write(dir, tp, deleted);
+        }
+        deletedBefore = deleted;
         LOG.info("{}: opened with {} segment(s), offsets [{}, {}), {} bytes", tp, segments.size(), logStartOffset,
                 logEndOffset, sizeInBytes());
     }
@@ -507,6 +519,28 @@ final class LocalPartitionLog implements PartitionLog {
     @Override
     public void addSegmentListener(SegmentListener listener) {
         listeners.add(listener);
+    }
+
+    @Override
+    public long deletedBefore() {
+        return deletedBefore;
+    }
+
+    @Override
+    public long deleteRecordsBefore(long offset) {
+        return locked(() -> {
+            long hw = highWatermark;
+            if (offset > hw || offset < 0) {
+                throw new OffsetOutOfRangeException("cannot delete the records of " + tp + " below " + offset
+                        + ": the partition ends at " + hw, Math.max(logStartOffset, deletedBefore), hw);
+            }
+            if (offset > deletedBefore) {
+                LogStartOffsetFile.write(dir, tp, offset);
+                deletedBefore = offset;
+                LOG.info("{}: records below {} deleted on request", tp, offset);
+            }
+            return deletedBefore;
+        });
     }
 
     @Override

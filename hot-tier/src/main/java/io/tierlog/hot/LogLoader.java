@@ -57,6 +57,9 @@ final class LogLoader {
                         continue;
                     }
                     Matcher m = SEGMENT_FILE.matcher(name);
+                    if (name.equals(LogStartOffsetFile.NAME)) {
+                        continue; // read by the log once its segments are loaded
+                    }
                     if (!m.matches()) {
                         LOG.warn("{}: ignoring unknown file {} in {}", tp, name, dir);
                     } else if (m.group(2).equals("log")) {

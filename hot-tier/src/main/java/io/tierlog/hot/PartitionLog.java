@@ -44,6 +44,24 @@ public interface PartitionLog extends Closeable {
     /** First offset still held locally. */
     long logStartOffset();
 
+    /**
+     * The offset below which records were deleted on request (Kafka's DeleteRecords), 0 when none were. Readers
+     * must see none of them, whichever tier still holds them; the whole segments below it go at the next retention
+     * pass. Durable: it survives restarts and goes with the partition.
+     */
+    default long deletedBefore() {
+        return 0;
+    }
+
+    /**
+     * Moves {@link #deletedBefore()} up to {@code offset}, durably before it returns, and returns the new value (a
+     * lower offset changes nothing). Nothing is deleted here: retention drops the segments below it. Throws
+     * {@link OffsetOutOfRangeException} when {@code offset} is above the high watermark.
+     */
+    default long deleteRecordsBefore(long offset) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot delete records");
+    }
+
     /** Next offset to be assigned. */
     long logEndOffset();
 

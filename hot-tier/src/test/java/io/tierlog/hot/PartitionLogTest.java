@@ -65,6 +65,39 @@ class PartitionLogTest {
     }
 
     @Test
+    void recordsDeletedOnRequestStayDeletedAcrossAReopenAndOnlyMoveUp() throws IOException {
+        PartitionLog log = tmp.open(TP, TempLogDir.smallConfig());
+        List<Record> records = fill(log, 20);
+        assertThat(log.deletedBefore()).isZero();
+        assertThat(log.deleteRecordsBefore(7)).isEqualTo(7);
+        assertThat(log.deleteRecordsBefore(3)).as("never down").isEqualTo(7);
+        assertThatThrownBy(() -> log.deleteRecordsBefore(records.size() + 1L))
+                .isInstanceOf(OffsetOutOfRangeException.class).hasMessageContaining("ends at " + records.size());
+        assertThat(log.logStartOffset()).as("nothing deleted yet: segments go with retention").isZero();
+        assertThat(Files.readAllLines(tmp.partitionDir(TP).resolve(LogStartOffsetFile.NAME)))
+                .containsExactly(LogStartOffsetFile.HEADER, "7");
+        assertThat(files(".tmp")).isEmpty();
+
+        PartitionLog reopened = tmp.reopen().open(TP, TempLogDir.smallConfig());
+        assertThat(reopened.deletedBefore()).isEqualTo(7);
+        assertThat(reopened.deleteRecordsBefore(records.size())).as("up to the high watermark").isEqualTo(records.size());
+        assertThat(tmp.reopen().open(TP, TempLogDir.smallConfig()).deletedBefore()).isEqualTo(records.size());
+    }
+
+    @Test
+    void aDeletionPointPastTheRecoveredEndIsClampedToIt() throws IOException {
+        PartitionLog log = tmp.open(TP, TempLogDir.smallConfig());
+        fill(log, 3);
+        long end = log.logEndOffset();
+        LogManager restarted = tmp.reopen();
+        // as if the records below 1000 were acknowledged, deleted on request, then lost with the page cache
+        Files.writeString(tmp.partitionDir(TP).resolve(LogStartOffsetFile.NAME), LogStartOffsetFile.HEADER + "\n1000\n");
+        PartitionLog reopened = restarted.open(TP, TempLogDir.smallConfig());
+        assertThat(reopened.deletedBefore()).isEqualTo(end);
+        assertThat(fill(reopened, 1).getFirst().offset()).as("new records get offsets from the end on").isEqualTo(end);
+    }
+
+    @Test
     void appendAssignsDenseOffsetsAndReadsBackAcrossRollsAndReopen() {
         PartitionLog log = tmp.open(TP, TempLogDir.smallConfig());
         List<Record> expected = fill(log, 200);
