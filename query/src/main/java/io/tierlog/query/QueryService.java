@@ -547,6 +547,12 @@ public final class QueryService implements AutoCloseable {
                     best = local;
                 }
             }
+            long deleted = log.deletedBefore();
+            if (best >= 0 && best < deleted && best < hw) {
+                // the first such record was deleted on request: the first one after the deletion point
+                List<Record> after = scanTime(tp, log, timestamp, Long.MAX_VALUE, deleted, hw, 1, r -> true).records();
+                best = after.isEmpty() ? -1 : after.getFirst().offset();
+            }
             return best < 0 || best >= hw ? hw : best;
         });
     }
@@ -575,17 +581,23 @@ public final class QueryService implements AutoCloseable {
                 activeBase = Math.max(activeBase, c.nextOffset());
             }
             List<long[]> ranges = new ArrayList<>();
-            for (RemoteSegmentInfo r : remote) {
-                if (r.baseOffset() < localStart && r.maxTimestamp() == best) {
-                    addRange(ranges, r.baseOffset(), Math.min(r.nextOffset(), localStart));
+            long deleted = log.deletedBefore();
+            if (deleted > tiers.heldStartOffset(tp, log)) {
+                // segments' time bounds include records deleted on request: they cannot prune, read everything left
+                addRange(ranges, Math.min(deleted, hw), hw);
+            } else {
+                for (RemoteSegmentInfo r : remote) {
+                    if (r.baseOffset() < localStart && r.maxTimestamp() == best) {
+                        addRange(ranges, r.baseOffset(), Math.min(r.nextOffset(), localStart));
+                    }
                 }
-            }
-            for (SegmentInfo c : closed) {
-                if (c.maxTimestamp() == best) {
-                    addRange(ranges, Math.max(c.baseOffset(), localStart), Math.min(c.nextOffset(), hw));
+                for (SegmentInfo c : closed) {
+                    if (c.maxTimestamp() == best) {
+                        addRange(ranges, Math.max(c.baseOffset(), localStart), Math.min(c.nextOffset(), hw));
+                    }
                 }
+                addRange(ranges, activeBase, hw);
             }
-            addRange(ranges, activeBase, hw);
             Record[] found = {null};
             for (long[] range : ranges) {
                 long end = range[1];
@@ -621,7 +633,10 @@ public final class QueryService implements AutoCloseable {
         long remoteEnd = remoteStart >= 0 ? cold.remoteEndOffset(tp) : 0;
         long logStart = remoteStart >= 0 ? Math.min(remoteStart, localStart) : localStart;
         int coldSegments = cold.segments(tp).size();
-        return new PartitionState(logStart, localStart, hw, remoteEnd, log.closedSegments().size() + 1, coldSegments);
+        // records deleted on request are gone from both starts, as in Kafka (their segments go with retention)
+        long deleted = log.deletedBefore();
+        return new PartitionState(Math.max(logStart, deleted), Math.max(localStart, deleted), hw, remoteEnd,
+                log.closedSegments().size() + 1, coldSegments);
     }
 
     /** Committed consumer-group offsets (commit / fetch). */

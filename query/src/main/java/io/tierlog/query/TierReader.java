@@ -44,8 +44,16 @@ final class TierReader {
         return cold;
     }
 
-    /** First offset of the partition over both tiers (remote data counts only while the cold tier has some). */
+    /**
+     * First readable offset of the partition: the first held in either tier (remote data counts only while the cold
+     * tier has some), unless records were deleted on request above it ({@link PartitionLog#deletedBefore()}).
+     */
     long logStartOffset(TopicPartition tp, PartitionLog hot) {
+        return Math.max(heldStartOffset(tp, hot), hot.deletedBefore());
+    }
+
+    /** First offset held in either tier, readable or not. */
+    long heldStartOffset(TopicPartition tp, PartitionLog hot) {
         long local = hot.logStartOffset();
         long remote = cold.remoteLogStartOffset(tp);
         return remote >= 0 ? Math.min(remote, local) : local;

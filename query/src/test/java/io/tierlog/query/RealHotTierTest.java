@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The query service over the real hot tier ({@link LogManager}, segment files and indexes) and a cold tier
@@ -116,6 +117,47 @@ class RealHotTierTest {
             long firstAtOrAfter = all.get(0).stream().filter(r -> r.timestamp() >= f).mapToLong(Record::offset)
                     .findFirst().orElse(all.get(0).size());
             assertThat(service.offsetForTimestamp(tp(0), from)).as("offset for %d", from).isEqualTo(firstAtOrAfter);
+        }
+    }
+
+    /**
+     * Records deleted on request (Kafka's DeleteRecords), at points in the cold-only part, where both tiers hold the
+     * data, in the hot-only part and at the end: every read answers as if the log began there, although the
+     * segments below are still held.
+     */
+    @Test
+    void recordsDeletedOnRequestAreGoneFromEveryReadInBothTiers() {
+        PartitionLog log = logs.get(tp(0)).orElseThrow();
+        PartitionState before = service.state(tp(0));
+        long hw = before.highWatermark();
+        long[] points = {3, before.localLogStartOffset() - 2, (before.localLogStartOffset() + before.remoteEndOffset()) / 2,
+                before.remoteEndOffset() + 5, hw - 1, hw};
+        for (long deleted : points) {
+            assertThat(log.deleteRecordsBefore(deleted)).isEqualTo(deleted);
+            List<Record> left = all.get(0).subList((int) deleted, all.get(0).size());
+            PartitionState state = service.state(tp(0));
+            assertThat(state.logStartOffset()).as("log start after deleting below %d", deleted).isEqualTo(deleted);
+            assertThat(state.localLogStartOffset()).isGreaterThanOrEqualTo(deleted);
+            assertThat(service.logStartOffset(tp(0))).isEqualTo(deleted);
+            assertThatThrownBy(() -> service.read(tp(0), deleted - 1, 10, 1 << 20))
+                    .isInstanceOf(io.tierlog.hot.OffsetOutOfRangeException.class);
+            List<Record> got = new ArrayList<>();
+            for (long offset = deleted; offset < hw; ) {
+                PartitionRead r = service.read(tp(0), offset, 37, 1 << 20);
+                got.addAll(r.records());
+                offset = r.nextOffset();
+            }
+            assertThat(got).as("offset reads from %d", deleted).isEqualTo(left);
+            assertThat(service.readTimeRange(tp(0), 0, Long.MAX_VALUE / 2, 100_000).records())
+                    .as("a time range over everything, deleted below %d", deleted).isEqualTo(left);
+            for (long t = 9_500; t < 10_000 + all.get(0).size() * 10L; t += 333) {
+                long at = t;
+                long expected = left.stream().filter(r -> r.timestamp() >= at).mapToLong(Record::offset).findFirst().orElse(hw);
+                assertThat(service.offsetForTimestamp(tp(0), t)).as("offset for %d, deleted below %d", t, deleted)
+                        .isEqualTo(expected);
+            }
+            java.util.Optional<Record> max = left.stream().reduce((a, b) -> b.timestamp() > a.timestamp() ? b : a);
+            assertThat(service.maxTimestampRecord(tp(0))).as("max timestamp, deleted below %d", deleted).isEqualTo(max);
         }
     }
 
