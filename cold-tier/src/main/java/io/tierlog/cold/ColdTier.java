@@ -401,6 +401,14 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
      * segments were removed.
      */
     public int applyRetention(TopicPartition tp, long retentionMs, long retentionBytes, long nowMs) {
+        return applyRetention(tp, retentionMs, retentionBytes, 0, nowMs);
+    }
+
+    /**
+     * {@link #applyRetention(TopicPartition, long, long, long)}, and also every segment that holds only records
+     * below {@code deletedBefore} (records deleted on request, Kafka's DeleteRecords).
+     */
+    public int applyRetention(TopicPartition tp, long retentionMs, long retentionBytes, long deletedBefore, long nowMs) {
         PartitionState p = partitions.computeIfAbsent(tp, this::newState);
         List<String> doomed = new ArrayList<>();
         synchronized (p.manifestLock) {
@@ -415,7 +423,8 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
                 Manifest.Entry e = segs.get(k);
                 boolean byTime = retentionMs >= 0 && nowMs - e.info().maxTimestamp() > retentionMs;
                 boolean bySize = retentionBytes >= 0 && total - e.logLength() >= retentionBytes;
-                if (!byTime && !bySize) {
+                boolean deletedOnRequest = e.info().nextOffset() <= deletedBefore;
+                if (!byTime && !bySize && !deletedOnRequest) {
                     break;
                 }
                 total -= e.logLength();

@@ -442,14 +442,18 @@ class ColdTierTest {
         assertThat(tier.applyRetention(tp, -1, keep, 0)).isEqualTo(2);
         assertThat(tier.segments(tp)).containsExactly(all.get(4), all.get(5));
         assertThat(tier.applyRetention(tp, -1, keep, 0)).isZero();
+        // records deleted on request: only the segments wholly below the deletion point go
+        assertThat(tier.applyRetention(tp, -1, -1, all.get(5).baseOffset() + 1, 0)).isEqualTo(1);
+        assertThat(tier.segments(tp)).containsExactly(all.get(5));
+        assertThat(tier.applyRetention(tp, -1, -1, all.get(5).nextOffset() - 1, 0)).isZero();
         // a restart sees the same manifest and the local segments already dropped remotely are not re-uploaded
         ColdTier restarted = tier(s3);
         restarted.register(log);
-        assertThat(restarted.segments(tp)).containsExactly(all.get(4), all.get(5));
+        assertThat(restarted.segments(tp)).containsExactly(all.get(5));
         await().atMost(Duration.ofSeconds(10)).until(() -> log.closedSegments().stream().allMatch(restarted::isOffloaded));
-        assertThat(restarted.segments(tp)).hasSize(2);
-        assertThat(s3.list(config.keyPrefix() + "/retention/0/")).hasSize(3);
-        assertThat(registry.counter("tierlog.cold.retention.deleted.segments").count()).isEqualTo(4);
+        assertThat(restarted.segments(tp)).hasSize(1);
+        assertThat(s3.list(config.keyPrefix() + "/retention/0/")).as("one segment and the manifest").hasSize(2);
+        assertThat(registry.counter("tierlog.cold.retention.deleted.segments").count()).isEqualTo(5);
     }
 
     @Test
