@@ -37,6 +37,8 @@ public class BackendException extends RuntimeException {
         INVALID_REQUEST,
         /** A consumer group name the offsets store refuses. */
         INVALID_GROUP_ID,
+        /** The topic's configuration forbids the operation (records deleted from a compacted topic). */
+        POLICY_VIOLATION,
         UNKNOWN
     }
 

@@ -77,6 +77,14 @@ public interface KafkaBackend {
      */
     Optional<OffsetAndTimestamp> offsetForTimestamp(String topic, int partition, long timestamp);
 
+    /**
+     * DeleteRecords: records below {@code beforeOffset} ({@code -1}: the high watermark) become unreadable and the
+     * log start offset moves there, durably, before this returns; the storage they take is freed later, a whole
+     * segment at a time. Returns the new log start offset (Kafka's low watermark). Fails with OFFSET_OUT_OF_RANGE
+     * above the high watermark, POLICY_VIOLATION for a topic that is compacted and not deleted by retention.
+     */
+    long deleteRecords(String topic, int partition, long beforeOffset);
+
     /** The offset and timestamp of the record with the largest timestamp (ListOffsets' MAX_TIMESTAMP); empty when none. */
     Optional<OffsetAndTimestamp> maxTimestamp(String topic, int partition);
 

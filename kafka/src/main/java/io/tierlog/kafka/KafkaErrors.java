@@ -70,6 +70,7 @@ final class KafkaErrors {
             case INVALID_CONFIG -> Errors.INVALID_CONFIG;
             case INVALID_REQUEST -> Errors.INVALID_REQUEST;
             case INVALID_GROUP_ID -> Errors.INVALID_GROUP_ID;
+            case POLICY_VIOLATION -> Errors.POLICY_VIOLATION;
             case UNKNOWN -> Errors.UNKNOWN_SERVER_ERROR;
         };
     }

@@ -8,6 +8,7 @@ import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
 import org.apache.kafka.common.requests.CreateTopicsRequest;
+import org.apache.kafka.common.requests.DeleteRecordsRequest;
 import org.apache.kafka.common.requests.DeleteTopicsRequest;
 import org.apache.kafka.common.requests.DescribeClusterRequest;
 import org.apache.kafka.common.requests.DescribeConfigsRequest;
@@ -80,6 +81,7 @@ final class RequestDispatcher {
             case FindCoordinatorRequest r -> coordinator.findCoordinator(r);
             case CreateTopicsRequest r -> topicAdmin.createTopics(r);
             case DeleteTopicsRequest r -> topicAdmin.deleteTopics(r);
+            case DeleteRecordsRequest r -> topicAdmin.deleteRecords(r);
             case DescribeConfigsRequest r -> topicAdmin.describeConfigs(r);
             case DescribeClusterRequest r -> metadata.describeCluster(r);
             case JoinGroupRequest r -> groups.joinGroup(r, ctx);

@@ -35,6 +35,7 @@ final class SupportedApis {
         add(ApiKeys.DELETE_TOPICS, 1, 6);
         add(ApiKeys.DESCRIBE_CONFIGS, 1, 4);
         add(ApiKeys.DESCRIBE_CLUSTER, 0, 2);
+        add(ApiKeys.DELETE_RECORDS, 0, 2);
         // the classic group protocol; KIP-848's ConsumerGroupHeartbeat is not advertised (docs/kafka.md)
         add(ApiKeys.JOIN_GROUP, 0, 9);
         add(ApiKeys.SYNC_GROUP, 0, 5);

@@ -12,6 +12,8 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.CreateTopicsResponseData;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsResponseData;
 import org.apache.kafka.common.message.DeleteTopicsRequestData;
 import org.apache.kafka.common.message.DeleteTopicsResponseData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
@@ -19,6 +21,8 @@ import org.apache.kafka.common.message.DescribeConfigsResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.CreateTopicsRequest;
 import org.apache.kafka.common.requests.CreateTopicsResponse;
+import org.apache.kafka.common.requests.DeleteRecordsRequest;
+import org.apache.kafka.common.requests.DeleteRecordsResponse;
 import org.apache.kafka.common.requests.DeleteTopicsRequest;
 import org.apache.kafka.common.requests.DeleteTopicsResponse;
 import org.apache.kafka.common.requests.DescribeConfigsRequest;
@@ -28,9 +32,9 @@ import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigSource;
 import io.tierlog.kafka.KafkaErrors.TopicNaming;
 
 /**
- * CreateTopics, DeleteTopics and DescribeConfigs. One broker: a replication factor other than -1 (default) or 1
- * is INVALID_REPLICATION_FACTOR, and explicit replica assignments are refused. Configs pass through under Kafka's
- * names; the backend decides which it knows.
+ * CreateTopics, DeleteTopics, DeleteRecords and DescribeConfigs. One broker: a replication factor other than -1
+ * (default) or 1 is INVALID_REPLICATION_FACTOR, and explicit replica assignments are refused. Configs pass through
+ * under Kafka's names; the backend decides which it knows.
  */
 final class TopicAdminHandler {
 
@@ -147,6 +151,32 @@ final class TopicAdminHandler {
             resp.responses().add(r);
         }
         return new Reply.Respond(new DeleteTopicsResponse(resp));
+    }
+
+    /** Kafka Streams purges its repartition topics with it; {@code kafka-delete-records.sh} sends it too. */
+    Reply deleteRecords(DeleteRecordsRequest request) {
+        DeleteRecordsResponseData resp = new DeleteRecordsResponseData();
+        for (DeleteRecordsRequestData.DeleteRecordsTopic t : request.data().topics()) {
+            DeleteRecordsResponseData.DeleteRecordsTopicResult tr = new DeleteRecordsResponseData.DeleteRecordsTopicResult()
+                    .setName(t.name());
+            for (DeleteRecordsRequestData.DeleteRecordsPartition p : t.partitions()) {
+                DeleteRecordsResponseData.DeleteRecordsPartitionResult pr = new DeleteRecordsResponseData.DeleteRecordsPartitionResult()
+                        .setPartitionIndex(p.partitionIndex()).setLowWatermark(DeleteRecordsResponse.INVALID_LOW_WATERMARK);
+                try {
+                    if (p.offset() < 0 && p.offset() != DeleteRecordsRequest.HIGH_WATERMARK) {
+                        throw new BackendException(BackendException.Reason.OFFSET_OUT_OF_RANGE,
+                                "cannot delete records before offset " + p.offset());
+                    }
+                    pr.setLowWatermark(backend.deleteRecords(t.name(), p.partitionIndex(), p.offset()))
+                            .setErrorCode(Errors.NONE.code());
+                } catch (RuntimeException e) {
+                    pr.setErrorCode(KafkaErrors.forFailure(e, TopicNaming.BY_NAME).code());
+                }
+                tr.partitions().add(pr);
+            }
+            resp.topics().add(tr);
+        }
+        return new Reply.Respond(new DeleteRecordsResponse(resp));
     }
 
     Reply describeConfigs(DescribeConfigsRequest request) {

@@ -100,6 +100,48 @@ class AdminClientTest {
     }
 
     @Test
+    void delete_records_moves_the_log_start_offset_which_fetches_and_list_offsets_honour() throws Exception {
+        fixture.backend.createTopic("purged", 2);
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(fixture.producer("none", "all"),
+                new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.StringSerializer())) {
+            for (int i = 0; i < 10; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("purged", 0, null, "r" + i)).get();
+            }
+        }
+        org.apache.kafka.common.TopicPartition p0 = new org.apache.kafka.common.TopicPartition("purged", 0);
+        org.apache.kafka.common.TopicPartition p1 = new org.apache.kafka.common.TopicPartition("purged", 1);
+        var result = admin.deleteRecords(Map.of(p0, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(4),
+                p1, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(0)));
+        assertThat(result.lowWatermarks().get(p0).get().lowWatermark()).isEqualTo(4);
+        assertThat(result.lowWatermarks().get(p1).get().lowWatermark()).isZero();
+        assertThat(admin.deleteRecords(Map.of(p0, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(2)))
+                .lowWatermarks().get(p0).get().lowWatermark()).as("never back").isEqualTo(4);
+        assertThat(admin.listOffsets(Map.of(p0, org.apache.kafka.clients.admin.OffsetSpec.earliest())).all().get()
+                .get(p0).offset()).isEqualTo(4);
+        assertThatThrownBy(() -> admin.deleteRecords(Map.of(p0, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(11)))
+                .all().get()).hasCauseInstanceOf(org.apache.kafka.common.errors.OffsetOutOfRangeException.class);
+
+        java.util.Properties props = fixture.consumer();
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(props,
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.StringDeserializer())) {
+            consumer.assign(List.of(p0));
+            consumer.seek(p0, 1); // below the log start: OFFSET_OUT_OF_RANGE, then the reset policy
+            List<String> values = new java.util.ArrayList<>();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            while (values.size() < 6 && System.nanoTime() < deadline) {
+                consumer.poll(java.time.Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
+            }
+            assertThat(values).containsExactly("r4", "r5", "r6", "r7", "r8", "r9");
+        }
+        // everything up to the end: what Kafka Streams does with a fully consumed repartition topic
+        assertThat(admin.deleteRecords(Map.of(p0, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(-1)))
+                .lowWatermarks().get(p0).get().lowWatermark()).isEqualTo(10);
+    }
+
+    @Test
     void describes_topic_and_broker_configs_and_the_cluster() throws Exception {
         admin.createTopics(List.of(new NewTopic("conf", 1, (short) 1).configs(Map.of("cleanup.policy", "compact"))))
                 .all().get();

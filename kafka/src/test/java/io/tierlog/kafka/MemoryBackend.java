@@ -123,6 +123,8 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
         final Map<Long, ProducerState> producers = new HashMap<>();
         long fileSize;
         long highWatermark;
+        /** Records below this were deleted (DeleteRecords): the log start offset. */
+        long deletedBefore;
 
         Partition(String topic, int index) {
             this.topic = topic;
@@ -190,10 +192,24 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
             return new ProduceResult(base, -1, 0);
         }
 
+        synchronized long deleteRecords(long before) {
+            long offset = before == -1 ? highWatermark : before;
+            if (offset > highWatermark) {
+                throw BackendException.offsetOutOfRange("offset " + offset + " is past the end " + highWatermark,
+                        deletedBefore, highWatermark);
+            }
+            deletedBefore = Math.max(deletedBefore, offset);
+            return deletedBefore;
+        }
+
+        synchronized long logStartOffset() {
+            return deletedBefore;
+        }
+
         synchronized PartitionFetch fetch(long offset, int maxBytes) {
-            if (offset < 0 || offset > highWatermark) {
-                throw BackendException.offsetOutOfRange("offset " + offset + " outside [0, " + highWatermark + "]",
-                        0, highWatermark);
+            if (offset < deletedBefore || offset > highWatermark) {
+                throw BackendException.offsetOutOfRange("offset " + offset + " outside [" + deletedBefore + ", "
+                        + highWatermark + "]", deletedBefore, highWatermark);
             }
             int first = 0;
             while (first < batches.size() && batches.get(first).lastOffset() < offset) {
@@ -223,7 +239,7 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
                     chunks.add(new FetchChunk.Heap(picked.getLast().bytes().duplicate()));
                 }
             }
-            return new PartitionFetch(highWatermark, 0, chunks);
+            return new PartitionFetch(highWatermark, deletedBefore, chunks);
         }
 
         private FetchChunk region(long position, int size) {
@@ -427,7 +443,13 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
 
     @Override
     public PartitionOffsets offsets(String topic, int partition) {
-        return new PartitionOffsets(0, 0, partition(topic, partition).highWatermark(), remoteEndOffset.get());
+        Partition p = partition(topic, partition);
+        return new PartitionOffsets(p.logStartOffset(), p.logStartOffset(), p.highWatermark(), remoteEndOffset.get());
+    }
+
+    @Override
+    public long deleteRecords(String topic, int partition, long beforeOffset) {
+        return partition(topic, partition).deleteRecords(beforeOffset);
     }
 
     @Override

@@ -47,6 +47,8 @@ import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Byte-level behaviour: frame limits, malformed input, version gating, ordering, acks=0, old protocol versions. */
 class RawProtocolTest {
@@ -170,7 +172,7 @@ class RawProtocolTest {
                     ApiKeys.CREATE_TOPICS.id, ApiKeys.DELETE_TOPICS.id, ApiKeys.DESCRIBE_CONFIGS.id,
                     ApiKeys.DESCRIBE_CLUSTER.id, ApiKeys.JOIN_GROUP.id, ApiKeys.SYNC_GROUP.id, ApiKeys.HEARTBEAT.id,
                     ApiKeys.LEAVE_GROUP.id, ApiKeys.OFFSET_COMMIT.id, ApiKeys.OFFSET_FETCH.id, ApiKeys.LIST_GROUPS.id,
-                    ApiKeys.DESCRIBE_GROUPS.id, ApiKeys.DELETE_GROUPS.id);
+                    ApiKeys.DESCRIBE_GROUPS.id, ApiKeys.DELETE_GROUPS.id, ApiKeys.DELETE_RECORDS.id);
             assertThat(byKey).as("KIP-848's consumer protocol is not served").doesNotContainKey(ApiKeys.CONSUMER_GROUP_HEARTBEAT.id);
             assertThat(range(byKey, ApiKeys.PRODUCE)).isEqualTo("0-13");
             assertThat(range(byKey, ApiKeys.FETCH)).isEqualTo("4-18");
@@ -187,6 +189,38 @@ class RawProtocolTest {
             assertThat(range(byKey, ApiKeys.LIST_GROUPS)).isEqualTo("0-5");
             assertThat(range(byKey, ApiKeys.DESCRIBE_GROUPS)).isEqualTo("0-6");
             assertThat(range(byKey, ApiKeys.DELETE_GROUPS)).isEqualTo("0-2");
+            assertThat(range(byKey, ApiKeys.DELETE_RECORDS)).isEqualTo("0-2");
+        }
+    }
+
+    @ParameterizedTest(name = "DeleteRecords v{0}")
+    @ValueSource(shorts = {0, 1, 2})
+    void delete_records_answers_each_partition_with_its_low_watermark_or_error(short version) throws Exception {
+        fixture.backend.createTopic("purge", 2);
+        try (RawClient client = new RawClient(fixture.listener.port())) {
+            client.roundTrip(RawClient.produce((short) 9, "purge", Uuid.ZERO_UUID, (short) 1,
+                    RawClient.records("a", "b", "c", "d", "e")), 6, ProduceResponse.class);
+            org.apache.kafka.common.message.DeleteRecordsRequestData d = new org.apache.kafka.common.message.DeleteRecordsRequestData()
+                    .setTimeoutMs(1000);
+            d.topics().add(new org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic().setName("purge")
+                    .setPartitions(List.of(
+                            new org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(0).setOffset(3),
+                            new org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(1).setOffset(9),
+                            new org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(7).setOffset(0))));
+            d.topics().add(new org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic().setName("nowhere")
+                    .setPartitions(List.of(
+                            new org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(0).setOffset(-1))));
+            org.apache.kafka.common.requests.DeleteRecordsResponse r = client.roundTrip(
+                    new org.apache.kafka.common.requests.DeleteRecordsRequest.Builder(d).build(version), 7,
+                    org.apache.kafka.common.requests.DeleteRecordsResponse.class);
+            Map<String, String> got = new java.util.TreeMap<>();
+            r.data().topics().forEach(t -> t.partitions().forEach(p -> got.put(t.name() + "-" + p.partitionIndex(),
+                    Errors.forCode(p.errorCode()) + "@" + p.lowWatermark())));
+            assertThat(got).containsExactly(
+                    Map.entry("nowhere-0", "UNKNOWN_TOPIC_OR_PARTITION@-1"),
+                    Map.entry("purge-0", "NONE@3"),
+                    Map.entry("purge-1", "OFFSET_OUT_OF_RANGE@-1"),
+                    Map.entry("purge-7", "UNKNOWN_TOPIC_OR_PARTITION@-1"));
         }
     }
 

@@ -270,10 +270,13 @@ final class Broker implements AutoCloseable {
         }
     }
 
-    /** Local batches from {@code offset} as a pinned file region (zero copy), when the hot tier holds the offset. */
+    /**
+     * Local batches from {@code offset} as a pinned file region (zero copy), when the hot tier holds the offset; empty
+     * below the local start and below records deleted on request (the query service then answers, or refuses).
+     */
     Optional<io.tierlog.hot.FileSlice> readSlice(TopicPartition tp, long offset, int maxBytes) {
         PartitionLog log = logs.get(tp).orElseThrow(() -> new io.tierlog.query.UnknownPartitionException(tp));
-        if (offset < log.logStartOffset()) {
+        if (offset < log.logStartOffset() || offset < log.deletedBefore()) {
             return Optional.empty();
         }
         return log.readSlice(offset, maxBytes);
@@ -297,6 +300,36 @@ final class Broker implements AutoCloseable {
 
     Optional<io.tierlog.core.Record> maxTimestampRecord(TopicPartition tp) {
         return query.maxTimestampRecord(tp);
+    }
+
+    /**
+     * Kafka's DeleteRecords: records of {@code tp} below {@code offset} ({@code -1}: the high watermark) become
+     * unreadable in both tiers, durably, and their whole segments go at the next housekeeping. Refused for a topic
+     * that is compacted and not deleted by retention (as Kafka does: its records are kept by key). Returns the log
+     * start offset afterwards.
+     */
+    long deleteRecords(TopicPartition tp, long offset) {
+        topicLock.readLock().lock();
+        try {
+            TopicRegistry.Topic t = topics.get(tp.topic())
+                    .orElseThrow(() -> new io.tierlog.query.UnknownPartitionException(tp));
+            if (!t.config().cleanup().deletes()) {
+                throw new PolicyViolationException("records of " + tp + " cannot be deleted: the topic's cleanup policy is '"
+                        + t.config().cleanupPolicy() + "' (records are kept by key)");
+            }
+            PartitionLog log = logs.get(tp).orElseThrow(() -> new io.tierlog.query.UnknownPartitionException(tp));
+            log.deleteRecordsBefore(offset == -1 ? log.highWatermark() : offset);
+            return query.logStartOffset(tp);
+        } finally {
+            topicLock.readLock().unlock();
+        }
+    }
+
+    /** An operation the topic's configuration forbids (Kafka's POLICY_VIOLATION, HTTP 400). */
+    static final class PolicyViolationException extends io.tierlog.core.InvalidInputException {
+        PolicyViolationException(String message) {
+            super(message);
+        }
     }
 
     Path dataDir() {
@@ -425,10 +458,10 @@ final class Broker implements AutoCloseable {
                     CleanupPolicy policy = tc.cleanup();
                     if (tc.remoteStorage()) {
                         applyLocalRetention(log, tc, nowMs);
-                        cold.applyRetention(tp, tc.retentionMs(), tc.retentionBytes(), nowMs);
+                        cold.applyRetention(tp, tc.retentionMs(), tc.retentionBytes(), log.deletedBefore(), nowMs);
                     } else {
                         if (policy.deletes()) {
-                            applyPlainRetention(log, tc.retentionMs(), tc.retentionBytes(), nowMs);
+                            applyPlainRetention(log, tc.retentionMs(), tc.retentionBytes(), log.deletedBefore(), nowMs);
                         }
                         if (policy.compacts()) {
                             maybeCompact(log, nowMs);
@@ -449,11 +482,15 @@ final class Broker implements AutoCloseable {
      */
     private int applyLocalRetention(PartitionLog log, TopicConfig tc, long nowMs) {
         long[] size = {log.sizeInBytes()};
+        long deletedBefore = log.deletedBefore();
         int deleted = log.deleteOldestSegmentsWhile(seg -> {
             boolean expiredEverywhere = tc.retentionMs() >= 0 && nowMs - seg.maxTimestamp() > tc.retentionMs();
             boolean localExpired = tc.localRetentionMs() >= 0 && nowMs - seg.maxTimestamp() > tc.localRetentionMs();
             boolean localOversize = tc.localRetentionBytes() >= 0 && size[0] > tc.localRetentionBytes();
-            if (expiredEverywhere || ((localExpired || localOversize) && cold.isOffloaded(seg))) {
+            // records deleted on request: uploaded first all the same, so the offloader never meets a vanished
+            // segment (remote retention then drops the copy)
+            boolean deletedOnRequest = seg.nextOffset() <= deletedBefore;
+            if (expiredEverywhere || ((localExpired || localOversize || deletedOnRequest) && cold.isOffloaded(seg))) {
                 size[0] -= seg.sizeInBytes();
                 return true;
             }
@@ -487,13 +524,16 @@ final class Broker implements AutoCloseable {
         }
     }
 
-    /** Retention of a topic without a cold tier: by age of the newest record and by total local size. */
-    private int applyPlainRetention(PartitionLog log, long retentionMs, long retentionBytes, long nowMs) {
+    /**
+     * Retention of a topic without a cold tier: by age of the newest record, by total local size, and the segments
+     * holding only records deleted on request.
+     */
+    private int applyPlainRetention(PartitionLog log, long retentionMs, long retentionBytes, long deletedBefore, long nowMs) {
         long[] size = {log.sizeInBytes()};
         return log.deleteOldestSegmentsWhile(seg -> {
             boolean expired = retentionMs >= 0 && nowMs - seg.maxTimestamp() > retentionMs;
             boolean oversize = retentionBytes >= 0 && size[0] > retentionBytes;
-            if (expired || oversize) {
+            if (expired || oversize || seg.nextOffset() <= deletedBefore) {
                 size[0] -= seg.sizeInBytes();
                 return true;
             }

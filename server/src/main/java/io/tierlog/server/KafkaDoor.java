@@ -273,6 +273,16 @@ final class KafkaDoor implements KafkaBackend {
     }
 
     @Override
+    public long deleteRecords(String topic, int partition, long beforeOffset) {
+        partitionOrThrow(topic, partition);
+        try {
+            return broker.deleteRecords(new TopicPartition(topic, partition), beforeOffset);
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
     public ProducerIdAndEpoch initProducerId(long producerId, short epoch) {
         if (producerId < 0) {
             return new ProducerIdAndEpoch(producerIds.newId(), (short) 0);
@@ -410,6 +420,9 @@ final class KafkaDoor implements KafkaBackend {
             broker.storageFaults().increment();
             LOG.error("storage fault under a Kafka request: {}", t.getMessage(), t);
             return new BackendException(Reason.STORAGE_ERROR, t.getMessage(), t);
+        }
+        if (t instanceof Broker.PolicyViolationException p) {
+            return new BackendException(Reason.POLICY_VIOLATION, p.getMessage(), p);
         }
         if (t instanceof InvalidInputException i) {
             return new BackendException(Reason.INVALID_REQUEST, i.getMessage(), i);

@@ -207,6 +207,73 @@ class KafkaDoorTest {
         }
     }
 
+    /**
+     * Kafka's DeleteRecords on a tiered topic: the log start moves at once (both doors, across a restart), and the
+     * segments below it go from both tiers at the next housekeeping; a compacted topic refuses it.
+     */
+    @Test
+    void deleteRecordsMovesTheLogStartAndRetentionDropsTheSegmentsBelowItInBothTiers() throws Exception {
+        assertThat(s.post("/v1/topics", "{\"name\": \"purged\", \"partitions\": 1, \"config\": {\"schema\": \"bytes\","
+                + " \"segmentBytes\": 4096, \"localRetentionMs\": 60000}}").status()).isEqualTo(201);
+        try (KafkaProducer<String, String> p = producer("none", true)) {
+            for (int i = 0; i < 1000; i++) {
+                p.send(new ProducerRecord<>("purged", 0, "k" + i, "payload-" + i + "-" + "x".repeat(40)));
+            }
+            p.flush();
+        }
+        // every closed segment offloaded, and still local (local retention: one minute)
+        await().atMost(Duration.ofSeconds(30)).until(() -> partition("purged").get("remoteEndOffset").asLong() > 600);
+        JsonNode before = partition("purged");
+        assertThat(before.get("localLogStartOffset").asLong()).isZero();
+        long coldSegments = before.get("coldSegments").asLong();
+        TopicPartition tp = new TopicPartition("purged", 0);
+        try (Admin admin = admin()) {
+            assertThat(admin.deleteRecords(Map.of(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(500)))
+                    .lowWatermarks().get(tp).get(10, TimeUnit.SECONDS).lowWatermark()).isEqualTo(500);
+        }
+        assertThat(partition("purged").get("logStartOffset").asLong()).isEqualTo(500);
+        assertThat(s.get("/v1/topics/purged/partitions/0/records?offset=499").status()).as("HTTP reads below it").isEqualTo(416);
+        assertThat(s.get("/v1/topics/purged/partitions/0/records?offset=500&maxRecords=1").json().get("records").get(0)
+                .get("key").asText()).isEqualTo("k500");
+        // whole segments below 500 go from both tiers; the one holding 500 stays
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode now = partition("purged");
+            assertThat(now.get("coldSegments").asLong()).isLessThan(coldSegments);
+            assertThat(now.get("hotSegments").asLong()).isLessThan(before.get("hotSegments").asLong());
+        });
+        try (KafkaConsumer<String, String> c = consumer(new StringDeserializer(), new StringDeserializer())) {
+            assertThat(c.beginningOffsets(Set.of(tp)).get(tp)).isEqualTo(500);
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            List<ConsumerRecord<String, String>> got = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (got.size() < 500 && System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(got::add);
+            }
+            assertThat(got).extracting(ConsumerRecord::offset).containsExactlyElementsOf(
+                    java.util.stream.LongStream.range(500, 1000).boxed().toList());
+        }
+
+        int kafkaPort = s.server.kafkaPort();
+        s.close();
+        s = new ServerHarness(dir, Map.of("kafka.port", Integer.toString(kafkaPort)));
+        assertThat(partition("purged").get("logStartOffset").asLong()).as("after a restart").isEqualTo(500);
+
+        assertThat(s.post("/v1/topics", "{\"name\": \"kept\", \"partitions\": 1, \"config\": {\"schema\": \"bytes\","
+                + " \"cleanupPolicy\": \"compact\"}}").status()).isEqualTo(201);
+        try (Admin admin = admin()) {
+            TopicPartition kept = new TopicPartition("kept", 0);
+            assertThatThrownBy(() -> admin.deleteRecords(Map.of(kept, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(0)))
+                    .all().get(10, TimeUnit.SECONDS))
+                    .as("DeleteRecords answers carry no message: the client's own text")
+                    .hasCauseInstanceOf(org.apache.kafka.common.errors.PolicyViolationException.class);
+        }
+    }
+
+    private JsonNode partition(String topic) {
+        return s.get("/v1/topics/" + topic).json().get("partitions").get(0);
+    }
+
     @Test
     void theAdminClientSeesHttpTopicsWithKafkaConfigNames() throws Exception {
         assertThat(s.post("/v1/topics", "{\"name\": \"conf\", \"partitions\": 3, \"config\": {\"retentionMs\": 3600000}}")

@@ -113,6 +113,16 @@ class KafkaStreamsTest {
         List<KeyValue<String, String>> expectedFirst = rollups(first, 0, 3);
         await().atMost(Duration.ofSeconds(60)).until(() -> readOutput().size() >= expectedFirst.size());
         assertThat(readOutput()).as("minutes 0-2, final results only").containsExactlyElementsOf(expectedFirst);
+        // Streams purges what it has consumed from its repartition topic (DeleteRecords), both partitions
+        try (Admin admin = admin()) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                var earliest = admin.listOffsets(Map.of(
+                        new TopicPartition(APP + "-by-series-repartition", 0), org.apache.kafka.clients.admin.OffsetSpec.earliest(),
+                        new TopicPartition(APP + "-by-series-repartition", 1), org.apache.kafka.clients.admin.OffsetSpec.earliest()))
+                        .all().get(20, TimeUnit.SECONDS);
+                return earliest.values().stream().allMatch(o -> o.offset() > 0);
+            });
+        }
         streams.close(Duration.ofSeconds(20));
         streams = null;
 
