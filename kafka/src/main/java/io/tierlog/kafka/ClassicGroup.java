@@ -13,8 +13,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.nio.ByteBuffer;
+import java.util.HashSet;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
+
+import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
 
 import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
@@ -544,6 +550,46 @@ final class ClassicGroup {
         deleteOffsets.run();
         forgetIfUnused();
         return Optional.of(Errors.NONE);
+    }
+
+    /**
+     * OffsetDelete, checked and done under the group's lock (so no member commits in between): empty when the group is
+     * dead (known by its offsets at most); NON_EMPTY_GROUP while it has members and is not a consumer group (its
+     * subscriptions cannot be read); else {@code delete} runs with the test of whether the members are subscribed to a
+     * topic (no topic when it has no members), whose offsets must stay.
+     */
+    synchronized Optional<Errors> deleteOffsets(Function<Predicate<String>, Errors> delete) {
+        if (state == GroupState.DEAD) {
+            return Optional.empty();
+        }
+        if (members.isEmpty()) {
+            return Optional.of(delete.apply(topic -> false));
+        }
+        if (!ConsumerProtocol.PROTOCOL_TYPE.equals(protocolType)) {
+            return Optional.of(Errors.NON_EMPTY_GROUP);
+        }
+        return Optional.of(delete.apply(subscribedTopics()));
+    }
+
+    /**
+     * The topics in the members' subscriptions under the chosen protocol (every protocol a member offers while none
+     * is chosen); every topic when a subscription does not parse.
+     */
+    private Predicate<String> subscribedTopics() {
+        Set<String> topics = new HashSet<>();
+        for (GroupMember m : members.values()) {
+            for (Protocol p : m.protocols) {
+                if (protocolName != null && !p.name().equals(protocolName)) {
+                    continue;
+                }
+                try {
+                    topics.addAll(ConsumerProtocol.deserializeSubscription(ByteBuffer.wrap(p.metadata())).topics());
+                } catch (RuntimeException e) {
+                    return topic -> true;
+                }
+            }
+        }
+        return topics::contains;
     }
 
     // ---------------------------------------------------------------- describe

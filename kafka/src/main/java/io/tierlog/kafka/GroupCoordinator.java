@@ -254,6 +254,52 @@ final class GroupCoordinator implements AutoCloseable {
         return Optional.empty();
     }
 
+    /** The outcome of an OffsetDelete: the group's error, or each partition's (NONE or GROUP_SUBSCRIBED_TO_TOPIC). */
+    record OffsetDeletion(Errors groupError, Map<String, Map<Integer, Errors>> partitionErrors) {
+    }
+
+    /**
+     * OffsetDelete of already checked partitions (topic -> partitions), as Kafka does it for classic groups: all of
+     * them while the group has no members; while it has, those of topics no member is subscribed to (the others get
+     * GROUP_SUBSCRIBED_TO_TOPIC), and NON_EMPTY_GROUP when the group is not a consumer group. GROUP_ID_NOT_FOUND for
+     * a group with neither members nor offsets.
+     */
+    OffsetDeletion deleteOffsets(String groupId, Map<String, List<Integer>> partitions) {
+        if (!validGroupId(groupId)) {
+            return new OffsetDeletion(Errors.INVALID_GROUP_ID, Map.of());
+        }
+        Map<String, Map<Integer, Errors>> errors = new TreeMap<>();
+        java.util.function.Function<java.util.function.Predicate<String>, Errors> delete = subscribed -> {
+            Map<String, List<Integer>> eligible = new TreeMap<>();
+            partitions.forEach((topic, ps) -> {
+                for (int p : ps) {
+                    boolean kept = subscribed.test(topic);
+                    errors.computeIfAbsent(topic, x -> new TreeMap<>()).put(p, kept ? Errors.GROUP_SUBSCRIBED_TO_TOPIC : Errors.NONE);
+                    if (!kept) {
+                        eligible.computeIfAbsent(topic, x -> new ArrayList<>()).add(p);
+                    }
+                }
+            });
+            try {
+                if (!eligible.isEmpty()) {
+                    backend.deleteCommittedOffsets(groupId, eligible);
+                }
+                return Errors.NONE;
+            } catch (RuntimeException e) {
+                return KafkaErrors.forFailure(e, TopicNaming.BY_NAME).error();
+            }
+        };
+        ClassicGroup g = groups.get(groupId);
+        Optional<Errors> e = g == null ? Optional.empty() : g.deleteOffsets(delete);
+        if (e.isEmpty()) {
+            if (backend.committedOffsets(groupId).isEmpty()) {
+                return new OffsetDeletion(Errors.GROUP_ID_NOT_FOUND, Map.of());
+            }
+            e = Optional.of(delete.apply(topic -> false));
+        }
+        return new OffsetDeletion(e.get(), e.get() == Errors.NONE ? errors : Map.of());
+    }
+
     /** DeleteGroups: the group's committed offsets go, unless it has members. */
     Errors delete(String groupId) {
         if (!validGroupId(groupId)) {

@@ -112,6 +112,9 @@ public interface KafkaBackend {
     /** Deletes a group's committed offsets durably; false when it had none. */
     boolean deleteCommittedOffsets(String group);
 
+    /** Deletes the committed offsets of some partitions of a group durably (OffsetDelete); others keep theirs. */
+    void deleteCommittedOffsets(String group, Map<String, ? extends Collection<Integer>> partitions);
+
     /** How a produce is acknowledged. */
     enum Acks {
         /** acks=1: once appended to the hot tier (in the OS page cache). */

@@ -11,11 +11,15 @@ import java.util.TreeMap;
 
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetCommitResponseData;
+import org.apache.kafka.common.message.OffsetDeleteRequestData;
+import org.apache.kafka.common.message.OffsetDeleteResponseData;
 import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetFetchResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.OffsetCommitRequest;
 import org.apache.kafka.common.requests.OffsetCommitResponse;
+import org.apache.kafka.common.requests.OffsetDeleteRequest;
+import org.apache.kafka.common.requests.OffsetDeleteResponse;
 import org.apache.kafka.common.requests.OffsetFetchRequest;
 import org.apache.kafka.common.requests.OffsetFetchResponse;
 
@@ -79,6 +83,36 @@ final class OffsetsHandler {
             resp.topics().add(rt);
         }
         return new Reply.Respond(new OffsetCommitResponse(resp));
+    }
+
+    /** OffsetDelete ({@code kafka-consumer-groups --delete-offsets}): unknown partitions answered here, the rest by the group. */
+    Reply offsetDelete(OffsetDeleteRequest request) {
+        OffsetDeleteRequestData d = request.data();
+        Map<String, Map<Integer, Errors>> answers = new TreeMap<>();
+        Map<String, List<Integer>> known = new TreeMap<>();
+        for (OffsetDeleteRequestData.OffsetDeleteRequestTopic t : d.topics()) {
+            Optional<KafkaBackend.TopicView> topic = backend.topic(t.name());
+            for (OffsetDeleteRequestData.OffsetDeleteRequestPartition p : t.partitions()) {
+                if (topic.isEmpty() || p.partitionIndex() < 0 || p.partitionIndex() >= topic.get().partitions()) {
+                    answers.computeIfAbsent(t.name(), x -> new TreeMap<>()).put(p.partitionIndex(), Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                } else {
+                    known.computeIfAbsent(t.name(), x -> new ArrayList<>()).add(p.partitionIndex());
+                }
+            }
+        }
+        GroupCoordinator.OffsetDeletion r = coordinator.deleteOffsets(d.groupId(), known);
+        OffsetDeleteResponseData resp = new OffsetDeleteResponseData().setErrorCode(r.groupError().code());
+        if (r.groupError() == Errors.NONE) {
+            r.partitionErrors().forEach((topic, ps) -> answers.computeIfAbsent(topic, x -> new TreeMap<>()).putAll(ps));
+            answers.forEach((topic, ps) -> {
+                OffsetDeleteResponseData.OffsetDeleteResponseTopic rt = new OffsetDeleteResponseData.OffsetDeleteResponseTopic()
+                        .setName(topic);
+                ps.forEach((p, e) -> rt.partitions().add(new OffsetDeleteResponseData.OffsetDeleteResponsePartition()
+                        .setPartitionIndex(p).setErrorCode(e.code())));
+                resp.topics().add(rt);
+            });
+        }
+        return new Reply.Respond(new OffsetDeleteResponse(resp));
     }
 
     Reply offsetFetch(OffsetFetchRequest request) {

@@ -26,6 +26,7 @@ import org.apache.kafka.common.requests.JoinGroupRequest;
 import org.apache.kafka.common.requests.LeaveGroupRequest;
 import org.apache.kafka.common.requests.ListGroupsRequest;
 import org.apache.kafka.common.requests.OffsetCommitRequest;
+import org.apache.kafka.common.requests.OffsetDeleteRequest;
 import org.apache.kafka.common.requests.OffsetFetchRequest;
 import org.apache.kafka.common.requests.SyncGroupRequest;
 
@@ -93,6 +94,7 @@ final class RequestDispatcher {
             case DeleteGroupsRequest r -> groups.deleteGroups(r);
             case OffsetCommitRequest r -> offsets.offsetCommit(r);
             case OffsetFetchRequest r -> offsets.offsetFetch(r);
+            case OffsetDeleteRequest r -> offsets.offsetDelete(r);
             default -> throw new IllegalStateException("no handler for " + request.apiKey()
                     + " although SupportedApis lets it through");
         };

@@ -43,6 +43,7 @@ final class SupportedApis {
         add(ApiKeys.LEAVE_GROUP, 0, 5);
         add(ApiKeys.OFFSET_COMMIT, 2, 9);
         add(ApiKeys.OFFSET_FETCH, 1, 9);
+        add(ApiKeys.OFFSET_DELETE, 0, 0);
         add(ApiKeys.LIST_GROUPS, 0, 5);
         add(ApiKeys.DESCRIBE_GROUPS, 0, 6);
         add(ApiKeys.DELETE_GROUPS, 0, 2);

@@ -208,8 +208,24 @@ class ConsumerGroupTest {
             assertThatThrownBy(() -> admin.deleteConsumerGroups(List.of("my.app_v2")).all().get())
                     .cause().isInstanceOf(GroupNotEmptyException.class);
 
+            // OffsetDelete while a member is subscribed: its topic's offsets stay, another topic's go
+            fixture.backend.createTopic("elsewhere", 1);
+            TopicPartition subscribed = new TopicPartition(TOPIC, 0);
+            TopicPartition other = new TopicPartition("elsewhere", 0);
+            fixture.backend.commitPlainOffsets("my.app_v2", Map.of(TOPIC, Map.of(0, 5L), "elsewhere", Map.of(0, 7L)));
+            var deletion = admin.deleteConsumerGroupOffsets("my.app_v2", Set.of(subscribed, other));
+            assertThatThrownBy(() -> deletion.partitionResult(subscribed).get()).cause()
+                    .isInstanceOf(org.apache.kafka.common.errors.GroupSubscribedToTopicException.class);
+            deletion.partitionResult(other).get();
+            assertThat(fixture.backend.committedPlainOffsets("my.app_v2")).containsOnlyKeys(TOPIC);
+            assertThatThrownBy(() -> admin.deleteConsumerGroupOffsets("nobody", Set.of(other)).all().get()).cause()
+                    .isInstanceOf(org.apache.kafka.common.errors.GroupIdNotFoundException.class);
+
             running.remove(a);
             a.close();
+            admin.deleteConsumerGroupOffsets("my.app_v2", Set.of(subscribed)).all().get();
+            assertThat(fixture.backend.committedPlainOffsets("my.app_v2").getOrDefault(TOPIC, new java.util.TreeMap<>()))
+                    .as("no member left: deleted").doesNotContainKey(0);
             TopicPartition tp = new TopicPartition(TOPIC, 3);
             admin.alterConsumerGroupOffsets("my.app_v2", Map.of(tp, new OffsetAndMetadata(42))).all().get();
             assertThat(admin.listConsumerGroupOffsets("my.app_v2").partitionsToOffsetAndMetadata().get())

@@ -563,6 +563,29 @@ final class MemoryBackend implements KafkaBackend, AutoCloseable {
         }
     }
 
+    @Override
+    public void deleteCommittedOffsets(String group, Map<String, ? extends Collection<Integer>> partitions) {
+        checkGroup(group);
+        synchronized (committed) {
+            Map<String, SortedMap<Integer, Committed>> g = committed.get(group);
+            if (g == null) {
+                return;
+            }
+            partitions.forEach((topic, ps) -> {
+                SortedMap<Integer, Committed> m = g.get(topic);
+                if (m != null) {
+                    m.keySet().removeAll(ps);
+                    if (m.isEmpty()) {
+                        g.remove(topic);
+                    }
+                }
+            });
+            if (g.isEmpty()) {
+                committed.remove(group);
+            }
+        }
+    }
+
     private static void checkGroup(String group) {
         try {
             io.tierlog.core.GroupNames.check(group);

@@ -172,7 +172,7 @@ class RawProtocolTest {
                     ApiKeys.CREATE_TOPICS.id, ApiKeys.DELETE_TOPICS.id, ApiKeys.DESCRIBE_CONFIGS.id,
                     ApiKeys.DESCRIBE_CLUSTER.id, ApiKeys.JOIN_GROUP.id, ApiKeys.SYNC_GROUP.id, ApiKeys.HEARTBEAT.id,
                     ApiKeys.LEAVE_GROUP.id, ApiKeys.OFFSET_COMMIT.id, ApiKeys.OFFSET_FETCH.id, ApiKeys.LIST_GROUPS.id,
-                    ApiKeys.DESCRIBE_GROUPS.id, ApiKeys.DELETE_GROUPS.id, ApiKeys.DELETE_RECORDS.id);
+                    ApiKeys.DESCRIBE_GROUPS.id, ApiKeys.DELETE_GROUPS.id, ApiKeys.DELETE_RECORDS.id, ApiKeys.OFFSET_DELETE.id);
             assertThat(byKey).as("KIP-848's consumer protocol is not served").doesNotContainKey(ApiKeys.CONSUMER_GROUP_HEARTBEAT.id);
             assertThat(range(byKey, ApiKeys.PRODUCE)).isEqualTo("0-13");
             assertThat(range(byKey, ApiKeys.FETCH)).isEqualTo("4-18");
@@ -190,6 +190,7 @@ class RawProtocolTest {
             assertThat(range(byKey, ApiKeys.DESCRIBE_GROUPS)).isEqualTo("0-6");
             assertThat(range(byKey, ApiKeys.DELETE_GROUPS)).isEqualTo("0-2");
             assertThat(range(byKey, ApiKeys.DELETE_RECORDS)).isEqualTo("0-2");
+            assertThat(range(byKey, ApiKeys.OFFSET_DELETE)).isEqualTo("0-0");
         }
     }
 

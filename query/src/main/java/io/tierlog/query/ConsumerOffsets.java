@@ -228,6 +228,42 @@ public final class ConsumerOffsets {
     }
 
     /**
+     * Deletes some partitions' committed offsets of a group, durably (Kafka's OffsetDelete); partitions without one
+     * are ignored. A group left without offsets is deleted. Returns whether anything was deleted.
+     */
+    public boolean deletePartitions(String group, Map<String, ? extends java.util.Collection<Integer>> partitionsByTopic) {
+        Validation.groupName(group);
+        GroupOffsets g = loadExisting(group);
+        if (g == null) {
+            return false;
+        }
+        synchronized (g) {
+            Map<String, TreeMap<Integer, CommittedOffset>> next = copy(g);
+            boolean changed = false;
+            for (Map.Entry<String, ? extends java.util.Collection<Integer>> t : partitionsByTopic.entrySet()) {
+                TreeMap<Integer, CommittedOffset> m = next.get(t.getKey());
+                if (m != null && m.keySet().removeAll(t.getValue())) {
+                    changed = true;
+                    if (m.isEmpty()) {
+                        next.remove(t.getKey());
+                    }
+                }
+            }
+            if (!changed) {
+                return false;
+            }
+            if (next.isEmpty()) {
+                remove(group);
+            } else {
+                write(group, next);
+            }
+            g.byTopic.clear();
+            g.byTopic.putAll(next);
+            return true;
+        }
+    }
+
+    /**
      * Deletes a topic's offsets from every group (as Kafka does when a topic is deleted, so a topic created again
      * under the name starts without them); a group left without offsets is deleted.
      */

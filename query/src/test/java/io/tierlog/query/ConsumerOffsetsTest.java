@@ -161,6 +161,23 @@ class ConsumerOffsetsTest {
     }
 
     @Test
+    void deletingSomePartitionsOfAGroupKeepsTheOthersDurably() {
+        try (QueryService s = newService()) {
+            s.consumerOffsets().commit("g", Map.of("cpu", Map.of(0, 1L, 1, 2L), "mem", Map.of(0, 3L)));
+            assertThat(s.consumerOffsets().deletePartitions("g", Map.of("cpu", List.of(1, 7), "disk", List.of(0)))).isTrue();
+            assertThat(s.consumerOffsets().deletePartitions("g", Map.of("cpu", List.of(1)))).as("already gone").isFalse();
+            assertThat(s.consumerOffsets().deletePartitions("nobody", Map.of("cpu", List.of(1)))).isFalse();
+        }
+        try (QueryService s = newService()) {
+            assertThat(s.consumerOffsets().fetchAll("g")).containsExactly(
+                    Map.entry("cpu", new java.util.TreeMap<>(Map.of(0, 1L))), Map.entry("mem", new java.util.TreeMap<>(Map.of(0, 3L))));
+            assertThat(s.consumerOffsets().deletePartitions("g", Map.of("cpu", List.of(0), "mem", List.of(0)))).isTrue();
+            assertThat(s.consumerOffsets().groups()).as("a group left without offsets is gone").isEmpty();
+        }
+        assertThat(dir.resolve("g.offsets")).doesNotExist();
+    }
+
+    @Test
     void deletingATopicRemovesItsOffsetsFromEveryGroup() {
         try (QueryService s = newService()) {
             s.consumerOffsets().commit("both", Map.of("cpu", Map.of(0, 1L), "mem", Map.of(0, 2L)));

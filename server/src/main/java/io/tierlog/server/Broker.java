@@ -427,6 +427,11 @@ final class Broker implements AutoCloseable {
         return query.consumerOffsets().delete(group);
     }
 
+    /** Kafka's OffsetDelete: some partitions' committed offsets of a group, durably. */
+    void deleteGroupOffsets(String group, Map<String, ? extends java.util.Collection<Integer>> partitions) {
+        query.consumerOffsets().deletePartitions(group, partitions);
+    }
+
     String scrapeMetrics() {
         return registry.scrape();
     }

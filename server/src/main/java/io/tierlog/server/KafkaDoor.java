@@ -351,6 +351,16 @@ final class KafkaDoor implements KafkaBackend {
         }
     }
 
+    @Override
+    public void deleteCommittedOffsets(String group, Map<String, ? extends Collection<Integer>> partitions) {
+        checkGroup(group);
+        try {
+            broker.deleteGroupOffsets(group, partitions);
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
     private static void checkGroup(String group) {
         try {
             Validation.groupName(group);

@@ -145,6 +145,14 @@ class KafkaCliToolsTest {
                 List.of("workers", "jobs", "0", "3", "15", "12", "-", "-", "-"),
                 List.of("workers", "jobs", "1", "10", "10", "0", "-", "-", "-"));
 
+        KafkaTool.Run offsetsDeleted = tool.run(CONSUMER_GROUPS, "--bootstrap-server", bootstrap, "--delete-offsets",
+                "--group", "workers", "--topic", "jobs:1");
+        assertThat(offsetsDeleted.exit()).as(offsetsDeleted.describe()).isZero();
+        assertThat(offsetsDeleted.lines().stream().map(l -> List.of(l.strip().split("\\s+"))).toList())
+                .as(offsetsDeleted.describe()).contains(List.of("jobs", "1", "Successful"));
+        assertThat(rows(tool.run(CONSUMER_GROUPS, "--bootstrap-server", bootstrap, "--describe", "--group", "workers")))
+                .extracting(r -> r.get(2)).containsExactly("0");
+
         KafkaTool.Run deleted = tool.run(CONSUMER_GROUPS, "--bootstrap-server", bootstrap, "--delete", "--group", "workers");
         assertThat(deleted.exit()).as(deleted.describe()).isZero();
         assertThat(deleted.stdout()).contains("Deletion of requested consumer groups ('workers') was successful.");
