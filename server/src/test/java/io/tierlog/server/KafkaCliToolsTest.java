@@ -181,6 +181,29 @@ class KafkaCliToolsTest {
                 "message.timestamp.type=CreateTime", "tierlog.schema=bytes");
     }
 
+    /** What Tierlog does not serve fails with the tool's own clear message, nothing half-done. */
+    @Test
+    void toolsFailClearlyOnWhatTierlogDoesNotServe() {
+        s.createTopic("fixed", 2, "{\"schema\":\"bytes\"}");
+        KafkaTool.Run alterConfig = tool.run(CONFIGS, "--bootstrap-server", bootstrap, "--alter", "--entity-type", "topics",
+                "--entity-name", "fixed", "--add-config", "retention.ms=1000");
+        KafkaTool.Run addPartitions = tool.run(TOPICS, "--bootstrap-server", bootstrap, "--alter", "--topic", "fixed",
+                "--partitions", "4");
+        KafkaTool.Run newProtocol = tool.run(CONSOLE_CONSUMER, "--bootstrap-server", bootstrap, "--topic", "fixed",
+                "--group", "kip-848", "--consumer-property", "group.protocol=consumer", "--timeout-ms", "10000");
+        // topic configs are fixed at creation on Tierlog (IncrementalAlterConfigs and AlterConfigs are not served)
+        assertThat(alterConfig.exit()).as(alterConfig.describe()).isEqualTo(1);
+        assertThat(alterConfig.stderr()).contains("The INCREMENTAL_ALTER_CONFIGS API is not supported by the cluster.");
+        // so is the partition count (CreatePartitions): a series' partition is a hash of its key modulo the count
+        assertThat(addPartitions.exit()).as(addPartitions.describe()).isEqualTo(1);
+        assertThat(addPartitions.stdout()).contains("Error while executing topic command : The node does not support CREATE_PARTITIONS");
+        // KIP-848's consumer protocol; the console consumer still exits 0 after printing the error
+        assertThat(newProtocol.stderr()).as(newProtocol.describe()).contains("The cluster does not support the new CONSUMER"
+                + " group protocol. Set group.protocol=classic on the consumer configs", "Processed a total of 0 messages");
+        assertThat(s.get("/v1/topics/fixed").json().get("partitions")).hasSize(2);
+        assertThat(s.get("/v1/topics/fixed").json().get("config").get("retentionMs").asLong()).isEqualTo(604_800_000L);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static JsonNode partition(String topic, int p) {
