@@ -170,6 +170,30 @@ class KafkaStreamsTest {
                 .containsExactlyElementsOf(expected);
     }
 
+    /** exactly_once_v2 needs Kafka transactions, which Tierlog does not serve: the app stops at once, saying so. */
+    @Test
+    void exactlyOnceProcessingStopsTheAppWithTheReason() {
+        s = new ServerHarness(dir.resolve("data"), Map.of("kafka.group.initial.rebalance.delay.ms", "0"));
+        s.createTopic(INPUT, 1, null);
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream(INPUT, Consumed.with(Serdes.String(), SAMPLE_VALUE)).to("nowhere", Produced.with(Serdes.String(), SAMPLE_VALUE));
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "eos");
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state-eos").toString());
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        streams = new KafkaStreams(builder.build(), p);
+        streams.setUncaughtExceptionHandler(e -> {
+            failure.set(e);
+            return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+        streams.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> streams.state() == KafkaStreams.State.ERROR);
+        assertThat(failure.get()).isNotNull();
+        assertThat(org.apache.kafka.common.utils.Utils.stackTrace(failure.get())).contains("Tierlog does not support Kafka transactions");
+    }
+
     // ---------------------------------------------------------------- the application
 
     private KafkaStreams start(Path stateDir) {
