@@ -10,13 +10,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 
-/** The SDK's one HTTP seam: request building, JSON, and the mapping of error bodies to typed exceptions. */
+/**
+ * The SDK's one HTTP seam (queries, administration, Kafka address discovery): request building, JSON, and the mapping
+ * of error bodies to typed exceptions.
+ */
 final class Http {
-    static final String BATCH_MEDIA_TYPE = "application/vnd.tierlog.batch";
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpClient client;
@@ -44,10 +43,6 @@ final class Http {
 
     HttpRequest.Builder request(String pathAndQuery, Duration timeout) {
         return HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(timeout);
-    }
-
-    CompletableFuture<HttpResponse<byte[]>> sendAsync(HttpRequest request) {
-        return client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
     }
 
     /** Sends and waits; connection errors become {@link TierlogClientException}s, error bodies typed ones. */
@@ -142,13 +137,5 @@ final class Http {
 
     static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
-    }
-
-    /** Unwraps the CompletionException/ExecutionException layers of a future's failure. */
-    static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
     }
 }

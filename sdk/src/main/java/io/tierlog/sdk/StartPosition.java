@@ -1,17 +1,18 @@
 package io.tierlog.sdk;
 
 /**
- * Where a consumer starts reading a partition, resolved once when it subscribes. Exists as a closed set of
- * choices so that "from the beginning", "only new records", "from here" and "from this time" read clearly.
+ * Where a consumer starts reading a partition: resolved when it is assigned, or, in a group subscription, for each
+ * partition the group hands the consumer without a committed offset (see {@link TierlogConsumer}). Exists as a closed
+ * set of choices so that "from the beginning", "only new records", "from here" and "from this time" read clearly.
  */
 public sealed interface StartPosition {
 
-    /** The first offset still held ({@code logStartOffset}, possibly in the cold tier). */
+    /** The first offset still held ({@code logStartOffset}, possibly in the cold tier: Kafka's earliest). */
     static StartPosition earliest() {
         return new Earliest();
     }
 
-    /** The high watermark: only records produced after subscribing. */
+    /** The high watermark: only records produced from now on. */
     static StartPosition latest() {
         return new Latest();
     }

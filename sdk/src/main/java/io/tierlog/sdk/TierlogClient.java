@@ -11,9 +11,13 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * The SDK's entry point: one connection pool to one Tierlog server, from which producers, consumers and the
- * query client are made, plus the topic administration calls. Create one per application and share it;
- * closing it closes every producer and consumer made from it.
+ * The SDK's entry point for one Tierlog server: producers and consumers (kafka-clients over the server's Kafka
+ * listener), the query client and topic administration (its HTTP API). Create one per application and share it;
+ * closing it closes every producer and consumer made from it. Thread-safe.
+ *
+ * <p>{@link #create(URI)} needs only the HTTP address: the Kafka bootstrap address is asked from the server
+ * ({@code GET /v1/cluster}) when the first producer or consumer is made. Behind a proxy or NAT that changes
+ * addresses, name both with {@link #create(URI, String)}.
  *
  * <pre>{@code
  * try (TierlogClient client = TierlogClient.create(URI.create("http://127.0.0.1:7070"))) {
@@ -26,46 +30,81 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class TierlogClient implements AutoCloseable {
     private final Http http;
-    private final Duration requestTimeout;
     private final TierlogQuery query;
     private final List<AutoCloseable> children = new CopyOnWriteArrayList<>();
+    private volatile String kafkaBootstrapServers;
 
-    private TierlogClient(URI baseUri, Duration connectTimeout, Duration requestTimeout) {
+    private TierlogClient(URI baseUri, String kafkaBootstrapServers, Duration connectTimeout, Duration requestTimeout) {
+        if (!"http".equals(baseUri.getScheme()) && !"https".equals(baseUri.getScheme())) {
+            throw new IllegalArgumentException("Tierlog URI must be http or https, was " + baseUri);
+        }
         HttpClient httpClient = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(connectTimeout)
                 .build();
         this.http = new Http(httpClient, baseUri, requestTimeout);
-        this.requestTimeout = requestTimeout;
         this.query = new TierlogQuery(http, requestTimeout);
+        this.kafkaBootstrapServers = kafkaBootstrapServers;
     }
 
-    /** A client with a 5 s connect timeout and a 30 s request timeout (long polls add their own wait). */
+    /**
+     * A client of the server at {@code baseUri} (HTTP), with a 5 s connect timeout and a 30 s request timeout for
+     * HTTP calls. Does no I/O; the Kafka address is discovered when first needed.
+     */
     public static TierlogClient create(URI baseUri) {
         return create(baseUri, Duration.ofSeconds(5), Duration.ofSeconds(30));
     }
 
+    /** As {@link #create(URI)}, with explicit HTTP timeouts. */
     public static TierlogClient create(URI baseUri, Duration connectTimeout, Duration requestTimeout) {
-        if (!"http".equals(baseUri.getScheme()) && !"https".equals(baseUri.getScheme())) {
-            throw new IllegalArgumentException("Tierlog URI must be http or https, was " + baseUri);
+        return new TierlogClient(baseUri, null, connectTimeout, requestTimeout);
+    }
+
+    /**
+     * A client that produces and consumes through {@code kafkaBootstrapServers} ({@code host:port[,host:port]}, as
+     * kafka-clients' {@code bootstrap.servers}) and uses {@code baseUri} for queries and administration.
+     */
+    public static TierlogClient create(URI baseUri, String kafkaBootstrapServers) {
+        if (kafkaBootstrapServers == null || kafkaBootstrapServers.isBlank()) {
+            throw new IllegalArgumentException("kafkaBootstrapServers must name host:port");
         }
-        return new TierlogClient(baseUri, connectTimeout, requestTimeout);
+        return new TierlogClient(baseUri, kafkaBootstrapServers, Duration.ofSeconds(5), Duration.ofSeconds(30));
     }
 
     public URI baseUri() {
         return http.base();
     }
 
+    /**
+     * The Kafka bootstrap address producers and consumers use: the one given to {@link #create(URI, String)}, else
+     * the server's answer to {@code GET /v1/cluster} (asked once).
+     *
+     * @throws TierlogClientException when the server has no Kafka listener or cannot be reached
+     */
+    public String kafkaBootstrapServers() {
+        String b = kafkaBootstrapServers;
+        if (b == null) {
+            JsonNode n = http.getJson("/v1/cluster").path("kafkaBootstrapServers");
+            if (!n.isTextual() || n.asText().isBlank()) {
+                throw new TierlogClientException("the server at " + http.base() + " has no Kafka listener (started with"
+                        + " --kafka-port -1); the SDK's producers and consumers need it");
+            }
+            b = n.asText();
+            kafkaBootstrapServers = b;
+        }
+        return b;
+    }
+
     /** A new producer; close it (or this client) to deliver what it still buffers. */
     public TierlogProducer producer(ProducerConfig config) {
-        TierlogProducer p = new TierlogProducer(this, http, config, requestTimeout);
+        TierlogProducer p = new TierlogProducer(this, kafkaBootstrapServers(), config);
         children.add(p);
         return p;
     }
 
     /** A new consumer; call {@code subscribe} or {@code assign} on it before polling. */
     public TierlogConsumer consumer(ConsumerConfig config) {
-        TierlogConsumer c = new TierlogConsumer(this, http, config, requestTimeout);
+        TierlogConsumer c = new TierlogConsumer(this, kafkaBootstrapServers(), config);
         children.add(c);
         return c;
     }
@@ -85,7 +124,7 @@ public final class TierlogClient implements AutoCloseable {
     }
 
     /**
-     * Creates a topic. {@code config} holds the optional keys of API.md (schema, segmentBytes, retentionMs,
+     * Creates a topic. {@code config} holds the optional keys of the HTTP API (schema, segmentBytes, retentionMs,
      * localRetentionBytes, ...). Throws {@link TierlogServerException.Conflict} when it exists.
      */
     public TopicInfo createTopic(String name, int partitions, Map<String, ?> config) {

@@ -3,9 +3,10 @@ package io.tierlog.sdk;
 import io.tierlog.core.TierlogException;
 
 /**
- * A failure seen by the SDK itself rather than reported by the server: the connection failed, the retries
- * ran out, the buffer was full, the client was closed. Exists so that callers can tell "the server said no"
- * ({@link TierlogServerException}) from "the request never got an answer".
+ * A failure seen by the SDK itself rather than reported by the server: the connection failed, a record was not
+ * acknowledged within its delivery timeout, the buffer was full, the client was closed. Exists so that callers can
+ * tell "the server said no" ({@link TierlogServerException}) from "the request never got an answer". When
+ * kafka-clients reported the failure, its exception is the cause.
  */
 public class TierlogClientException extends TierlogException {
     public TierlogClientException(String message) {
@@ -23,6 +24,10 @@ public class TierlogClientException extends TierlogException {
     public static final class BufferExhausted extends TierlogClientException {
         public BufferExhausted(String message) {
             super(message);
+        }
+
+        public BufferExhausted(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 }

@@ -1,307 +1,293 @@
 package io.tierlog.sdk;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.net.http.HttpResponse;
+import io.tierlog.core.Header;
+import io.tierlog.core.MetricEvent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads a topic's partitions in offset order, tailing new records with the server's long poll, so that an
- * application sees records within milliseconds of their acknowledgement without busy polling. Every assigned
- * partition has at most one fetch outstanding; {@link #poll(Duration)} returns as soon as any of them brings
- * records, and fetches that complete later are kept for the next poll (nothing is dropped or re-read).
- * Positions can be committed under a group name and resumed from with {@link StartPosition#committed}.
+ * Reads one topic in offset order, as metric samples ({@code metrics} topics) or raw records, through Tierlog's
+ * Kafka listener. Underneath is one kafka-clients {@code KafkaConsumer}: it fetches ahead, long-polls a caught-up
+ * partition on the server ({@link ConsumerConfig#maxWait()}), and with a group shares the topic's partitions among
+ * the group's members (Kafka's classic group protocol: joins, leaves and failures rebalance them). This class adds
+ * the typed records, {@link StartPosition}s, and positions and commits by partition number.
  *
- * <p>Not thread-safe: use one consumer per thread, as with Kafka's consumer.
+ * <ul>
+ *   <li>{@link #assign} reads the given partitions (all of them with {@link #subscribe} when the consumer has no
+ *       group), each from {@code start}, resolved when called.</li>
+ *   <li>{@link #subscribe} with a group joins it; each partition the group hands this member starts at the group's
+ *       committed offset when it has one, else at {@code start} (for {@link StartPosition#committed}: its fallback).
+ *       So a rebalance hands a partition over where its last owner committed, and {@code start} only decides where
+ *       a partition the group never committed begins.</li>
+ * </ul>
+ *
+ * <p>Nothing is committed unless {@link #commitSync()} is called; commit after processing what {@link #poll}
+ * returned and before the next poll, and a rebalance (which happens inside poll) neither loses nor repeats
+ * records. Not thread-safe: one consumer per thread, as with Kafka's consumer.
  */
 public final class TierlogConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TierlogConsumer.class);
-    private static final long ERROR_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final TierlogClient client;
-    private final Http http;
     private final ConsumerConfig config;
-    private final Duration requestTimeout;
+    private final KafkaConsumer<byte[], byte[]> kafka;
     private String topic;
+    private int partitionCount;
     private boolean metricsTopic;
-    private final TreeMap<Integer, Long> positions = new TreeMap<>();
-    /**
-     * The raw HTTP answer of each outstanding fetch. Pages are decoded in {@link #poll}, on the caller's thread:
-     * the JDK client completes async exchanges on the common fork-join pool (one worker on a 2-core machine),
-     * and decoding thousands of records there delayed every other answer of the process, producers' acks too.
-     */
-    private final Map<Integer, CompletableFuture<HttpResponse<byte[]>>> outstanding = new HashMap<>();
-    private final Map<Integer, Long> fetchedFrom = new HashMap<>();
-    private final Map<Integer, Long> backoffUntil = new HashMap<>();
-    private int rotation;
     private boolean closed;
 
-    TierlogConsumer(TierlogClient client, Http http, ConsumerConfig config, Duration requestTimeout) {
+    TierlogConsumer(TierlogClient client, String bootstrapServers, ConsumerConfig config) {
         this.client = client;
-        this.http = http;
         this.config = config;
-        this.requestTimeout = requestTimeout;
+        this.kafka = new KafkaConsumer<>(config.toKafka(bootstrapServers), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
-    /** Reads every partition of {@code topic}, starting at {@code start}. */
+    /**
+     * Reads {@code topic}: with a group, the partitions the group assigns this member (see the class comment);
+     * without one, every partition from {@code start}.
+     */
     public void subscribe(String topic, StartPosition start) {
-        TopicInfo info = client.describeTopic(topic);
-        List<Integer> all = info.partitions().stream().map(TopicInfo.PartitionInfo::partition).toList();
-        assign(info, all, start);
+        ensureOpen();
+        TopicInfo info = use(topic);
+        if (config.group() == null) {
+            assign(info, info.partitions().stream().map(TopicInfo.PartitionInfo::partition).toList(), start);
+            return;
+        }
+        StartPosition uncommitted = start instanceof StartPosition.Committed c ? c.fallback() : start;
+        kafka.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                startAt(partitions, StartPosition.committed(uncommitted));
+                LOG.debug("consumer of {} in group {} was assigned {}", topic, config.group(), partitions);
+            }
+
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                LOG.debug("consumer of {} in group {} gave up {}", topic, config.group(), partitions);
+            }
+        });
     }
 
-    /** Reads the given partitions of {@code topic}, starting at {@code start}. */
+    /** Reads the given partitions of {@code topic}, starting at {@code start} (resolved now). */
     public void assign(String topic, Collection<Integer> partitions, StartPosition start) {
-        assign(client.describeTopic(topic), partitions, start);
+        ensureOpen();
+        assign(use(topic), partitions, start);
     }
 
     private void assign(TopicInfo info, Collection<Integer> partitions, StartPosition start) {
-        ensureOpen();
         if (partitions.isEmpty()) {
             throw new IllegalArgumentException("no partitions to assign");
         }
-        cancelOutstanding();
-        positions.clear();
-        this.topic = info.name();
-        this.metricsTopic = info.isMetrics();
-        Map<Integer, Long> committed = start instanceof StartPosition.Committed ? committed() : Map.of();
-        for (int p : partitions) {
-            positions.put(p, resolve(info, info.partition(p), start, committed));
+        List<TopicPartition> tps = new ArrayList<>();
+        for (int p : new TreeSet<>(partitions)) {
+            info.partition(p); // throws for a partition the topic does not have
+            tps.add(new TopicPartition(info.name(), p));
         }
-        LOG.debug("consumer of {} starts at {}", topic, positions);
+        if (start instanceof StartPosition.Committed) {
+            requireGroup();
+        }
+        kafka.assign(tps);
+        startAt(tps, start);
+        tps.forEach(kafka::position); // resolve now: "latest" means the end at this call, not at the first poll
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("consumer of {} starts at {}", info.name(), positions());
+        }
     }
 
-    private long resolve(TopicInfo info, TopicInfo.PartitionInfo p, StartPosition s, Map<Integer, Long> committed) {
-        return switch (s) {
-            case StartPosition.Earliest e -> p.logStartOffset();
-            case StartPosition.Latest l -> p.highWatermark();
-            case StartPosition.Offset o -> o.offset();
-            case StartPosition.Timestamp t -> client.query().offsetForTimestamp(info.name(), p.partition(), t.epochMillis());
-            case StartPosition.Committed c -> committed.containsKey(p.partition()) ? committed.get(p.partition())
-                    : resolve(info, p, c.fallback(), committed);
-        };
+    /** Forgets the previous subscription or assignment and describes the new topic (its schema and partitions). */
+    private TopicInfo use(String topic) {
+        TopicInfo info = client.describeTopic(topic);
+        kafka.unsubscribe();
+        this.topic = info.name();
+        this.partitionCount = info.partitions().size();
+        this.metricsTopic = info.isMetrics();
+        return info;
+    }
+
+    /** Moves each partition to {@code start}; called on this thread, also from inside poll (rebalance listener). */
+    private void startAt(Collection<TopicPartition> tps, StartPosition start) {
+        if (tps.isEmpty()) {
+            return;
+        }
+        switch (start) {
+            case StartPosition.Earliest e -> kafka.seekToBeginning(tps);
+            case StartPosition.Latest l -> kafka.seekToEnd(tps);
+            case StartPosition.Offset o -> tps.forEach(tp -> kafka.seek(tp, o.offset()));
+            case StartPosition.Timestamp t -> {
+                Map<TopicPartition, Long> query = new HashMap<>();
+                tps.forEach(tp -> query.put(tp, t.epochMillis()));
+                List<TopicPartition> none = new ArrayList<>();
+                kafka.offsetsForTimes(query).forEach((tp, found) -> {
+                    if (found == null) {
+                        none.add(tp); // no record at or after the time: start at the end
+                    } else {
+                        kafka.seek(tp, found.offset());
+                    }
+                });
+                startAt(none, StartPosition.latest()); // (kafka's seekToEnd of no partitions means all of them)
+            }
+            case StartPosition.Committed c -> {
+                Map<TopicPartition, OffsetAndMetadata> committed = kafka.committed(Set.copyOf(tps));
+                List<TopicPartition> rest = new ArrayList<>();
+                for (TopicPartition tp : tps) {
+                    OffsetAndMetadata om = committed.get(tp);
+                    if (om == null) {
+                        rest.add(tp);
+                    } else {
+                        kafka.seek(tp, om.offset());
+                    }
+                }
+                startAt(rest, c.fallback());
+            }
+        }
     }
 
     /**
      * Returns the next records of the assigned partitions, waiting up to {@code timeout} when there are none
-     * (empty list on timeout). Positions advance past the records returned.
+     * (empty list on timeout). Positions advance past the records returned. With a group, rebalances happen here.
+     *
+     * @throws TierlogServerException.OffsetOutOfRange when a position lies outside its partition and
+     *                                                 {@code outOfRangeReset} is {@code NONE}
      */
     public List<ConsumedRecord> poll(Duration timeout) {
         ensureOpen();
         if (topic == null) {
             throw new IllegalStateException("subscribe or assign before poll");
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
+        Iterable<ConsumerRecord<byte[], byte[]>> records;
+        try {
+            records = kafka.poll(timeout);
+        } catch (OffsetOutOfRangeException e) {
+            throw outOfRange(e);
+        } catch (InterruptException e) {
+            throw new TierlogClientException("interrupted while polling " + topic, e);
+        }
         List<ConsumedRecord> out = new ArrayList<>();
-        while (true) {
-            collect(out);
-            if (!out.isEmpty()) {
-                return out;
-            }
-            long now = System.nanoTime();
-            long remaining = deadline - now;
-            issueFetches(now, Math.max(0, Math.min(config.maxWait().toMillis(), TimeUnit.NANOSECONDS.toMillis(remaining))));
-            if (remaining <= 0) {
-                return out;
-            }
-            long wait = Math.min(remaining, ERROR_BACKOFF_NANOS);
-            if (outstanding.isEmpty()) {
-                sleepNanos(wait);
-                continue;
-            }
-            try {
-                CompletableFuture.anyOf(outstanding.values().toArray(CompletableFuture[]::new))
-                        .get(wait, TimeUnit.NANOSECONDS);
-            } catch (TimeoutException | ExecutionException e) {
-                // a timeout just loops; a failed fetch is handled by collect()
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new TierlogClientException("interrupted while polling " + topic, e);
-            }
-        }
-    }
-
-    private void collect(List<ConsumedRecord> out) {
-        List<Integer> order = new ArrayList<>(positions.keySet());
-        if (order.isEmpty()) {
-            return;
-        }
-        Collections.rotate(order, -(rotation++ % order.size()));
-        for (int p : order) {
-            CompletableFuture<HttpResponse<byte[]>> f = outstanding.get(p);
-            if (f == null || !f.isDone()) {
-                continue;
-            }
-            outstanding.remove(p);
-            long from = fetchedFrom.remove(p);
-            Fetch.Page page;
-            try {
-                page = Fetch.parse(f.join(), topic, p, from, metricsTopic, config.maxRecords());
-            } catch (RuntimeException e) {
-                Throwable cause = Http.unwrap(e);
-                if (cause instanceof TierlogServerException.OffsetOutOfRange oor) {
-                    reset(p, from, oor);
-                } else if (cause instanceof TierlogServerException se && se.status() != 503) {
-                    throw se;
-                } else {
-                    LOG.warn("fetch of {}-{} at {} failed, retrying: {}", topic, p, from, cause.toString());
-                    backoffUntil.put(p, System.nanoTime() + ERROR_BACKOFF_NANOS);
-                }
-                continue;
-            }
-            long pos = positions.get(p);
-            if (from != pos) {
-                continue; // the position was moved by seek() while this fetch was out
-            }
-            // a binary answer is bounded by bytes, not records: keep maxRecords here and refetch the rest
-            int taken = 0;
-            boolean truncated = false;
-            for (ConsumedRecord r : page.records()) {
-                if (r.offset() >= pos) {
-                    if (taken == config.maxRecords()) {
-                        truncated = true;
-                        break;
-                    }
-                    out.add(r);
-                    pos = r.offset() + 1;
-                    taken++;
-                }
-            }
-            positions.put(p, truncated ? pos : Math.max(pos, page.nextOffset()));
-        }
-    }
-
-    private void reset(int p, long from, TierlogServerException.OffsetOutOfRange e) {
-        long start = e.logStartOffset();
-        long hw = e.highWatermark();
-        if (start < 0 || hw < 0) {
-            TopicInfo.PartitionInfo info = client.describeTopic(topic).partition(p);
-            start = info.logStartOffset();
-            hw = info.highWatermark();
-        }
-        long to = switch (config.outOfRangeReset()) {
-            case EARLIEST -> from < start ? start : hw;
-            case LATEST -> hw;
-            case NONE -> throw e;
-        };
-        LOG.warn("offset {} of {}-{} is out of range [{}, {}]; moving to {}", from, topic, p, start, hw, to);
-        positions.put(p, to);
-    }
-
-    private void issueFetches(long now, long maxWaitMs) {
-        for (Map.Entry<Integer, Long> e : positions.entrySet()) {
-            int p = e.getKey();
-            if (outstanding.containsKey(p)) {
-                continue;
-            }
-            Long until = backoffUntil.get(p);
-            if (until != null) {
-                if (until - now > 0) {
-                    continue;
-                }
-                backoffUntil.remove(p);
-            }
-            long from = e.getValue();
-            outstanding.put(p, http.sendAsync(Fetch.offsetRequest(http, topic, p, from, config.maxRecords(), maxWaitMs,
-                    true, requestTimeout)));
-            fetchedFrom.put(p, from);
-        }
-    }
-
-    private static void sleepNanos(long nanos) {
-        try {
-            TimeUnit.NANOSECONDS.sleep(nanos);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TierlogClientException("interrupted while polling", e);
-        }
-    }
-
-    /** The next offset to be returned for each assigned partition. */
-    public Map<Integer, Long> positions() {
-        return Collections.unmodifiableMap(new TreeMap<>(positions));
-    }
-
-    public long position(int partition) {
-        Long p = positions.get(partition);
-        if (p == null) {
-            throw new IllegalArgumentException("partition " + partition + " is not assigned");
-        }
-        return p;
-    }
-
-    /** Moves a partition's position; a fetch already outstanding for the old position is discarded. */
-    public void seek(int partition, long offset) {
-        position(partition);
-        if (offset < 0) {
-            throw new IllegalArgumentException("offset must be >= 0, was " + offset);
-        }
-        CompletableFuture<HttpResponse<byte[]>> f = outstanding.remove(partition);
-        if (f != null) {
-            f.cancel(true);
-            fetchedFrom.remove(partition);
-        }
-        positions.put(partition, offset);
-    }
-
-    /** Commits the current positions of all assigned partitions for the consumer's group. */
-    public void commitSync() {
-        commitSync(positions);
-    }
-
-    /** Commits the given next-offsets-to-read for the consumer's group. */
-    public void commitSync(Map<Integer, Long> offsets) {
-        String group = requireGroup();
-        List<Map<String, Object>> list = new ArrayList<>();
-        offsets.forEach((p, o) -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("partition", p);
-            m.put("offset", o);
-            list.add(m);
-        });
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("topic", topic);
-        body.put("offsets", list);
-        http.sendJson("PUT", "/v1/groups/" + Http.enc(group) + "/offsets", body);
-    }
-
-    /** The group's committed offsets for the topic (partitions never committed are absent). */
-    public Map<Integer, Long> committed() {
-        String group = requireGroup();
-        JsonNode n;
-        try {
-            n = http.getJson("/v1/groups/" + Http.enc(group) + "/offsets?topic=" + Http.enc(topic));
-        } catch (TierlogServerException.NotFound e) {
-            return Map.of();
-        }
-        Map<Integer, Long> out = new TreeMap<>();
-        for (JsonNode o : n.path("offsets")) {
-            out.put(o.path("partition").asInt(), o.path("offset").asLong());
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            out.add(toRecord(r));
         }
         return out;
     }
 
-    private String requireGroup() {
+    private ConsumedRecord toRecord(ConsumerRecord<byte[], byte[]> r) {
+        List<Header> headers = List.of();
+        if (r.headers().iterator().hasNext()) {
+            headers = new ArrayList<>();
+            for (org.apache.kafka.common.header.Header h : r.headers()) {
+                headers.add(new Header(h.key(), h.value()));
+            }
+        }
+        MetricEvent metric = metricsTopic
+                ? MetricSerde.decode(r.key(), r.value(), r.timestamp(), "at offset " + r.offset() + " of " + r.topic() + "-" + r.partition())
+                : null;
+        return new ConsumedRecord(r.topic(), r.partition(), r.offset(), r.timestamp(), r.key(), r.value(), headers, metric);
+    }
+
+    /** The first partition out of range, with its offsets now (as the HTTP API's 416 carries them). */
+    private TierlogServerException.OffsetOutOfRange outOfRange(OffsetOutOfRangeException e) {
+        Map.Entry<TopicPartition, Long> first = e.offsetOutOfRangePartitions().entrySet().iterator().next();
+        TopicPartition tp = first.getKey();
+        long start = kafka.beginningOffsets(List.of(tp)).getOrDefault(tp, -1L);
+        long end = kafka.endOffsets(List.of(tp)).getOrDefault(tp, -1L);
+        TierlogServerException.OffsetOutOfRange out = new TierlogServerException.OffsetOutOfRange("offset " + first.getValue()
+                + " of " + tp + " is outside [" + start + ", " + end + "]", start, end);
+        out.initCause(e);
+        return out;
+    }
+
+    /** The partitions this consumer reads now (with a group: what the group assigned it at the last poll). */
+    public Set<Integer> assignment() {
+        ensureOpen();
+        return kafka.assignment().stream().map(TopicPartition::partition).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /** The next offset to be returned for each assigned partition. */
+    public Map<Integer, Long> positions() {
+        Map<Integer, Long> out = new TreeMap<>();
+        for (int p : assignment()) {
+            out.put(p, kafka.position(new TopicPartition(topic, p)));
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    public long position(int partition) {
+        return kafka.position(assigned(partition));
+    }
+
+    /** Moves a partition's position; records already fetched for the old position are discarded. */
+    public void seek(int partition, long offset) {
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must be >= 0, was " + offset);
+        }
+        kafka.seek(assigned(partition), offset);
+    }
+
+    private TopicPartition assigned(int partition) {
+        ensureOpen();
+        TopicPartition tp = new TopicPartition(topic, partition);
+        if (topic == null || !kafka.assignment().contains(tp)) {
+            throw new IllegalArgumentException("partition " + partition + " is not assigned");
+        }
+        return tp;
+    }
+
+    /** Commits the current positions of all assigned partitions for the consumer's group. */
+    public void commitSync() {
+        requireGroup();
+        kafka.commitSync();
+    }
+
+    /** Commits the given next-offsets-to-read for the consumer's group. */
+    public void commitSync(Map<Integer, Long> offsets) {
+        requireGroup();
+        Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>();
+        offsets.forEach((p, o) -> m.put(new TopicPartition(topic, p), new OffsetAndMetadata(o)));
+        kafka.commitSync(m);
+    }
+
+    /** The group's committed offsets for the topic (partitions never committed are absent). */
+    public Map<Integer, Long> committed() {
+        requireGroup();
+        Set<TopicPartition> all = new java.util.HashSet<>();
+        for (int p = 0; p < partitionCount; p++) {
+            all.add(new TopicPartition(topic, p));
+        }
+        Map<Integer, Long> out = new TreeMap<>();
+        kafka.committed(all).forEach((tp, om) -> {
+            if (om != null) {
+                out.put(tp.partition(), om.offset());
+            }
+        });
+        return out;
+    }
+
+    private void requireGroup() {
+        ensureOpen();
         if (config.group() == null) {
             throw new IllegalStateException("this consumer has no group; create it with ConsumerConfig.group(name)");
         }
         if (topic == null) {
             throw new IllegalStateException("subscribe or assign before committing");
         }
-        return config.group();
     }
 
     private void ensureOpen() {
@@ -310,19 +296,19 @@ public final class TierlogConsumer implements AutoCloseable {
         }
     }
 
-    private void cancelOutstanding() {
-        outstanding.values().forEach(f -> f.cancel(true));
-        outstanding.clear();
-        fetchedFrom.clear();
-    }
-
-    /** Abandons outstanding fetches. Does not commit: call {@link #commitSync()} first if you want that. */
+    /**
+     * Leaves the group (its partitions go to the other members at once) and closes the connections. Does not
+     * commit: call {@link #commitSync()} first if you want that.
+     */
     @Override
     public void close() {
         if (!closed) {
             closed = true;
-            cancelOutstanding();
-            client.forget(this);
+            try {
+                kafka.close();
+            } finally {
+                client.forget(this);
+            }
         }
     }
 }

@@ -28,6 +28,7 @@ import io.micrometer.core.instrument.util.NamedThreadFactory;
 import io.tierlog.core.MetricEvent;
 import io.tierlog.core.MetricType;
 import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -42,7 +43,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A Micrometer registry that ships every meter to a Tierlog metrics topic, so that an application already
- * instrumented with Micrometer stores its metrics in Tierlog with a few lines of configuration. Each step
+ * instrumented with Micrometer stores its metrics in Tierlog with a few lines of configuration. It writes through a
+ * {@link TierlogProducer} (kafka-clients over the server's Kafka listener). Each step
  * (default one minute), each measurement of each meter becomes one metric event: name (the meter name, plus
  * {@code .count}, {@code .sum}, {@code .max} ... for the statistics of timers and summaries), the meter's
  * tags, the value and the publish time. Values are cumulative (counters only grow, as in Prometheus), so a
@@ -67,9 +69,13 @@ public class TierlogMeterRegistry extends PushMeterRegistry {
     private final TierlogProducer producer;
     private volatile boolean topicReady;
 
-    /** A registry with its own client to {@link TierlogRegistryConfig#uri()}; it starts publishing at once. */
+    /**
+     * A registry with its own client to {@link TierlogRegistryConfig#uri()} (and
+     * {@link TierlogRegistryConfig#bootstrapServers()} when set); it starts publishing at once.
+     */
     public TierlogMeterRegistry(TierlogRegistryConfig config, Clock clock) {
-        this(config, clock, TierlogClient.create(URI.create(config.uri())), true);
+        this(config, clock, config.bootstrapServers() == null ? TierlogClient.create(URI.create(config.uri()))
+                : TierlogClient.create(URI.create(config.uri()), config.bootstrapServers()), true);
     }
 
     /** A registry that publishes through an existing client (which it does not close). */
@@ -82,16 +88,28 @@ public class TierlogMeterRegistry extends PushMeterRegistry {
         this.config = config;
         this.client = client;
         this.ownsClient = ownsClient;
-        // a publish must not outlive its step: give up on a sample after one step rather than queue behind it
-        java.time.Duration step = config.step();
-        this.producer = client.producer(ProducerConfig.builder().linger(java.time.Duration.ofMillis(20))
-                .deliveryTimeout(step).retryBackoffMax(step.compareTo(java.time.Duration.ofSeconds(5)) < 0
-                        ? step : java.time.Duration.ofSeconds(5))
-                .retryBackoff(java.time.Duration.ofMillis(Math.min(50, step.toMillis()))).build());
+        this.producer = client.producer(producerConfig(config.step()));
         config().namingConvention(new TierlogNamingConvention());
         if (config.enabled()) {
             start(new NamedThreadFactory("tierlog-metrics-publisher"));
         }
+    }
+
+    /**
+     * A publish must not outlive its step: a sample is given up after about one step (the next publish carries the
+     * cumulative values anyway), and a send blocks at most that long.
+     */
+    static ProducerConfig producerConfig(Duration step) {
+        Duration linger = Duration.ofMillis(20);
+        Duration requestTimeout = min(Duration.ofSeconds(30), step.dividedBy(2).isZero() ? Duration.ofMillis(1) : step.dividedBy(2));
+        Duration deliveryTimeout = step.compareTo(linger.plus(requestTimeout)) < 0 ? linger.plus(requestTimeout) : step;
+        return ProducerConfig.builder().linger(linger).requestTimeout(requestTimeout).deliveryTimeout(deliveryTimeout)
+                .maxBlock(min(Duration.ofSeconds(60), step)).retryBackoff(min(Duration.ofMillis(50), step))
+                .retryBackoffMax(min(Duration.ofSeconds(1), step)).build();
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     @Override

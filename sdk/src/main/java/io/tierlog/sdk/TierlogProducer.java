@@ -1,127 +1,106 @@
 package io.tierlog.sdk;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.tierlog.core.BatchBuilder;
 import io.tierlog.core.Header;
 import io.tierlog.core.InvalidInputException;
 import io.tierlog.core.Limits;
-import io.tierlog.core.MetricCodec;
 import io.tierlog.core.MetricEvent;
-import io.tierlog.core.RecordBatch;
 import io.tierlog.core.SeriesKey;
-import io.tierlog.core.TopicPartition;
 import io.tierlog.core.Validation;
-import java.io.IOException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.apache.kafka.clients.producer.BufferExhaustedException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Sends records to Tierlog asynchronously in binary batches, so that an application can publish at high rates
- * without one HTTP request per record. Records are grouped per partition into a batch that is sent when it
- * reaches {@link ProducerConfig#batchBytes()} or has waited {@link ProducerConfig#linger()}; the batch is
- * encoded and compressed on the client ({@code POST application/vnd.tierlog.batch?partition=N}). At most one
- * request per partition is in flight (more batches of that partition ride in the next request), which keeps
- * every partition in send order even when requests are retried after a 503 or a connection error.
- * Delivery is at-least-once: a request whose answer was lost is sent again.
+ * Sends metric samples (and raw records to {@code bytes} topics) to Tierlog's Kafka listener, so that an application
+ * publishes at high rates with a typed API. Underneath is one kafka-clients {@code KafkaProducer}: it batches per
+ * partition ({@link ProducerConfig#linger()}, {@link ProducerConfig#batchBytes()}), compresses, pipelines requests,
+ * retries, and with {@code durable} acks is idempotent (a retried batch is stored once, in order). This class adds
+ * what is Tierlog's: a metric event becomes its series key and 9-byte sample, and goes to the partition the server's
+ * own hash ({@link SeriesKey#partitionFor}) gives its series, so a series stays in one partition whichever door
+ * wrote it.
  *
- * <p>Thread-safe. Obtain one from {@link TierlogClient#producer(ProducerConfig)}; {@link #close()} sends
- * everything still buffered before it returns.
+ * <p>Thread-safe; share one per application. Obtain it from {@link TierlogClient#producer(ProducerConfig)};
+ * {@link #close()} delivers everything still buffered before it returns. The returned futures complete on the
+ * producer's I/O thread: keep their callbacks short.
  */
 public final class TierlogProducer implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(TierlogProducer.class);
-    private static final int RECORD_OVERHEAD = 32;
-
     private final TierlogClient client;
-    private final Http http;
-    private final ProducerConfig config;
-    private final Duration requestTimeout;
+    private final KafkaProducer<byte[], byte[]> kafka;
     private final Limits limits = Limits.DEFAULTS;
-    private final long lingerNanos;
+    /** Partition counts by topic, read once per topic over HTTP (which also fails fast for a missing topic). */
+    private final Map<String, Integer> partitionCounts = new ConcurrentHashMap<>();
+    private final LongAdder acknowledged = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition wake = lock.newCondition();
-    private final List<PartitionQueue> queueList = new ArrayList<>();
-    private int rotation;
-    private int flushing;
-
-    private final Semaphore memory;
-    private final Semaphore inFlightPermits;
-    private final Set<Batch> incomplete = ConcurrentHashMap.newKeySet();
-    private final Map<String, TopicMeta> topics = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService retryTimer;
-    private final Thread sender;
-    private volatile boolean closed;
-    private volatile boolean stopping;
-    private volatile boolean aborted;
-
-    private final LongAdder recordsSent = new LongAdder();
-    private final LongAdder recordsFailed = new LongAdder();
-    private final LongAdder batchesSent = new LongAdder();
-    private final LongAdder requestsSent = new LongAdder();
-    private final LongAdder retriesDone = new LongAdder();
-
-    /** Counters since the producer was created, for tests, dashboards and the load generator. */
-    public record Stats(long recordsAcknowledged, long recordsFailed, long batches, long requests, long retries) {
+    /**
+     * Counters since the producer was created. {@code recordsAcknowledged} and {@code recordsFailed} count futures
+     * completed; the others are kafka-clients' producer metrics ({@code record-retry-total},
+     * {@code records-per-request-avg}, {@code batch-size-avg} in bytes, {@code request-latency-avg} in ms; NaN
+     * before the first request), averages over kafka-clients' sample window (about the last 30 s).
+     */
+    public record Stats(long recordsAcknowledged, long recordsFailed, long retries, double recordsPerRequest,
+                        double batchBytes, double requestLatencyMs) {
     }
 
-    TierlogProducer(TierlogClient client, Http http, ProducerConfig config, Duration requestTimeout) {
+    TierlogProducer(TierlogClient client, String bootstrapServers, ProducerConfig config) {
         this.client = client;
-        this.http = http;
-        this.config = config;
-        this.requestTimeout = requestTimeout;
-        this.lingerNanos = config.linger().toNanos();
-        this.memory = new Semaphore((int) Math.min(Integer.MAX_VALUE, config.bufferMemoryBytes()));
-        this.inFlightPermits = new Semaphore(config.maxInFlightRequests());
-        this.retryTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "tierlog-producer-retry");
-            t.setDaemon(true);
-            return t;
-        });
-        this.sender = new Thread(this::runSender, "tierlog-producer-sender");
-        sender.setDaemon(true);
-        sender.start();
+        this.kafka = new KafkaProducer<>(config.toKafka(bootstrapServers), new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    /** Sends one metric sample to the partition of its series (hash of the series key). */
+    /** Sends one metric sample to the partition of its series. */
     public CompletableFuture<Long> send(String topic, MetricEvent event) {
         Validation.metricEvent(event, limits);
-        byte[] key = event.seriesKey().toBytes();
-        return enqueue(topic, null, event.timestamp(), key, MetricCodec.encodeValue(event.value(), event.type()), null);
+        byte[] key = MetricSerde.key(event);
+        int partitions;
+        try {
+            partitions = partitions(topic);
+        } catch (TierlogClientException e) {
+            return failed(e);
+        }
+        return dispatch(topic, SeriesKey.partitionFor(key, partitions), event.timestamp(), key, MetricSerde.value(event), null);
     }
 
     /** Sends one metric sample to the given partition. */
     public CompletableFuture<Long> send(String topic, int partition, MetricEvent event) {
         Validation.metricEvent(event, limits);
-        byte[] key = event.seriesKey().toBytes();
-        return enqueue(topic, partition, event.timestamp(), key, MetricCodec.encodeValue(event.value(), event.type()), null);
+        int partitions;
+        try {
+            partitions = partitions(topic);
+        } catch (TierlogClientException e) {
+            return failed(e);
+        }
+        checkPartition(topic, partition, partitions);
+        return dispatch(topic, partition, event.timestamp(), MetricSerde.key(event), MetricSerde.value(event), null);
     }
 
     /**
-     * Sends one raw record (for {@code bytes} topics). With a null partition the record goes to the partition
-     * of its key's hash, or, without a key, to a partition chosen per batch (sticky), which keeps batches full.
+     * Sends one raw record (for {@code bytes} topics; in a {@code metrics} topic the server refuses a batch holding
+     * a record that is not a metric sample). With a null partition a keyed record goes to the partition of its key's
+     * hash (the server's, as for series keys), an unkeyed one to the partition kafka-clients' sticky partitioner
+     * picks (one partition per batch, which keeps batches full).
      *
-     * @return a future of the offset the server assigned; it fails with a {@link TierlogServerException} the
-     *         server answered or a {@link TierlogClientException} when delivery gave up
+     * @return a future of the offset the server assigned; it fails with a {@link TierlogServerException} when the
+     *         server refused the record, or a {@link TierlogClientException} when delivery gave up
      */
     public CompletableFuture<Long> send(String topic, Integer partition, long timestamp, byte[] key, byte[] value,
                                         List<Header> headers) {
@@ -129,7 +108,17 @@ public final class TierlogProducer implements AutoCloseable {
         if (value != null) {
             Validation.recordValueSize(value.length, limits);
         }
-        return enqueue(topic, partition, timestamp, key, value, headers);
+        int partitions;
+        try {
+            partitions = partitions(topic);
+        } catch (TierlogClientException e) {
+            return failed(e);
+        }
+        if (partition != null) {
+            checkPartition(topic, partition, partitions);
+        }
+        Integer p = partition != null ? partition : key != null ? Integer.valueOf(SeriesKey.partitionFor(key, partitions)) : null;
+        return dispatch(topic, p, timestamp, key, value, headers);
     }
 
     /** Sends a UTF-8 string value with the current time as timestamp (convenience for bytes topics). */
@@ -138,328 +127,85 @@ public final class TierlogProducer implements AutoCloseable {
                 value == null ? null : value.getBytes(StandardCharsets.UTF_8), null);
     }
 
-    private CompletableFuture<Long> enqueue(String topic, Integer partition, long timestamp, byte[] key, byte[] value,
-                                            List<Header> headers) {
-        if (closed) {
+    private CompletableFuture<Long> dispatch(String topic, Integer partition, long timestamp, byte[] key, byte[] value,
+                                             List<Header> headers) {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        try {
+            // a failure kafka-clients sees before queueing the record (full buffer, no metadata in time) also comes
+            // through the callback; what it throws instead is a closed producer, an interrupt or a bad record
+            kafka.send(new ProducerRecord<>(topic, partition, timestamp, key, value, kafkaHeaders(headers)), (md, e) -> {
+                if (e == null) {
+                    acknowledged.increment();
+                    f.complete(md.offset());
+                } else {
+                    failed.increment();
+                    f.completeExceptionally(translate(e));
+                }
+            });
+        } catch (InterruptException e) {
+            throw new TierlogClientException("interrupted while waiting for buffer memory or metadata of " + topic, e);
+        } catch (KafkaException e) {
+            failed.increment();
+            f.completeExceptionally(translate(e));
+        }
+        return f;
+    }
+
+    /** The topic's partition count; a missing topic or an unreachable server is a {@link TierlogClientException}. */
+    private int partitions(String topic) {
+        if (closed.get()) {
             throw new IllegalStateException("producer is closed");
         }
-        TopicMeta meta = topics.get(topic);
-        if (meta == null) {
-            Validation.topicName(topic); // once per topic: the regex is measurable on the hot path
-            try {
-                meta = meta(topic);
-            } catch (RuntimeException e) {
-                return CompletableFuture.failedFuture(e);
-            }
+        Integer n = partitionCounts.get(topic);
+        if (n == null) {
+            Validation.topicName(topic);
+            n = client.describeTopic(topic).partitions().size();
+            partitionCounts.put(topic, n);
         }
-        if (partition != null && (partition < 0 || partition >= meta.partitions)) {
+        return n;
+    }
+
+    private static void checkPartition(String topic, int partition, int partitions) {
+        if (partition < 0 || partition >= partitions) {
             throw new InvalidInputException("partition " + partition + " does not exist in topic " + topic
-                    + " (it has " + meta.partitions + ")");
-        }
-        long size = RECORD_OVERHEAD + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
-        if (headers != null) {
-            for (Header h : headers) {
-                size += 8 + h.key().length() * 3L + (h.value() == null ? 0 : h.value().length);
-            }
-        }
-        if (size > config.maxRequestBytes()) {
-            throw new InvalidInputException("record of about " + size + " bytes exceeds maxRequestBytes "
-                    + config.maxRequestBytes());
-        }
-        int permits = (int) size;
-        if (!acquireMemory(permits)) {
-            return CompletableFuture.failedFuture(new TierlogClientException.BufferExhausted(
-                    "producer buffer of " + config.bufferMemoryBytes() + " bytes is full"
-                            + (config.blockOnBufferFull() ? " after waiting " + config.maxBlock() : "")));
-        }
-        lock.lock();
-        try {
-            if (closed) {
-                memory.release(permits);
-                throw new IllegalStateException("producer is closed");
-            }
-            int p = partition != null ? partition
-                    : key != null ? SeriesKey.partitionFor(key, meta.partitions) : meta.sticky;
-            PartitionQueue q = meta.queues[p];
-            if (q == null) {
-                q = new PartitionQueue(new TopicPartition(topic, p));
-                meta.queues[p] = q;
-                queueList.add(q);
-            }
-            Batch b = q.open;
-            if (b != null && b.builder.estimatedSizeInBytes() + size > config.batchBytes()) {
-                seal(q);
-                b = null;
-            }
-            if (b == null) {
-                b = new Batch(q.tp, new BatchBuilder(config.compression()), System.nanoTime());
-                q.open = b;
-                incomplete.add(b);
-                wake.signalAll();
-            }
-            b.builder.add(timestamp, key, value, headers);
-            CompletableFuture<Long> f = new CompletableFuture<>();
-            b.futures.add(f);
-            b.reservedBytes += permits;
-            if (b.builder.estimatedSizeInBytes() >= config.batchBytes()) {
-                seal(q);
-            }
-            return f;
-        } finally {
-            lock.unlock();
+                    + " (it has " + partitions + ")");
         }
     }
 
-    private boolean acquireMemory(int permits) {
-        if (memory.tryAcquire(permits)) {
-            return true;
-        }
-        if (!config.blockOnBufferFull()) {
-            return false;
-        }
-        try {
-            return memory.tryAcquire(permits, config.maxBlock().toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TierlogClientException("interrupted while waiting for producer buffer memory", e);
-        }
+    private CompletableFuture<Long> failed(TierlogClientException e) {
+        failed.increment();
+        return CompletableFuture.failedFuture(e);
     }
 
-    private TopicMeta meta(String topic) {
-        TopicMeta m = topics.get(topic);
-        if (m == null) {
-            TopicInfo info = client.describeTopic(topic);
-            m = topics.computeIfAbsent(topic, t -> new TopicMeta(info.partitions().size()));
+    private static Iterable<org.apache.kafka.common.header.Header> kafkaHeaders(List<Header> headers) {
+        if (headers == null || headers.isEmpty()) {
+            return null;
         }
-        return m;
+        List<org.apache.kafka.common.header.Header> out = new ArrayList<>(headers.size());
+        for (Header h : headers) {
+            out.add(new RecordHeader(h.key(), h.value()));
+        }
+        return out;
     }
 
-    /** Moves the open batch of {@code q} to its send queue. Caller holds the lock. */
-    private void seal(PartitionQueue q) {
-        Batch b = q.open;
-        if (b == null) {
-            return;
+    /** kafka-clients' failure as the SDK's: what the server refused, or what never got an answer. */
+    static RuntimeException translate(Exception e) {
+        String m = e.getMessage();
+        TierlogServerException refused = switch (e) {
+            case InvalidRecordException r -> new TierlogServerException.InvalidRequest(m);
+            case CorruptRecordException r -> new TierlogServerException.InvalidRequest(m);
+            case RecordTooLargeException r -> new TierlogServerException.PayloadTooLarge(m);
+            case UnknownTopicOrPartitionException r -> new TierlogServerException.NotFound(m);
+            default -> null;
+        };
+        if (refused != null) {
+            refused.initCause(e);
+            return refused;
         }
-        q.sealed.add(b);
-        q.open = null;
-        TopicMeta m = topics.get(q.tp.topic());
-        if (m != null && m.sticky == q.tp.partition() && m.partitions > 1) {
-            m.sticky = (m.sticky + 1 + ThreadLocalRandom.current().nextInt(m.partitions - 1)) % m.partitions;
+        if (e instanceof BufferExhaustedException) {
+            return new TierlogClientException.BufferExhausted(m, e);
         }
-        wake.signalAll();
-    }
-
-    private void runSender() {
-        while (true) {
-            List<Request> ready = new ArrayList<>();
-            lock.lock();
-            try {
-                if (stopping && (incomplete.isEmpty() || aborted)) {
-                    return;
-                }
-                long now = System.nanoTime();
-                long waitNanos = TimeUnit.SECONDS.toNanos(1);
-                boolean force = flushing > 0 || closed;
-                int n = queueList.size();
-                int start = n == 0 ? 0 : rotation++ % n;
-                for (int i = 0; i < n; i++) {
-                    PartitionQueue q = queueList.get((start + i) % n);
-                    if (q.open != null) {
-                        long due = q.open.createdNanos + lingerNanos;
-                        if (force || due - now <= 0) {
-                            seal(q);
-                        } else {
-                            waitNanos = Math.min(waitNanos, due - now);
-                        }
-                    }
-                    if (q.inFlight || q.sealed.isEmpty()) {
-                        continue;
-                    }
-                    if (!inFlightPermits.tryAcquire()) {
-                        break;
-                    }
-                    ready.add(drain(q));
-                }
-                if (ready.isEmpty()) {
-                    wake.awaitNanos(waitNanos);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } finally {
-                lock.unlock();
-            }
-            for (Request r : ready) {
-                try {
-                    dispatch(r);
-                } catch (RuntimeException e) {
-                    fail(r, e); // never let one request kill the sender thread
-                }
-            }
-        }
-    }
-
-    /** Takes the queued batches of one partition for one request. Caller holds the lock. */
-    private Request drain(PartitionQueue q) {
-        List<Batch> batches = new ArrayList<>();
-        long bytes = 0;
-        while (!q.sealed.isEmpty()) {
-            Batch b = q.sealed.peek();
-            long est = b.builder.estimatedSizeInBytes();
-            if (!batches.isEmpty() && bytes + est > config.maxRequestBytes()) {
-                break;
-            }
-            batches.add(q.sealed.poll());
-            bytes += est;
-        }
-        q.inFlight = true;
-        long oldest = batches.stream().mapToLong(b -> b.createdNanos).min().orElseThrow();
-        return new Request(q, batches, oldest + config.deliveryTimeout().toNanos());
-    }
-
-    private void dispatch(Request r) {
-        try {
-            List<RecordBatch> encoded = new ArrayList<>(r.batches.size());
-            int total = 0;
-            for (Batch b : r.batches) {
-                RecordBatch rb = b.builder.build();
-                encoded.add(rb);
-                total += rb.sizeInBytes();
-            }
-            byte[] body = new byte[total];
-            int pos = 0;
-            for (RecordBatch rb : encoded) {
-                rb.buffer().get(body, pos, rb.sizeInBytes());
-                pos += rb.sizeInBytes();
-            }
-            r.body = body;
-        } catch (RuntimeException e) {
-            fail(r, e);
-            return;
-        }
-        attempt(r);
-    }
-
-    private void attempt(Request r) {
-        if (aborted) {
-            fail(r, new TierlogClientException("producer was closed before the request could be sent"));
-            return;
-        }
-        String path = "/v1/topics/" + Http.enc(r.queue.tp.topic()) + "/records?partition=" + r.queue.tp.partition()
-                + ("durable".equals(config.acks()) ? "&acks=durable" : "");
-        HttpRequest req = http.request(path, requestTimeout)
-                .header("Content-Type", Http.BATCH_MEDIA_TYPE)
-                .header("Accept", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(r.body))
-                .build();
-        requestsSent.increment();
-        try {
-            http.sendAsync(req).whenComplete((resp, err) -> onResponse(r, resp, err));
-        } catch (RuntimeException e) {
-            onResponse(r, null, e);
-        }
-    }
-
-    private void onResponse(Request r, HttpResponse<byte[]> resp, Throwable err) {
-        try {
-            if (err == null && resp.statusCode() / 100 == 2) {
-                acknowledge(r, Http.parse(resp));
-                return;
-            }
-            RuntimeException failure;
-            boolean retriable;
-            Duration hint = Duration.ZERO;
-            if (err != null) {
-                Throwable cause = Http.unwrap(err);
-                failure = new TierlogClientException("sending " + r.recordCount() + " records to " + r.queue.tp
-                        + " failed: " + cause, cause);
-                retriable = cause instanceof IOException;
-            } else {
-                TierlogServerException e = Http.error(resp);
-                failure = e;
-                retriable = resp.statusCode() == 503;
-                hint = Http.retryAfter(resp);
-            }
-            long delay = backoffNanos(r.attempts + 1, hint);
-            if (retriable && !aborted && r.attempts < config.retries() && System.nanoTime() + delay - r.deadlineNanos < 0) {
-                r.attempts++;
-                retriesDone.increment();
-                LOG.debug("retry {} of a request to {} in {} ms after: {}", r.attempts, r.queue.tp,
-                        TimeUnit.NANOSECONDS.toMillis(delay), failure.getMessage());
-                retryTimer.schedule(() -> attempt(r), delay, TimeUnit.NANOSECONDS);
-            } else {
-                fail(r, failure);
-            }
-        } catch (RuntimeException e) {
-            fail(r, e);
-        }
-    }
-
-    private long backoffNanos(int attempt, Duration hint) {
-        long base = config.retryBackoff().toNanos();
-        long exp = base << Math.min(attempt - 1, 20);
-        long max = config.retryBackoffMax().toNanos();
-        long d = Math.min(max, Math.max(exp, hint.toNanos()));
-        return d + ThreadLocalRandom.current().nextLong(Math.max(1, d / 5));
-    }
-
-    private void acknowledge(Request r, JsonNode body) {
-        List<long[]> ranges = new ArrayList<>();
-        for (JsonNode o : body.path("offsets")) {
-            if (!o.has("partition") || o.path("partition").asInt() == r.queue.tp.partition()) {
-                ranges.add(new long[]{o.path("baseOffset").asLong(), o.path("count").asLong()});
-            }
-        }
-        batchesSent.add(r.batches.size());
-        int rangeIdx = 0;
-        long used = 0;
-        for (Batch b : r.batches) {
-            for (CompletableFuture<Long> f : b.futures) {
-                while (rangeIdx < ranges.size() && used >= ranges.get(rangeIdx)[1]) {
-                    rangeIdx++;
-                    used = 0;
-                }
-                if (rangeIdx < ranges.size()) {
-                    long offset = ranges.get(rangeIdx)[0] + used++;
-                    recordsSent.increment();
-                    f.complete(offset);
-                } else {
-                    recordsFailed.increment();
-                    f.completeExceptionally(new TierlogClientException("server acknowledged fewer records than sent to "
-                            + r.queue.tp + ": " + body));
-                }
-            }
-        }
-        finish(r);
-    }
-
-    private void fail(Request r, Throwable t) {
-        for (Batch b : r.batches) {
-            for (CompletableFuture<Long> f : b.futures) {
-                if (!f.isDone()) {
-                    recordsFailed.increment();
-                    f.completeExceptionally(t);
-                }
-            }
-        }
-        LOG.warn("{} records for {} failed: {}", r.recordCount(), r.queue.tp, t.getMessage());
-        finish(r);
-    }
-
-    private void finish(Request r) {
-        for (Batch b : r.batches) {
-            memory.release((int) b.reservedBytes);
-            incomplete.remove(b);
-            b.done.complete(null);
-        }
-        inFlightPermits.release();
-        lock.lock();
-        try {
-            r.queue.inFlight = false;
-            wake.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        return new TierlogClientException(m, e);
     }
 
     /**
@@ -467,31 +213,20 @@ public final class TierlogProducer implements AutoCloseable {
      * acknowledged or has failed. Failures are reported through the records' futures, not thrown here.
      */
     public void flush() {
-        lock.lock();
         try {
-            flushing++;
-            wake.signalAll();
-        } finally {
-            lock.unlock();
-        }
-        try {
-            for (Batch b : List.copyOf(incomplete)) {
-                b.done.join();
-            }
-        } finally {
-            lock.lock();
-            try {
-                flushing--;
-            } finally {
-                lock.unlock();
-            }
+            kafka.flush();
+        } catch (InterruptException e) {
+            throw new TierlogClientException("interrupted while flushing", e);
         }
     }
 
-    /** Closes after delivering everything buffered, waiting as long as the delivery timeout allows. */
+    /**
+     * Stops accepting records and delivers everything buffered: returns once every record is acknowledged or has
+     * failed, which its delivery timeout bounds.
+     */
     @Override
     public void close() {
-        close(config.deliveryTimeout());
+        close(Duration.ofMillis(Long.MAX_VALUE));
     }
 
     /**
@@ -499,134 +234,32 @@ public final class TierlogProducer implements AutoCloseable {
      * unacknowledged after that fail with a {@link TierlogClientException}; nothing is dropped silently.
      */
     public void close(Duration timeout) {
-        lock.lock();
-        try {
-            if (closed) {
-                return;
+        if (closed.compareAndSet(false, true)) {
+            try {
+                kafka.close(timeout);
+            } finally {
+                client.forget(this);
             }
-            closed = true;
-            wake.signalAll();
-        } finally {
-            lock.unlock();
-        }
-        List<Batch> pending = List.copyOf(incomplete);
-        try {
-            CompletableFuture.allOf(pending.stream().map(b -> b.done).toArray(CompletableFuture[]::new))
-                    .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            abort(timeout);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            abort(timeout);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException("batch completion cannot fail", e);
-        }
-        lock.lock();
-        try {
-            stopping = true;
-            wake.signalAll();
-        } finally {
-            lock.unlock();
-        }
-        try {
-            sender.join(TimeUnit.SECONDS.toMillis(5));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        retryTimer.shutdownNow();
-        client.forget(this);
-    }
-
-    private void abort(Duration timeout) {
-        aborted = true;
-        TierlogClientException e = new TierlogClientException("producer closed after " + timeout
-                + " with records still unacknowledged");
-        lock.lock();
-        try {
-            for (PartitionQueue q : queueList) {
-                seal(q);
-                q.sealed.clear();
-            }
-        } finally {
-            lock.unlock();
-        }
-        for (Batch b : List.copyOf(incomplete)) {
-            for (CompletableFuture<Long> f : b.futures) {
-                if (f.completeExceptionally(e)) {
-                    recordsFailed.increment();
-                }
-            }
-            incomplete.remove(b);
-            b.done.complete(null);
         }
     }
 
     public Stats stats() {
-        return new Stats(recordsSent.sum(), recordsFailed.sum(), batchesSent.sum(), requestsSent.sum(), retriesDone.sum());
+        return new Stats(acknowledged.sum(), failed.sum(), (long) metric("record-retry-total"),
+                metric("records-per-request-avg"), metric("batch-size-avg"), metric("request-latency-avg"));
     }
 
-    /** Bytes of buffer memory currently free (for tests and monitoring). */
+    /** Bytes of buffer memory currently free (kafka-clients' {@code buffer-available-bytes}). */
     public long availableBufferBytes() {
-        return memory.availablePermits();
+        return (long) metric("buffer-available-bytes");
     }
 
-    private static final class TopicMeta {
-        final int partitions;
-        /** Per-partition queues, created on first use; guarded by the producer's lock. */
-        final PartitionQueue[] queues;
-        int sticky;
-
-        TopicMeta(int partitions) {
-            if (partitions <= 0) {
-                throw new TierlogClientException("topic has no partitions");
+    /** One of kafka-clients' producer-wide metrics ({@code producer-metrics} group), NaN when unknown. */
+    double metric(String name) {
+        for (Map.Entry<MetricName, ? extends Metric> e : kafka.metrics().entrySet()) {
+            if (e.getKey().name().equals(name) && e.getKey().group().equals("producer-metrics")) {
+                return e.getValue().metricValue() instanceof Number n ? n.doubleValue() : Double.NaN;
             }
-            this.partitions = partitions;
-            this.queues = new PartitionQueue[partitions];
-            this.sticky = ThreadLocalRandom.current().nextInt(partitions);
         }
-    }
-
-    private static final class PartitionQueue {
-        final TopicPartition tp;
-        final ArrayDeque<Batch> sealed = new ArrayDeque<>();
-        Batch open;
-        boolean inFlight;
-
-        PartitionQueue(TopicPartition tp) {
-            this.tp = tp;
-        }
-    }
-
-    private static final class Batch {
-        final TopicPartition tp;
-        final BatchBuilder builder;
-        final long createdNanos;
-        final List<CompletableFuture<Long>> futures = new ArrayList<>();
-        final CompletableFuture<Void> done = new CompletableFuture<>();
-        long reservedBytes;
-
-        Batch(TopicPartition tp, BatchBuilder builder, long createdNanos) {
-            this.tp = tp;
-            this.builder = builder;
-            this.createdNanos = createdNanos;
-        }
-    }
-
-    private static final class Request {
-        final PartitionQueue queue;
-        final List<Batch> batches;
-        final long deadlineNanos;
-        byte[] body;
-        int attempts;
-
-        Request(PartitionQueue queue, List<Batch> batches, long deadlineNanos) {
-            this.queue = queue;
-            this.batches = batches;
-            this.deadlineNanos = deadlineNanos;
-        }
-
-        int recordCount() {
-            return batches.stream().mapToInt(b -> b.futures.size()).sum();
-        }
+        return Double.NaN;
     }
 }

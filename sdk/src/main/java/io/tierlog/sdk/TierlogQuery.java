@@ -81,8 +81,7 @@ public final class TierlogQuery {
                 return false;
             }
             int n = (int) Math.min(pageSize, toOffset - pos[0]);
-            var resp = http.send(Fetch.offsetRequest(http, topic, partition, pos[0], n, 0, false, requestTimeout));
-            Fetch.Page page = Fetch.parse(resp, topic, partition, pos[0], false);
+            JsonPages.Page page = JsonPages.offsetPage(http, topic, partition, pos[0], n, requestTimeout);
             cursor.countPage(page.hot(), page.cold());
             long before = pos[0];
             for (ConsumedRecord r : page.records()) {
@@ -114,7 +113,7 @@ public final class TierlogQuery {
                 JsonNode n = http.getJson(path.toString());
                 List<ConsumedRecord> recs = new ArrayList<>();
                 for (JsonNode r : n.path("records")) {
-                    recs.add(Fetch.fromJson(q.topic(), -1, r));
+                    recs.add(JsonPages.fromJson(q.topic(), -1, r));
                 }
                 cursor.countPage(n.path("tiers").path("hot").asLong(0), n.path("tiers").path("cold").asLong(0));
                 boolean full = recs.size() >= pageSize[0];

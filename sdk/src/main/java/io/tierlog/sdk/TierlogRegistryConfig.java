@@ -23,6 +23,14 @@ public interface TierlogRegistryConfig extends PushRegistryConfig {
         return v == null ? "http://127.0.0.1:7070" : v;
     }
 
+    /**
+     * The Kafka bootstrap address ({@code host:port}); null (the default) asks the server at {@link #uri()}
+     * ({@code GET /v1/cluster}).
+     */
+    default String bootstrapServers() {
+        return get(prefix() + ".bootstrapServers");
+    }
+
     /** The metrics topic the meters are written to. */
     default String topic() {
         String v = get(prefix() + ".topic");

@@ -59,11 +59,14 @@ final class HttpApi {
     private final BatchValidator validator;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    /** {@code host:port} Kafka clients bootstrap from (the listener's advertised address); null when it is off. */
+    private final String kafkaBootstrapServers;
 
-    HttpApi(Broker broker, ObjectMapper json, Limits limits) {
+    HttpApi(Broker broker, ObjectMapper json, Limits limits, String kafkaBootstrapServers) {
         this.broker = broker;
         this.json = json;
         this.limits = limits;
+        this.kafkaBootstrapServers = kafkaBootstrapServers;
         this.records = new RecordJson(json, limits);
         this.validator = broker.validator();
     }
@@ -85,6 +88,7 @@ final class HttpApi {
             });
             r.after(ctx -> inFlight.decrementAndGet());
             r.get("/v1/health", ctx -> ok(ctx, Map.of("status", "ok")));
+            r.get("/v1/cluster", this::cluster);
             r.get("/metrics", this::metrics);
             r.post("/v1/topics", this::createTopic);
             r.get("/v1/topics", this::listTopics);
@@ -210,6 +214,13 @@ final class HttpApi {
     }
 
     // ---------------------------------------------------------------- service
+
+    /** Where Kafka clients connect, so that a client configured with the HTTP address alone finds the Kafka listener. */
+    private void cluster(Context ctx) {
+        ObjectNode n = json.createObjectNode();
+        n.put("kafkaBootstrapServers", kafkaBootstrapServers);
+        ctx.contentType(JSON_TYPE).result(bytes(n));
+    }
 
     private void metrics(Context ctx) {
         ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(broker.scrapeMetrics());

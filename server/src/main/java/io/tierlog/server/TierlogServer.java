@@ -107,7 +107,7 @@ public final class TierlogServer implements AutoCloseable {
                 }
                 LOG.info("listening for Kafka clients on {}:{}", config.host(), kafka.port());
             }
-            HttpApi api = new HttpApi(broker, objectMapper(), config.limits());
+            HttpApi api = new HttpApi(broker, objectMapper(), config.limits(), kafka == null ? null : kafkaBootstrap(config, kafka));
             Javalin http = api.start(config.host(), config.port());
             TierlogServer server = new TierlogServer(config, embedded, store, broker, api, http, registry, kafka);
             LOG.info("tierlog serving on http://{}:{} (data in {}, cold tier s3://{}/{} at {})", config.host(),
@@ -151,6 +151,13 @@ public final class TierlogServer implements AutoCloseable {
     /** The Kafka listener's bound port (useful with {@code kafka.port=0}); -1 when it is off. */
     public int kafkaPort() {
         return kafka == null ? -1 : kafka.port();
+    }
+
+    /** The advertised {@code host:port} of the Kafka listener, as a bootstrap address (IPv6 hosts in brackets). */
+    private static String kafkaBootstrap(ServerConfig config, KafkaListener kafka) {
+        String host = advertisedHost(config);
+        int port = config.kafkaAdvertisedPort() == 0 ? kafka.port() : config.kafkaAdvertisedPort();
+        return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
     }
 
     /** The host Kafka clients are told to use: the configured one, else the bind address (a named host for 0.0.0.0). */

@@ -60,6 +60,20 @@ class HttpApiTest {
     }
 
     @Test
+    void clusterNamesTheKafkaBootstrapAddress() {
+        ServerHarness.Resp r = h.get("/v1/cluster");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.json().get("kafkaBootstrapServers").asText()).isEqualTo("127.0.0.1:" + h.server.kafkaPort());
+        try (ServerHarness advertised = new ServerHarness(dir.resolve("advertised"),
+                Map.of("kafka.advertised.host", "kafka.example", "kafka.advertised.port", "19092"));
+             ServerHarness off = new ServerHarness(dir.resolve("off"), Map.of("kafka.port", "-1"))) {
+            assertThat(advertised.get("/v1/cluster").json().get("kafkaBootstrapServers").asText())
+                    .isEqualTo("kafka.example:19092");
+            assertThat(off.get("/v1/cluster").json().get("kafkaBootstrapServers").isNull()).isTrue();
+        }
+    }
+
+    @Test
     void topicLifecycle() {
         JsonNode created = h.createTopic("life", 3, "{\"schema\":\"bytes\",\"segmentBytes\":65536,\"remoteStorage\":false}");
         assertThat(created.get("name").asText()).isEqualTo("life");

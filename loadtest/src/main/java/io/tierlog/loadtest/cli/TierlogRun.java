@@ -24,7 +24,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** Drives a running Tierlog through the SDK with the workload and measures it (see {@link LoadTest}). */
+/**
+ * Drives a running Tierlog through the SDK with the workload and measures it (see {@link LoadTest}): SDK producers and
+ * the tailing consumer go over the server's Kafka listener (found through {@code GET /v1/cluster}), historical queries
+ * over HTTP.
+ */
 final class TierlogRun extends Run {
     private final URI url;
 
@@ -143,8 +147,9 @@ final class TierlogRun extends Run {
     @Override
     String progressExtra() {
         long retries = producers.stream().mapToLong(p -> p.stats().retries()).sum();
-        long requests = producers.stream().mapToLong(p -> p.stats().requests()).sum();
-        return String.format(java.util.Locale.ROOT, "reqs %,d retries %,d", requests, retries);
+        double perRequest = producers.stream().mapToDouble(p -> p.stats().recordsPerRequest()).filter(d -> !Double.isNaN(d))
+                .average().orElse(0);
+        return String.format(java.util.Locale.ROOT, "rec/req %,.0f retries %,d", perRequest, retries);
     }
 
     @Override
