@@ -6,7 +6,7 @@ import { dialog, field, h, toast } from './ui.js';
 /** Asks for a topic's settings and creates it; resolves to its name, or null when cancelled or refused. */
 export async function createTopicDialog() {
   const v = await dialog({ title: 'Create topic', submit: 'Create', body: [
-    field('Name', h('input', { name: 'name', required: true, pattern: '[A-Za-z0-9._-]+', maxlength: 249, autocomplete: 'off' })),
+    field('Name', h('input', { name: 'name', required: true, pattern: '[A-Za-z0-9._\\-]+', maxlength: 200, title: 'letters, digits, . _ and -', autocomplete: 'off' })),
     field('Partitions', h('input', { name: 'partitions', type: 'number', min: 1, max: 1024, value: '1', required: true })),
     field('Schema', h('select', { name: 'schema' }, h('option', { value: 'metrics' }, 'metrics'), h('option', { value: 'bytes' }, 'bytes'))),
     field('Segment bytes (optional)', h('input', { name: 'segmentBytes', type: 'number', min: 1024, placeholder: '134217728' })),

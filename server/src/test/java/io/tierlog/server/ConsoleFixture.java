@@ -20,7 +20,7 @@ final class ConsoleFixture {
     static final long LOCAL_BYTES = 3000;
     static final List<String> HOSTS = List.of("web-1", "web-2", "web-3");
 
-    /** First and one past the last sample time. */
+    /** The first sample's time and a time past the last one (the query's end is exclusive). */
     final long from;
     final long to;
 
@@ -64,6 +64,6 @@ final class ConsoleFixture {
                 assertThat(s.get("highWatermark").asLong()).isGreaterThan(s.get("remoteEndOffset").asLong());
             }
         });
-        return new ConsoleFixture(start, end + 1);
+        return new ConsoleFixture(start, end + 1000); // a whole second past the last sample: the console's inputs have seconds
     }
 }
