@@ -217,6 +217,12 @@ final class Broker implements AutoCloseable {
         return query.logStartOffset(tp);
     }
 
+    /** The partition's segments in both tiers (the console's tier map and overview); a snapshot, see {@link TierView}. */
+    TierView tierView(TopicPartition tp) {
+        PartitionLog log = logs.get(tp).orElseThrow(() -> new io.tierlog.query.UnknownPartitionException(tp));
+        return TierView.of(log, cold, query.logStartOffset(tp));
+    }
+
     // ---------------------------------------------------------------- produce and read
 
     /**

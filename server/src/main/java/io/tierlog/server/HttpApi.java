@@ -71,9 +71,10 @@ final class HttpApi {
         this.validator = broker.validator();
     }
 
-    /** Builds and starts the HTTP server. */
-    Javalin start(String host, int port) {
+    /** Builds and starts the HTTP server; {@code extension} adds routes and static files (the web console). */
+    Javalin start(String host, int port, java.util.function.Consumer<io.javalin.config.JavalinConfig> extension) {
         Javalin app = Javalin.create(cfg -> {
+            extension.accept(cfg);
             cfg.concurrency.useVirtualThreads = true;
             cfg.startup.showJavalinBanner = false;
             cfg.http.maxRequestSize = limits.maxRequestBytes();
@@ -608,7 +609,7 @@ final class HttpApi {
         return broker.topic(name).orElseThrow(() -> ApiException.notFound("topic '" + name + "' does not exist"));
     }
 
-    private static int partitionIndex(TopicRegistry.Topic t, String text) {
+    static int partitionIndex(TopicRegistry.Topic t, String text) {
         int p;
         try {
             p = Integer.parseInt(text);
@@ -622,7 +623,7 @@ final class HttpApi {
         return p;
     }
 
-    private static long nonNegative(String what, String text) {
+    static long nonNegative(String what, String text) {
         long v;
         try {
             v = Long.parseLong(text);

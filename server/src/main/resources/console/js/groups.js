@@ -1,0 +1,41 @@
+// Consumer groups: every group with committed offsets, then per group the committed offset, high watermark
+// and lag of each partition. Members are not visible over HTTP yet (the Kafka listener keeps them in memory).
+import { api, enc } from './api.js';
+import { h, clear, fmtNum, every, errorLine } from './ui.js';
+
+export function mount(view, group) {
+  const body = h('div', { id: 'groups' });
+  view.append(h('h1', {}, group ? 'Group ' + group : 'Consumer groups'), body);
+  return every(5000, group ? () => one(body, group) : () => list(body));
+}
+
+async function list(body) {
+  let r;
+  try { r = await api('/v1/groups'); } catch (e) { clear(body, errorLine(e)); return; }
+  clear(body, r.groups.length === 0
+    ? h('p', { class: 'muted' }, 'No group has committed offsets yet (Kafka consumer groups and HTTP commits both show here).')
+    : h('div', { class: 'scroll' }, h('table', { id: 'group-list' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Group'), h('th', { class: 'num' }, 'Topics'), h('th', { class: 'num' }, 'Total lag'))),
+      h('tbody', {}, r.groups.map((g) => h('tr', { dataset: { group: g.group } },
+        h('td', {}, h('a', { href: '#/groups/' + enc(g.group) }, g.group)), h('td', { class: 'num' }, g.topics),
+        h('td', { class: 'num', dataset: { lag: g.lag } }, fmtNum(g.lag))))))),
+  r.truncated ? h('p', { class: 'muted' }, `Showing ${r.groups.length} of ${r.total} groups.`) : null);
+  body.dataset.loaded = 'true';
+}
+
+async function one(body, group) {
+  let r;
+  try { r = await api('/v1/groups/' + enc(group)); } catch (e) { clear(body, errorLine(e), h('a', { href: '#/groups' }, 'All groups')); return; }
+  clear(body,
+    h('p', { class: 'muted', id: 'members-note' }, 'Members: ' + (r.members ? r.members.length : r.membersNote)),
+    r.topics.map((t) => h('section', { class: 'panel' },
+      h('h2', {}, t.exists ? h('a', { href: '#/topic/' + enc(t.topic) }, t.topic) : t.topic + ' (deleted)'),
+      h('div', { class: 'scroll' }, h('table', { class: 'group-offsets', dataset: { topic: t.topic } },
+        h('thead', {}, h('tr', {}, h('th', { class: 'num' }, 'Partition'), h('th', { class: 'num' }, 'Committed'),
+          h('th', { class: 'num' }, 'High watermark'), h('th', { class: 'num' }, 'Lag'))),
+        h('tbody', {}, t.partitions.map((p) => h('tr', { dataset: { partition: p.partition, lag: p.lag ?? '' } },
+          h('td', { class: 'num' }, p.partition), h('td', { class: 'num' }, fmtNum(p.committed)),
+          h('td', { class: 'num' }, fmtNum(p.highWatermark)), h('td', { class: 'num' }, fmtNum(p.lag))))))))),
+    h('a', { href: '#/groups' }, '← All groups'));
+  body.dataset.loaded = 'true';
+}

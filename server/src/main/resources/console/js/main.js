@@ -1,0 +1,59 @@
+// Router: the hash holds the page and its parameters (#/topic/NAME, #/query?topic=..., #/groups/NAME), so
+// every view can be bookmarked and shared, and the server only ever serves one static page.
+import { api, setToken } from './api.js';
+import { clear, dialog, field, h, every } from './ui.js';
+import * as overview from './overview.js';
+import * as topic from './topic.js';
+import * as query from './query.js';
+import * as groups from './groups.js';
+
+const view = document.getElementById('view');
+let unmount = null;
+
+function parse() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const [path, search = ''] = raw.split('?');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  return { parts, params: new URLSearchParams(search) };
+}
+
+function route() {
+  if (unmount) { unmount(); unmount = null; }
+  const { parts, params } = parse();
+  const page = parts[0] || 'overview';
+  document.querySelectorAll('[data-nav]').forEach((a) =>
+    a.classList.toggle('active', a.dataset.nav === page || (page === 'topic' && a.dataset.nav === 'overview')));
+  clear(view);
+  view.dataset.page = page;
+  if (page === 'overview') unmount = overview.mount(view);
+  else if (page === 'topic' && parts[1]) unmount = topic.mount(view, parts[1], params);
+  else if (page === 'query') unmount = query.mount(view, params);
+  else if (page === 'groups') unmount = groups.mount(view, parts[1]);
+  else view.append(h('p', { class: 'error' }, 'No such page: ' + location.hash), h('a', { href: '#/' }, 'Overview'));
+  window.scrollTo(0, 0);
+}
+
+window.addEventListener('hashchange', route);
+window.addEventListener('tierlog:auth-required', async () => {
+  const v = await dialog({ title: 'Sign in', submit: 'Use token',
+    body: [h('p', {}, 'This server asks for a token. It is kept for this tab only.'),
+      field('Token', h('input', { name: 'token', type: 'password', autocomplete: 'off', required: true }))] });
+  if (v && v.token) { setToken(v.token); route(); }
+});
+
+// the header's health dot, on every page
+const dot = document.getElementById('health');
+every(5000, async () => {
+  try {
+    const s = await api('/v1/status');
+    dot.textContent = s.status === 'ok' ? 'healthy' : 'degraded';
+    dot.className = 'health ' + s.status;
+    dot.title = s.problems.length ? s.problems.join('\n') : 'hot tier, S3 and ingest are fine';
+  } catch (e) {
+    dot.textContent = 'unreachable';
+    dot.className = 'health down';
+    dot.title = String(e.message || e);
+  }
+});
+
+route();

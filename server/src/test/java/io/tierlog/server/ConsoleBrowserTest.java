@@ -1,0 +1,272 @@
+package io.tierlog.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The web console in a real browser (Debian's headless Chromium, through {@link HeadlessChromium}) against a whole
+ * server with data in both tiers ({@link ConsoleFixture}). Each test loads its page from scratch and waits only on
+ * DOM conditions with a bound; any JavaScript error, and any request to another origin, fails it. The screenshots
+ * in the README are taken here ({@link Screenshots}).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ConsoleBrowserTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    @TempDir
+    static Path dir;
+    private ServerHarness h;
+    private ConsoleFixture data;
+    private HeadlessChromium browser;
+
+    @BeforeAll
+    void start() throws Exception {
+        browser = HeadlessChromium.launch(dir); // first: without a browser there is nothing to test
+        h = new ServerHarness(dir.resolve("data"));
+        data = ConsoleFixture.load(h);
+        h.createTopic("live", 1, null);
+    }
+
+    @AfterAll
+    void stop() {
+        if (browser != null) {
+            browser.close();
+        }
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    @BeforeEach
+    void desktop() {
+        browser.viewport(1280, 800, false);
+        browser.clearLogs();
+    }
+
+    @AfterEach
+    void noJavaScriptErrorsAndNothingFromElsewhere() {
+        assertThat(browser.errors()).as("JavaScript errors in the browser console").isEmpty();
+        assertThat(browser.requests()).as("requests outside the server (the console must work offline)")
+                .allMatch(u -> u.startsWith(h.base + "/") || u.startsWith("data:") || u.equals("about:blank"));
+    }
+
+    @Test
+    void overviewListsEveryTopicWithItsTiersAndTheHealthOfTheServer() {
+        browser.open(h.base + "/");
+        browser.waitFor("document.querySelector('tr[data-topic=cpu] td[data-k=records]')?.dataset.v", WAIT);
+        browser.waitFor("document.querySelector('[data-card=cold-tier-s3-] .badge')?.textContent === 'ok'", WAIT);
+        JsonNode storage = h.get("/v1/storage").json().get("topics");
+        for (JsonNode t : storage) {
+            String row = "tr[data-topic='" + t.get("name").asText() + "'] ";
+            for (String k : new String[]{"partitionCount", "records", "localBytes", "remoteBytes", "offloadLagBytes"}) {
+                assertThat(browser.eval("document.querySelector(\"" + row + "td[data-k=" + k + "]\").dataset.v").asLong())
+                        .as(t.get("name").asText() + " " + k).isEqualTo(t.get(k).asLong());
+            }
+        }
+        assertThat(browser.eval("document.querySelectorAll('#topics tbody tr').length").asInt()).isEqualTo(storage.size());
+        assertThat(browser.eval("document.querySelector('tr[data-topic=cpu] td[data-k=remoteBytes]').dataset.v").asLong()).isPositive();
+        assertThat(browser.text("#health")).isEqualTo("healthy");
+        Screenshots.save("console-overview", browser.screenshot());
+
+        // the filter hides the other rows
+        browser.type("input[type=search]", "ord");
+        browser.waitFor("document.querySelector('#topic-count').textContent === '1 of " + storage.size() + "'", WAIT);
+        assertThat(browser.eval("document.querySelector('tr[data-topic=cpu]').hidden").asBoolean()).isTrue();
+
+        // phone width: nothing wider than the screen (tables scroll in their own box)
+        browser.viewport(390, 844, true);
+        browser.open(h.base + "/");
+        browser.waitFor("document.querySelector('tr[data-topic=cpu] td[data-k=records]')?.dataset.v", WAIT);
+        assertThat(browser.eval("document.documentElement.scrollWidth <= window.innerWidth").asBoolean()).isTrue();
+        Screenshots.save("console-overview-phone", browser.screenshot());
+    }
+
+    @Test
+    void tierMapShowsTheColdAndHotRangesOfTheApiAndReadsMarkEachRecordsTier() {
+        browser.open(h.base + "/#/topic/cpu?tail=off");
+        browser.waitFor("document.querySelectorAll('.tiermap').length === 2", WAIT);
+        JsonNode topic = h.get("/v1/topics/cpu").json();
+        for (int p = 0; p < 2; p++) {
+            JsonNode d = topic.get("partitions").get(p);
+            long logStart = d.get("logStartOffset").asLong();
+            long localStart = d.get("localLogStartOffset").asLong();
+            long remoteEnd = d.get("remoteEndOffset").asLong();
+            long hw = d.get("highWatermark").asLong();
+            String map = ".tiermap[data-partition='" + p + "'] ";
+            assertThat(range(map + "[data-band=remoteOnly]")).isEqualTo(logStart + "-" + localStart);
+            assertThat(range(map + "[data-band=both]")).isEqualTo(localStart + "-" + remoteEnd);
+            assertThat(range(map + "[data-band=localOnly]")).isEqualTo(remoteEnd + "-" + hw);
+            // one drawn segment per segment of each tier, spanning exactly the tier's offsets
+            JsonNode s = h.get("/v1/topics/cpu/partitions/" + p + "/segments").json();
+            assertThat(browser.eval("document.querySelectorAll(\"" + map + "rect.seg-remote\").length").asInt())
+                    .isEqualTo(s.get("remoteSegmentCount").asInt()).isEqualTo(d.get("coldSegments").asInt());
+            assertThat(browser.eval("document.querySelectorAll(\"" + map + "rect.seg-local\").length").asInt())
+                    .isEqualTo(d.get("hotSegments").asInt());
+            assertThat(browser.eval("document.querySelector(\"" + map + "rect.seg-remote\").dataset.from").asLong()).isEqualTo(logStart);
+            assertThat(browser.eval("[...document.querySelectorAll(\"" + map + "rect.seg-local\")].pop().dataset.to").asLong()).isEqualTo(hw);
+            // drawn to scale: the S3-only band is as wide as its share of the offsets
+            double width = browser.eval("document.querySelector(\"" + map + "rect.band-remote\").getAttribute('width')").asDouble();
+            assertThat(width).isCloseTo(1000.0 * (localStart - logStart) / (hw - logStart), org.assertj.core.data.Offset.offset(0.01));
+        }
+        Screenshots.save("console-topic", browser.screenshot());
+
+        // read partition 1 from the log start to the high watermark: records below the local start come from S3
+        JsonNode p1 = topic.get("partitions").get(1);
+        browser.eval("document.querySelector('#read-partition').value = '1'");
+        browser.type("#read-to", Long.toString(p1.get("highWatermark").asLong()));
+        browser.click("#read-go");
+        browser.waitFor("document.querySelector('#read-summary').dataset.cold !== undefined", WAIT);
+        JsonNode read = h.get("/v1/topics/cpu/partitions/1/records?offset=0&maxRecords=1000").json();
+        assertThat(browser.eval("+document.querySelector('#read-summary').dataset.cold").asInt())
+                .isEqualTo(read.get("tiers").get("cold").asInt()).isEqualTo(p1.get("localLogStartOffset").asInt());
+        assertThat(browser.eval("+document.querySelector('#read-summary').dataset.hot").asInt()).isEqualTo(read.get("tiers").get("hot").asInt());
+        long lastCold = p1.get("localLogStartOffset").asLong() - 1;
+        assertThat(browser.eval("document.querySelector(\"#read-rows tr[data-offset='" + lastCold + "']\").dataset.tier").asText()).isEqualTo("cold");
+        assertThat(browser.eval("document.querySelector(\"#read-rows tr[data-offset='" + (lastCold + 1) + "']\").dataset.tier").asText()).isEqualTo("hot");
+
+        browser.viewport(390, 844, true);
+        browser.open(h.base + "/#/topic/cpu?tail=off");
+        browser.waitFor("document.querySelectorAll('.tiermap').length === 2", WAIT);
+        assertThat(browser.eval("document.documentElement.scrollWidth <= window.innerWidth").asBoolean()).isTrue();
+        Screenshots.save("console-topic-phone", browser.screenshot());
+    }
+
+    private String range(String selector) {
+        JsonNode r = browser.eval("(() => { const e = document.querySelector(\"" + selector + "\"); return e.dataset.from + '-' + e.dataset.to; })()");
+        return r.asText();
+    }
+
+    @Test
+    void liveTailShowsARecordWithinASecondOfItsProductionAndPauses() {
+        browser.open(h.base + "/#/topic/live");
+        browser.waitFor("document.querySelector('#tail-state')?.textContent === 'live'", WAIT);
+
+        String first = UUID.randomUUID().toString();
+        long t0 = System.nanoTime();
+        assertThat(h.post("/v1/topics/live/records", probe(first)).status()).isEqualTo(200);
+        browser.waitFor(rowWith(first), Duration.ofSeconds(1));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(ms).as("from produce to the row in the page").isLessThan(1000);
+
+        browser.click("#tail-toggle"); // pause
+        browser.waitFor("document.querySelector('#tail-state').textContent === 'paused'", WAIT);
+        String second = UUID.randomUUID().toString();
+        assertThat(h.post("/v1/topics/live/records", probe(second)).status()).isEqualTo(200);
+        browser.waitFor("document.querySelector('#tail-stats').textContent.includes('1 new while paused')", WAIT);
+        assertThat(browser.eval(rowWith(second)).asBoolean()).as("a record shown while paused").isFalse();
+        browser.click("#tail-toggle"); // resume
+        browser.waitFor(rowWith(second), WAIT);
+        assertThat(browser.eval("document.querySelectorAll('#tail-rows tr').length").asInt()).isEqualTo(2);
+        Screenshots.save("console-tail", browser.screenshot());
+    }
+
+    private static String probe(String id) {
+        return "{\"records\":[{\"name\":\"tail.probe\",\"tags\":{\"id\":\"" + id + "\"},\"value\":42}]}";
+    }
+
+    private static String rowWith(String text) {
+        return "[...document.querySelectorAll('#tail-rows tr')].some(r => r.textContent.includes('" + text + "'))";
+    }
+
+    @Test
+    void queryChartsOneLinePerSeriesWithEveryPointAcrossBothTiers() {
+        String q = "topic=cpu&name=cpu.usage&from=" + data.from + "&to=" + data.to;
+        browser.open(h.base + "/#/query?" + q);
+        browser.waitFor("document.querySelector('#chart').dataset.drawn === 'true'", WAIT);
+        JsonNode api = h.get("/v1/topics/cpu/records?" + q + "&maxRecords=10000").json();
+        assertThat(api.get("count").asInt()).isEqualTo(ConsoleFixture.POINTS * 3);
+        assertThat(browser.eval("+document.querySelector('#chart').dataset.points").asInt()).isEqualTo(api.get("count").asInt());
+        assertThat(browser.eval("+document.querySelector('#chart').dataset.series").asInt()).isEqualTo(3);
+        assertThat(browser.eval("document.querySelectorAll('#chart canvas').length").asInt()).isPositive();
+        assertThat(browser.eval("[...document.querySelectorAll('#chart .u-legend .u-series th')].map(t => t.textContent).slice(1)").toString())
+                .contains("cpu.usage{host=web-1}", "cpu.usage{host=web-2}", "cpu.usage{host=web-3}");
+        assertThat(browser.eval("+document.querySelector('#q-count').dataset.count").asInt()).isEqualTo(api.get("count").asInt());
+        assertThat(browser.eval("document.querySelectorAll('#q-rows tbody tr').length").asInt()).isEqualTo(api.get("count").asInt());
+        // suggestions: the name and the tag values present
+        browser.waitFor("document.querySelectorAll('#q-names option').length === 1", WAIT);
+        assertThat(browser.eval("document.querySelector('#q-names option').value").asText()).isEqualTo("cpu.usage");
+        // hovering the plot shows the values under the cursor in the legend
+        browser.eval("(() => { const o = document.querySelector('#chart .u-over'); const r = o.getBoundingClientRect();"
+                + " o.dispatchEvent(new MouseEvent('mouseenter', {clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true}));"
+                + " o.dispatchEvent(new MouseEvent('mousemove', {clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true})); return true; })()");
+        browser.waitFor("/^\\d/.test(document.querySelectorAll('#chart .u-legend .u-series td.u-value')[1]?.textContent)", WAIT);
+        Screenshots.save("console-query", browser.screenshot());
+
+        // a tag filter through the form: the URL carries it, one series is drawn
+        browser.click("#q-add-tag");
+        browser.type("#q-tags .tag-row:last-child .tag-key", "host");
+        browser.type("#q-tags .tag-row:last-child .tag-value", "web-2");
+        browser.eval("document.querySelector('#q-last').value = 'custom'; document.querySelector('#q-last').dispatchEvent(new Event('change')); true");
+        browser.click("#q-run");
+        browser.waitFor("location.hash.includes('tag=host%3Aweb-2') && document.querySelector('#chart').dataset.series === '1'", WAIT);
+        browser.waitFor("document.querySelector('#chart').dataset.drawn === 'true'", WAIT);
+        String hash = browser.eval("location.hash").asText();
+        JsonNode web2 = h.get("/v1/topics/cpu/records?" + hash.substring(hash.indexOf('?') + 1) + "&maxRecords=10000").json();
+        assertThat(web2.get("count").asInt()).isEqualTo(ConsoleFixture.POINTS);
+        assertThat(browser.eval("+document.querySelector('#chart').dataset.points").asInt()).isEqualTo(ConsoleFixture.POINTS);
+    }
+
+    @Test
+    void groupsShowCommittedOffsetsAndLagPerPartition() {
+        browser.open(h.base + "/#/groups");
+        browser.waitFor("document.querySelector('tr[data-group=dashboards] a')", WAIT);
+        browser.click("tr[data-group=dashboards] a");
+        browser.waitFor("document.querySelectorAll('table.group-offsets tbody tr').length === 2", WAIT);
+        JsonNode g = h.get("/v1/groups/dashboards").json().get("topics").get(0).get("partitions");
+        for (JsonNode p : g) {
+            assertThat(browser.eval("document.querySelector(\"table.group-offsets tr[data-partition='" + p.get("partition").asInt()
+                    + "']\").dataset.lag").asLong()).isEqualTo(p.get("lag").asLong());
+        }
+        assertThat(browser.text("#members-note")).contains("not visible over HTTP");
+        Screenshots.save("console-groups", browser.screenshot());
+    }
+
+    @Test
+    void createProduceAndDeleteATopicWithConfirmation() {
+        browser.open(h.base + "/");
+        browser.waitFor("document.querySelector('#topics tbody tr')", WAIT);
+        browser.click("#create-topic");
+        browser.waitFor("document.querySelector('dialog[open] input[name=name]')", WAIT);
+        browser.type("dialog[open] input[name=name]", "made-here");
+        browser.type("dialog[open] input[name=partitions]", "2");
+        browser.click("dialog[open] button[type=submit]");
+        browser.waitFor("location.hash === '#/topic/made-here' && document.querySelector('#produce')", WAIT);
+        assertThat(h.get("/v1/topics/made-here").json().get("partitionCount").asInt()).isEqualTo(2);
+
+        browser.click("#produce");
+        browser.waitFor("document.querySelector('dialog[open] input[name=value]')", WAIT);
+        browser.click("dialog[open] button[type=submit]");
+        browser.waitFor("[...document.querySelectorAll('.toast')].some(t => t.textContent.startsWith('Produced to partition'))", WAIT);
+        JsonNode parts = h.get("/v1/topics/made-here").json().get("partitions");
+        assertThat(parts.get(0).get("highWatermark").asLong() + parts.get(1).get("highWatermark").asLong()).isEqualTo(1);
+
+        // delete asks first: the button stays disabled until the name is typed, and cancel keeps the topic
+        browser.click("#delete-topic");
+        browser.waitFor("document.querySelector('dialog[open] button.danger')", WAIT);
+        assertThat(browser.eval("document.querySelector('dialog[open] button.danger').disabled").asBoolean()).isTrue();
+        Screenshots.save("console-delete", browser.screenshot());
+        browser.click("dialog[open] button.secondary");
+        browser.waitFor("!document.querySelector('dialog[open]')", WAIT);
+        assertThat(h.get("/v1/topics/made-here").status()).isEqualTo(200);
+        browser.click("#delete-topic");
+        browser.waitFor("document.querySelector('dialog[open] input[name=__confirm]')", WAIT);
+        browser.type("dialog[open] input[name=__confirm]", "made-here");
+        browser.waitFor("!document.querySelector('dialog[open] button.danger').disabled", WAIT);
+        browser.click("dialog[open] button.danger");
+        browser.waitFor("location.hash === '#/' && !document.querySelector(\"tr[data-topic='made-here']\")"
+                + " && document.querySelector('tr[data-topic=cpu]')", WAIT);
+        assertThat(h.get("/v1/topics/made-here").status()).isEqualTo(404);
+    }
+}
