@@ -25,8 +25,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * The same Kafka clients against Tierlog and Apache Kafka: Kafka's own ProducerPerformance (acks=1 and acks=all),
- * fetch throughput (Kafka's ConsumerPerformance, in a consumer group, and {@link FetchPerformance}, without one) and
- * end-to-end latency at a fixed rate ({@link FixedRateLatency}). Every broker and every tool runs in its own JVM;
+ * fetch throughput (Kafka's ConsumerPerformance, in a consumer group, and {@link FetchPerformance}, without one), a
+ * group of several consumers draining the topic ({@link GroupDrain}) and end-to-end latency at a fixed rate
+ * ({@link FixedRateLatency}). Every broker and every tool runs in its own JVM;
  * a broker is charged the CPU time its process used during each tool run. The order of the brokers alternates
  * between repeats; medians and ratios are printed as a table, raw figures and logs go to the results directory.
  */
@@ -90,6 +91,11 @@ public final class KafkaPerf implements Callable<Integer> {
             description = "brokers to run Kafka's ConsumerPerformance against (it needs a group coordinator): all, kafka"
                     + " or none (default: ${DEFAULT-VALUE})")
     String consumerPerformance = "all";
+
+    @Option(names = "--group-consumers",
+            description = "members of a consumer group that drains the produced topic (GroupDrain); 0 = no such run"
+                    + " (default: ${DEFAULT-VALUE})")
+    int groupConsumers = 3;
 
     @Option(names = "--no-throughput", negatable = false, description = "skip the produce and fetch runs")
     boolean noThroughput;
@@ -219,6 +225,9 @@ public final class KafkaPerf implements Callable<Integer> {
         if (consumerPerformance.equals("all") || consumerPerformance.equals(name)) {
             tests.add("fetch (ConsumerPerformance)");
         }
+        if (groupConsumers > 0) {
+            tests.add(groupDrainTest());
+        }
         out.printf("== repeat %d/%d, %s (position %d)%n", repeat + 1, repeats, name, position + 1);
         try (Broker broker = startBroker(name, data, logs, tierlogCp)) {
             warmUp(broker, logs);
@@ -246,6 +255,13 @@ public final class KafkaPerf implements Callable<Integer> {
             if (tests.contains("fetch (ConsumerPerformance)")) {
                 measure(repeat, position, broker, "fetch (ConsumerPerformance)", logs.resolve("consumer-performance.log"),
                         Jvm.command(clientJvm(), Jvm.ownClassPath(), "org.apache.kafka.tools.ConsumerPerformance", fetchArgs),
+                        KafkaPerf::consumedMetrics);
+            }
+            if (groupConsumers > 0) {
+                List<String> drainArgs = new ArrayList<>(fetchArgs);
+                drainArgs.addAll(List.of("--consumers", Integer.toString(groupConsumers), "--group", "drain-" + (repeat + 1)));
+                measure(repeat, position, broker, groupDrainTest(), logs.resolve("group-drain.log"),
+                        Jvm.command(clientJvm(), Jvm.ownClassPath(), GroupDrain.class.getName(), drainArgs),
                         KafkaPerf::consumedMetrics);
             }
         } catch (IOException | RuntimeException e) {
@@ -296,6 +312,10 @@ public final class KafkaPerf implements Callable<Integer> {
             m.put(Summary.RECORDS, (double) c.records());
             return m;
         });
+    }
+
+    private String groupDrainTest() {
+        return "fetch (group of " + groupConsumers + ")";
     }
 
     static String produceTest(String acks) {

@@ -16,7 +16,8 @@ import picocli.CommandLine;
 
 /**
  * kafka-perf's wiring with tiny runs: the brokers in child JVMs (started from this test's class path, which holds
- * the server), Kafka's ProducerPerformance, the fetch and end-to-end clients, the CPU accounting and the table.
+ * the server), Kafka's ProducerPerformance, the fetch, group-drain and end-to-end clients, the CPU accounting and
+ * the table.
  */
 class KafkaPerfSmokeTest {
     @TempDir
@@ -33,6 +34,7 @@ class KafkaPerfSmokeTest {
         options.put("--heap", "256m");
         options.put("--client-heap", "256m");
         options.put("--consumer-performance", "none");
+        options.put("--group-consumers", "2");
         options.put("--e2e-rate", "500");
         options.put("--e2e-duration", "1s");
         options.put("--e2e-warmup", "0s");
@@ -58,13 +60,17 @@ class KafkaPerfSmokeTest {
         StringWriter text = new StringWriter();
         KafkaPerf perf = run(text, "--brokers", "tierlog");
 
-        assertThat(perf.rows).extracting(KafkaPerf.RunRow::test).containsExactly("produce acks=1", "fetch", "e2e acks=1");
+        assertThat(perf.rows).extracting(KafkaPerf.RunRow::test).containsExactly("produce acks=1", "fetch", "fetch (group of 2)",
+                "e2e acks=1");
         assertThat(perf.rows).allSatisfy(r -> assertThat(r.ok()).as(r.error()).isTrue());
         KafkaPerf.RunRow produce = perf.rows.get(0);
         assertThat(produce.metrics().get(Summary.RECORDS_PER_SEC)).isPositive();
         assertThat(produce.metrics().get(Summary.CPU_US_PER_RECORD)).isNotNegative().isFinite();
         assertThat(perf.rows.get(1).metrics().get(Summary.RECORDS_PER_SEC)).isPositive();
-        KafkaPerf.RunRow e2e = perf.rows.get(2);
+        KafkaPerf.RunRow drain = perf.rows.get(2);
+        assertThat(drain.metrics().get(Summary.RECORDS_PER_SEC)).isPositive();
+        assertThat(outDir.resolve("run1-tierlog/group-drain.log")).content().contains("members 2, polled ");
+        KafkaPerf.RunRow e2e = perf.rows.get(3);
         assertThat(e2e.metrics().get("undelivered")).isZero();
         assertThat(e2e.metrics().get("e2e p99 ms")).isPositive().isLessThan(FixedRateLatency.CEILING_MS);
         assertThat(text.toString()).contains("medians of 1 repeats", "broker CPU us/record");
