@@ -9,7 +9,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.tierlog.core.MetricEvent;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -24,43 +23,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.LongStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The consumer against a real server: groups, start positions, commits, the long poll, resets, the cold tier. */
-class ConsumerTest {
-    @TempDir
-    static Path dataDir;
-    static TestServer server;
-
-    TierlogClient client;
-    String topic;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(dataDir, Map.of());
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
-    @BeforeEach
-    void openClient() {
-        client = TierlogClient.create(server.uri());
-        topic = newTopic();
-    }
-
-    @AfterEach
-    void closeClient() {
-        client.close();
-    }
-
+class ConsumerTest extends ServerPerClass {
     private void produce(int from, int to) {
         try (TierlogProducer p = client.producer(ProducerConfig.defaults())) {
             for (int i = from; i < to; i++) {

@@ -14,43 +14,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.LongStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What still speaks HTTP: the query client (offset and time ranges across both tiers) and topic administration. */
-class QueryAndAdminTest {
-    @TempDir
-    static Path dataDir;
-    static TestServer server;
-
-    TierlogClient client;
-    String topic;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(dataDir, Map.of());
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
-    @BeforeEach
-    void openClient() {
-        client = TierlogClient.create(server.uri());
-        topic = newTopic();
-    }
-
-    @AfterEach
-    void closeClient() {
-        client.close();
-    }
-
+class QueryAndAdminTest extends ServerPerClass {
     @Test
     void offsetRangeQueryPagesLazily() {
         client.createTopic(topic, 1, Map.of());
