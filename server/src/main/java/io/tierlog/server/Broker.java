@@ -395,6 +395,11 @@ final class Broker implements AutoCloseable {
         return query.queryTimeRange(t.name(), t.partitions(), from, to, filter.matchesAll() ? null : filter);
     }
 
+    /** Records of {@code [from, to)} that pass {@code filter}, in (timestamp, partition, offset) order. */
+    Iterator<TopicRecord> scanTimeRange(TopicRegistry.Topic t, long from, long to, java.util.function.Predicate<io.tierlog.core.Record> filter) {
+        return query.queryTimeRange(t.name(), t.partitions(), from, to, filter);
+    }
+
     long offsetForTimestamp(TopicPartition tp, long timestamp) {
         return query.offsetForTimestamp(tp, timestamp);
     }

@@ -1,0 +1,119 @@
+package io.tierlog.server;
+
+import io.tierlog.core.BytesKeyedCache;
+import io.tierlog.core.CorruptBatchException;
+import io.tierlog.core.MetricCodec;
+import io.tierlog.core.Record;
+import io.tierlog.core.SeriesKey;
+import io.tierlog.promql.Labels;
+import io.tierlog.promql.Matcher;
+import io.tierlog.promql.QueryExecutionException;
+import io.tierlog.promql.Series;
+import io.tierlog.promql.SeriesSource;
+import io.tierlog.query.TopicRecord;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A metrics topic seen as Prometheus series: each record's series key becomes labels (the metric name under
+ * {@code __name__}, its tags as labels), its 9-byte sample the value. Reads go through the query service across both
+ * tiers, in timestamp order, keeping only records whose labels match; a series' samples of one timestamp collapse
+ * to the last one read. Bounded: more than {@code maxSamples} matching samples in one select is an execution error.
+ * One instance serves one query (its key cache is not shared).
+ */
+final class TopicSeriesSource implements SeriesSource {
+    private final Broker broker;
+    private final TopicRegistry.Topic topic;
+    private final long maxSamples;
+    private final BytesKeyedCache<Labels> labelsByKey = new BytesKeyedCache<>(100_000);
+
+    TopicSeriesSource(Broker broker, TopicRegistry.Topic topic, long maxSamples) {
+        this.broker = broker;
+        this.topic = topic;
+        this.maxSamples = maxSamples;
+    }
+
+    @Override
+    public List<Series> select(List<Matcher> matchers, long fromMs, long toMs) {
+        long from = Math.max(0, fromMs);
+        long to = toMs == Long.MAX_VALUE ? Long.MAX_VALUE : toMs + 1;
+        if (to <= from) {
+            return List.of();
+        }
+        Map<Labels, Builder> series = new LinkedHashMap<>();
+        Iterator<TopicRecord> it = broker.scanTimeRange(topic, from, to, r -> {
+            Labels l = labels(r);
+            return l != null && matchers.stream().allMatch(m -> m.matches(l.get(m.name())));
+        });
+        long samples = 0;
+        while (it.hasNext()) {
+            Record r = it.next().record();
+            Labels l = labels(r);
+            double v = ByteBuffer.wrap(r.value(), 1, 8).getDouble();
+            series.computeIfAbsent(l, Builder::new).add(r.timestamp(), v);
+            if (++samples > maxSamples) {
+                throw new QueryExecutionException("query processing would load too many samples into memory in query "
+                        + "execution (more than " + maxSamples + ")");
+            }
+        }
+        List<Series> out = new ArrayList<>(series.size());
+        series.values().forEach(b -> out.add(b.build()));
+        return out;
+    }
+
+    /** The labels of a metric record, or null when the record is not a metric sample. */
+    private Labels labels(Record r) {
+        if (r.key() == null || r.value() == null || r.value().length != MetricCodec.VALUE_SIZE) {
+            return null;
+        }
+        Labels l = labelsByKey.get(r.key());
+        if (l == null) {
+            SeriesKey key;
+            try {
+                key = SeriesKey.parse(r.key());
+            } catch (CorruptBatchException notASeriesKey) {
+                return null;
+            }
+            Map<String, String> m = new TreeMap<>(key.tags());
+            m.put(Labels.NAME, key.name());
+            l = Labels.of(m);
+            labelsByKey.put(r.key(), l);
+        }
+        return l;
+    }
+
+    /** One series' samples in time order; a second sample of the same millisecond replaces the first. */
+    private static final class Builder {
+        private final Labels labels;
+        private long[] ts = new long[8];
+        private double[] vs = new double[8];
+        private int n;
+
+        Builder(Labels labels) {
+            this.labels = labels;
+        }
+
+        void add(long t, double v) {
+            if (n > 0 && ts[n - 1] == t) {
+                vs[n - 1] = v;
+                return;
+            }
+            if (n == ts.length) {
+                ts = Arrays.copyOf(ts, n * 2);
+                vs = Arrays.copyOf(vs, n * 2);
+            }
+            ts[n] = t;
+            vs[n++] = v;
+        }
+
+        Series build() {
+            return new Series(labels, Arrays.copyOf(ts, n), Arrays.copyOf(vs, n));
+        }
+    }
+}
