@@ -376,8 +376,30 @@ public final class QueryService implements AutoCloseable {
                              long end, int maxRecords, Predicate<Record> filter) {
         List<Record> out = new ArrayList<>(Math.min(maxRecords, 1024));
         int[] counts = new int[2];
+        long next = walkTime(tp, log, ranges, from, to, start, end, filter, (r, tier) -> {
+            out.add(r);
+            counts[tier.ordinal()]++;
+            return out.size() < maxRecords;
+        });
+        return new PartitionRead(out, next, Math.max(end, log.highWatermark()),
+                counts[TierReader.Tier.HOT.ordinal()], counts[TierReader.Tier.COLD.ordinal()]);
+    }
+
+    /** Receives the records of a time-range walk; false stops the walk after this record. */
+    @FunctionalInterface
+    interface TimedSink {
+        boolean accept(Record record, TierReader.Tier tier);
+    }
+
+    /**
+     * Walks the records of the offset ranges (ascending, from {@code start}, below {@code end}) with
+     * {@code from <= timestamp < to} that pass {@code filter}, handing each to {@code sink}; returns the offset
+     * after the last record handed over when the sink stopped the walk, else {@code end}.
+     */
+    private long walkTime(TopicPartition tp, PartitionLog log, List<long[]> ranges, long from, long to, long start,
+                          long end, Predicate<Record> filter, TimedSink sink) {
         long[] next = {end};
-        boolean[] full = {false};
+        boolean[] stopped = {false};
         for (long[] range : ranges) {
             long rangeEnd = Math.min(range[1], end);
             long rangeStart = Math.max(range[0], start);
@@ -398,24 +420,45 @@ public final class QueryService implements AutoCloseable {
                     if (r.offset() >= rangeEnd) {
                         return false;
                     }
-                    if (r.timestamp() >= from && r.timestamp() < to && filter.test(r)) {
-                        out.add(r);
-                        counts[tier.ordinal()]++;
-                        if (out.size() >= maxRecords) {
-                            next[0] = r.offset() + 1;
-                            full[0] = true;
-                            return false;
-                        }
+                    if (r.timestamp() >= from && r.timestamp() < to && filter.test(r) && !sink.accept(r, tier)) {
+                        next[0] = r.offset() + 1;
+                        stopped[0] = true;
+                        return false;
                     }
                 }
                 return true;
             });
-            if (full[0]) {
+            if (stopped[0]) {
                 break;
             }
         }
-        return new PartitionRead(out, next[0], Math.max(end, log.highWatermark()),
-                counts[TierReader.Tier.HOT.ordinal()], counts[TierReader.Tier.COLD.ordinal()]);
+        return next[0];
+    }
+
+    /**
+     * Every record of {@code tp} with {@code from <= timestamp < to} that passes {@code filter}, handed to
+     * {@code sink} in offset order (late timestamps where they were written), up to the high watermark seen at the
+     * call: a whole partition's window without pages or copies, for readers that order records themselves (the
+     * PromQL engine orders by series). Only segments and batches whose time bounds overlap the window are read.
+     */
+    public void scanTimeRange(TopicPartition tp, long from, long to, Predicate<Record> filter,
+                              java.util.function.Consumer<Record> sink) {
+        checkWindow(from, to);
+        PartitionLog log = log(tp);
+        timed("time", () -> {
+            long hw = log.highWatermark();
+            long start = Math.min(tiers.logStartOffset(tp, log), hw);
+            long[] counts = new long[2];
+            walkTime(tp, log, plan(tp, log, from, to, start, hw), from, to, start, hw, filter == null ? r -> true : filter,
+                    (r, tier) -> {
+                        sink.accept(r);
+                        counts[tier.ordinal()]++;
+                        return true;
+                    });
+            hotRecords.increment(counts[TierReader.Tier.HOT.ordinal()]);
+            coldRecords.increment(counts[TierReader.Tier.COLD.ordinal()]);
+            return null;
+        });
     }
 
     /** Offset ranges [a, b) within [start, end) whose segments' time bounds overlap [from, to), in order. */

@@ -395,9 +395,14 @@ final class Broker implements AutoCloseable {
         return query.queryTimeRange(t.name(), t.partitions(), from, to, filter.matchesAll() ? null : filter);
     }
 
-    /** Records of {@code [from, to)} that pass {@code filter}, in (timestamp, partition, offset) order. */
-    Iterator<TopicRecord> scanTimeRange(TopicRegistry.Topic t, long from, long to, java.util.function.Predicate<io.tierlog.core.Record> filter) {
-        return query.queryTimeRange(t.name(), t.partitions(), from, to, filter);
+    /**
+     * Every record of the topic with {@code from <= timestamp < to}, partition by partition, each partition's in
+     * offset order, handed to {@code sink} (across both tiers, no pages).
+     */
+    void scanTimeRange(TopicRegistry.Topic t, long from, long to, java.util.function.Consumer<io.tierlog.core.Record> sink) {
+        for (int p = 0; p < t.partitions(); p++) {
+            query.scanTimeRange(new TopicPartition(t.name(), p), from, to, null, sink);
+        }
     }
 
     long offsetForTimestamp(TopicPartition tp, long timestamp) {

@@ -10,11 +10,9 @@ import io.tierlog.promql.Matcher;
 import io.tierlog.promql.QueryExecutionException;
 import io.tierlog.promql.Series;
 import io.tierlog.promql.SeriesSource;
-import io.tierlog.query.TopicRecord;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,24 +45,30 @@ final class TopicSeriesSource implements SeriesSource {
             return List.of();
         }
         Map<Labels, Builder> series = new LinkedHashMap<>();
-        Iterator<TopicRecord> it = broker.scanTimeRange(topic, from, to, r -> {
+        long[] samples = {0};
+        broker.scanTimeRange(topic, from, to, r -> {
             Labels l = labels(r);
-            return l != null && matchers.stream().allMatch(m -> m.matches(l.get(m.name())));
-        });
-        long samples = 0;
-        while (it.hasNext()) {
-            Record r = it.next().record();
-            Labels l = labels(r);
-            double v = ByteBuffer.wrap(r.value(), 1, 8).getDouble();
-            series.computeIfAbsent(l, Builder::new).add(r.timestamp(), v);
-            if (++samples > maxSamples) {
+            if (l == null || !matchesAll(matchers, l)) {
+                return;
+            }
+            series.computeIfAbsent(l, Builder::new).add(r.timestamp(), ByteBuffer.wrap(r.value(), 1, 8).getDouble());
+            if (++samples[0] > maxSamples) {
                 throw new QueryExecutionException("query processing would load too many samples into memory in query "
                         + "execution (more than " + maxSamples + ")");
             }
-        }
+        });
         List<Series> out = new ArrayList<>(series.size());
         series.values().forEach(b -> out.add(b.build()));
         return out;
+    }
+
+    private static boolean matchesAll(List<Matcher> matchers, Labels l) {
+        for (Matcher m : matchers) {
+            if (!m.matches(l.get(m.name()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The labels of a metric record, or null when the record is not a metric sample. */
@@ -88,21 +92,28 @@ final class TopicSeriesSource implements SeriesSource {
         return l;
     }
 
-    /** One series' samples in time order; a second sample of the same millisecond replaces the first. */
+    /**
+     * One series' samples as read (offset order); built in time order, a later-read sample of the same millisecond
+     * replacing an earlier one.
+     */
     private static final class Builder {
         private final Labels labels;
         private long[] ts = new long[8];
         private double[] vs = new double[8];
         private int n;
+        private boolean sorted = true;
 
         Builder(Labels labels) {
             this.labels = labels;
         }
 
         void add(long t, double v) {
-            if (n > 0 && ts[n - 1] == t) {
-                vs[n - 1] = v;
-                return;
+            if (n > 0 && ts[n - 1] >= t) {
+                if (ts[n - 1] == t) {
+                    vs[n - 1] = v;
+                    return;
+                }
+                sorted = false;
             }
             if (n == ts.length) {
                 ts = Arrays.copyOf(ts, n * 2);
@@ -113,7 +124,27 @@ final class TopicSeriesSource implements SeriesSource {
         }
 
         Series build() {
-            return new Series(labels, Arrays.copyOf(ts, n), Arrays.copyOf(vs, n));
+            if (sorted) {
+                return new Series(labels, Arrays.copyOf(ts, n), Arrays.copyOf(vs, n));
+            }
+            Integer[] order = new Integer[n];
+            for (int i = 0; i < n; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, (a, b) -> ts[a] != ts[b] ? Long.compare(ts[a], ts[b]) : Integer.compare(a, b)); // stable
+            long[] t = new long[n];
+            double[] v = new double[n];
+            int m = 0;
+            for (int i = 0; i < n; i++) {
+                int k = order[i];
+                if (m > 0 && t[m - 1] == ts[k]) {
+                    v[m - 1] = vs[k]; // read later: written later
+                } else {
+                    t[m] = ts[k];
+                    v[m++] = vs[k];
+                }
+            }
+            return new Series(labels, Arrays.copyOf(t, m), Arrays.copyOf(v, m));
         }
     }
 }

@@ -145,6 +145,25 @@ class PrometheusQueryApiTest {
         assertThat(get(t, "/prometheus/metrics/api/v1/metadata").get("status").asText()).isEqualTo("success");
     }
 
+    @Test
+    void samplesWrittenOutOfOrderAreQueriedInTimeOrderAndTheLaterWriteOfAMillisecondWins() throws Exception {
+        tierlog.createTopic("late", 1, null);
+        long t = T0;
+        String records = "{\"records\":[" + String.join(",",
+                sample(t + 3000, 3), sample(t + 1000, 1), sample(t + 2000, 2), sample(t + 1000, 10)) + "]}";
+        assertThat(tierlog.post("/v1/topics/late/records", records).status()).isEqualTo(200);
+        JsonNode r = get(URI.create(tierlog.base), "/prometheus/late/api/v1/query_range?query=x&start=" + secs(t + 1000)
+                + "&end=" + secs(t + 3000) + "&step=1").get("data").get("result");
+        assertThat(r).hasSize(1);
+        assertThat(r.get(0).get("values").toString()).isEqualTo("[[" + secs(t + 1000).replaceAll("\\.?0+$", "")
+                + ",\"10\"],[" + secs(t + 2000).replaceAll("\\.?0+$", "") + ",\"2\"],[" + secs(t + 3000).replaceAll("\\.?0+$", "")
+                + ",\"3\"]]");
+    }
+
+    private static String sample(long ts, double v) {
+        return "{\"name\":\"x\",\"tags\":{\"a\":\"b\"},\"timestamp\":" + ts + ",\"value\":" + v + "}";
+    }
+
     /** The README's Grafana data source points where these requests are answered. */
     @Test
     void theReadmesGrafanaDataSourceUrlIsTheOneServed() throws Exception {
