@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
  * {@code ./tierlog loadtest <command>}: one entry point for the load tests, so that none needs a hand-built class
  * path. {@code sdk} drives a running server through the Java SDK (optionally beside a Kafka peer); {@code kafka-perf}
  * runs Kafka's own benchmark tools against Tierlog and Apache Kafka; {@code fetch-perf} and {@code e2e-latency} are
- * the two Kafka clients kafka-perf adds, usable alone against any broker.
+ * the two Kafka clients kafka-perf adds, usable alone against any broker; {@code promql-perf} times Tierlog's
+ * Prometheus query API against Prometheus on the same samples.
  */
 @Command(name = "loadtest", mixinStandardHelpOptions = true,
         description = "Tierlog load tests and benchmarks against Apache Kafka.")
@@ -31,6 +32,7 @@ public final class Main implements Callable<Integer> {
         cli.addSubcommand("kafka-perf", new KafkaPerf());
         cli.addSubcommand("fetch-perf", new FetchPerformance());
         cli.addSubcommand("e2e-latency", new FixedRateLatency());
+        cli.addSubcommand("promql-perf", new io.tierlog.loadtest.prom.PromqlPerf());
         System.exit(cli.execute(args));
     }
 

@@ -176,7 +176,7 @@ public final class ChildProcess implements AutoCloseable {
     }
 
     /** Deletes a directory tree (broker data between runs); missing is fine. */
-    static void deleteTree(Path dir) {
+    public static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }

@@ -8,20 +8,20 @@ import java.util.List;
  * How child JVMs are started: the java binary running this JVM, and options every child gets (native access
  * for the compression codecs, an English locale so the tools' numbers parse the same everywhere).
  */
-final class Jvm {
+public final class Jvm {
     private Jvm() {
     }
 
-    static String java() {
+    public static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     /** This JVM's class path: the load test's jar and its runtime dependencies (Kafka's tools and broker). */
-    static String ownClassPath() {
+    public static String ownClassPath() {
         return System.getProperty("java.class.path");
     }
 
-    static List<String> command(List<String> jvmOptions, String classPath, String mainClass, List<String> args) {
+    public static List<String> command(List<String> jvmOptions, String classPath, String mainClass, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(java());
         cmd.add("--enable-native-access=ALL-UNNAMED");

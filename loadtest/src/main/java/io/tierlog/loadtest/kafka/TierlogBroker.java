@@ -15,7 +15,7 @@ import java.util.stream.Stream;
  * server}) with the HTTP port and the Kafka port picked by the server itself ({@code 0}), the Kafka one read from
  * its start-up line.
  */
-final class TierlogBroker implements Broker {
+public final class TierlogBroker implements Broker {
     private static final Pattern KAFKA_LISTENING = Pattern.compile("tierlog listening for Kafka clients on (\\S+):(\\d+)");
 
     private final ChildProcess process;
@@ -45,7 +45,7 @@ final class TierlogBroker implements Broker {
      * The class path of the built server under the repository root {@code home}: {@code server/target}'s jar and
      * {@code server/target/lib/*} (what {@code ./tierlog server} runs).
      */
-    static String serverClassPath(Path home) {
+    public static String serverClassPath(Path home) {
         Path target = home.resolve("server").resolve("target");
         try (Stream<Path> s = Files.list(target)) {
             Path jar = s.filter(p -> p.getFileName().toString().matches("tierlog-server-.*\\.jar")
