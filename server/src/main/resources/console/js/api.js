@@ -1,6 +1,7 @@
-// The one place that talks to the server. Authentication hook: when the server starts asking for a token
-// (401), the console asks the user once per tab, keeps it in sessionStorage (never in the URL) and sends it
-// as "Authorization: Bearer ..." on every request. No authentication exists yet, so this path is dormant.
+// The one place that talks to the server. Authentication: when the server answers 401 (a token missing or
+// refused), the console asks the user for a token, keeps it in sessionStorage for this tab only (never in the
+// URL, never in localStorage) and sends it as "Authorization: Bearer ..." on every request, the live tail's
+// stream included (sse.js). A server without authentication never answers 401, so nothing is ever asked.
 
 const TOKEN_KEY = 'tierlog.token';
 
@@ -17,8 +18,27 @@ export function authHeaders() {
   return token ? { Authorization: 'Bearer ' + token } : {};
 }
 
+export const hasToken = () => sessionStorage.getItem(TOKEN_KEY) !== null;
+
 export function setToken(token) {
   if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY);
+  window.dispatchEvent(new CustomEvent('tierlog:token-changed'));
+}
+
+/**
+ * Turns a failed response into an ApiError in the API's shape ({"error", "message"}). A 401 tells the page to ask
+ * for a token (main.js); a token the server refused is forgotten first, so it is not sent again.
+ */
+export async function failure(res) {
+  const text = await res.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: the text itself is the message */ }
+  if (res.status === 401) {
+    const refused = hasToken();
+    if (refused) setToken(null);
+    window.dispatchEvent(new CustomEvent('tierlog:auth-required', { detail: { refused } }));
+  }
+  return new ApiError(res.status, json && json.error, (json && json.message) || text.slice(0, 200));
 }
 
 /** JSON request; resolves to the parsed body (null for 204), rejects with ApiError. */
@@ -26,15 +46,10 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
   const headers = { Accept: 'application/json', ...authHeaders() };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(path, { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!res.ok) throw await failure(res);
   if (res.status === 204) return null;
   const text = await res.text();
-  let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: reported below */ }
-  if (!res.ok) {
-    if (res.status === 401) window.dispatchEvent(new CustomEvent('tierlog:auth-required'));
-    throw new ApiError(res.status, json && json.error, (json && json.message) || text.slice(0, 200));
-  }
-  return json;
+  return text ? JSON.parse(text) : null;
 }
 
 /** Builds a query string from an object; arrays repeat the key, null/undefined/'' are left out. */

@@ -235,6 +235,28 @@ final class HeadlessChromium implements AutoCloseable {
         call("Input.insertText", Map.of("text", text));
     }
 
+    /**
+     * Until the returned handle is closed, every page loaded measures from its very start the longest gap between
+     * two zero-delay timer ticks: how long the page could not answer a click or a key. Read it with
+     * {@link #longestStallMs()}, start a new measurement with {@link #resetStall()}.
+     */
+    AutoCloseable measureStalls() {
+        String id = call("Page.addScriptToEvaluateOnNewDocument", Map.of("source",
+                "(() => { let last = performance.now(); window.__stall = { max: 0, reset() { this.max = 0; last = performance.now(); } };"
+                        + " (function tick() { const now = performance.now(); window.__stall.max = Math.max(window.__stall.max, now - last);"
+                        + " last = now; setTimeout(tick, 0); })(); })()")).get("identifier").asText();
+        return () -> call("Page.removeScriptToEvaluateOnNewDocument", Map.of("identifier", id));
+    }
+
+    /** The longest stall since the page loaded or {@link #resetStall()}, once the tasks queued so far have run. */
+    long longestStallMs() {
+        return eval("new Promise(done => setTimeout(() => done(Math.round(window.__stall.max)), 20))").asLong();
+    }
+
+    void resetStall() {
+        eval("window.__stall.reset(), true");
+    }
+
     /** A PNG of the viewport. */
     byte[] screenshot() {
         return Base64.getDecoder().decode(call("Page.captureScreenshot", Map.of("format", "png")).get("data").asText());
