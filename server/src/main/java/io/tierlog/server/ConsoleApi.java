@@ -30,10 +30,11 @@ import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The web console: its static files (served at {@code /} from the jar, the charting library from its webjar under
- * {@code /vendor/uplot/}) and the read-only JSON endpoints it needs beyond API.md ({@code /v1/status},
- * {@code /v1/storage}, a partition's {@code segments}, a topic's {@code series}, {@code /v1/groups}). Every input
- * is bounded and every answer is a snapshot; errors use the API's shape through {@link HttpApi}'s handler.
+ * The web console (docs/console.md): its static files (served at {@code /} from the jar, the charting library from
+ * its webjar under {@code /vendor/uplot/}) and the read-only JSON endpoints it needs beyond the topic API
+ * ({@code /v1/status}, {@code /v1/storage}, a partition's {@code segments}, a topic's {@code series},
+ * {@code /v1/groups}). Every input is bounded and every answer is a snapshot; errors use the API's shape through
+ * {@link HttpApi}'s handler.
  */
 final class ConsoleApi {
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleApi.class);
