@@ -13,12 +13,15 @@ export class ApiError extends Error {
   }
 }
 
-export function authHeaders() {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  return token ? { Authorization: 'Bearer ' + token } : {};
-}
+const currentToken = () => sessionStorage.getItem(TOKEN_KEY);
 
-export const hasToken = () => sessionStorage.getItem(TOKEN_KEY) !== null;
+export const hasToken = () => currentToken() !== null;
+
+/** The token to send now (null: none) and `headers` with it, so a 401 can tell what the refused request carried. */
+export function authorize(headers) {
+  const token = currentToken();
+  return { token, headers: token === null ? headers : { ...headers, Authorization: 'Bearer ' + token } };
+}
 
 export function setToken(token) {
   if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY);
@@ -26,15 +29,17 @@ export function setToken(token) {
 }
 
 /**
- * Turns a failed response into an ApiError in the API's shape ({"error", "message"}). A 401 tells the page to ask
- * for a token (main.js); a token the server refused is forgotten first, so it is not sent again.
+ * Turns a failed response into an ApiError in the API's shape ({"error", "message"}). A 401 to a request that
+ * carried the current token (or none, and there is none) tells the page to ask for one (main.js); a refused token
+ * is forgotten first, so it is not sent again. A 401 to a request sent before the token changed asks nothing:
+ * the pages start again with the new token.
  */
-export async function failure(res) {
+export async function failure(res, sentToken) {
   const text = await res.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: the text itself is the message */ }
-  if (res.status === 401) {
-    const refused = hasToken();
+  if (res.status === 401 && sentToken === currentToken()) {
+    const refused = sentToken !== null;
     if (refused) setToken(null);
     window.dispatchEvent(new CustomEvent('tierlog:auth-required', { detail: { refused } }));
   }
@@ -43,10 +48,10 @@ export async function failure(res) {
 
 /** JSON request; resolves to the parsed body (null for 204), rejects with ApiError. */
 export async function api(path, { method = 'GET', body, signal } = {}) {
-  const headers = { Accept: 'application/json', ...authHeaders() };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const { token, headers } = authorize(body === undefined ? { Accept: 'application/json' }
+    : { Accept: 'application/json', 'Content-Type': 'application/json' });
   const res = await fetch(path, { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (!res.ok) throw await failure(res);
+  if (!res.ok) throw await failure(res, token);
   if (res.status === 204) return null;
   const text = await res.text();
   return text ? JSON.parse(text) : null;

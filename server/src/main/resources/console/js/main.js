@@ -58,19 +58,21 @@ signOut.addEventListener('click', () => { setToken(null); route(); });
 window.addEventListener('tierlog:token-changed', showSignOut);
 showSignOut();
 
-// the header's health dot, on every page
+// the header's health dot, on every page, and at once when the token changes
 const dot = document.getElementById('health');
-every(5000, async () => {
+async function checkHealth() {
   try {
     const s = await api('/v1/status');
     dot.textContent = s.status === 'ok' ? 'healthy' : 'degraded';
     dot.className = 'health ' + s.status;
     dot.title = s.problems.length ? s.problems.join('\n') : 'hot tier, S3 and ingest are fine';
   } catch (e) {
-    dot.textContent = 'unreachable';
+    dot.textContent = e.status === 401 ? 'needs a token' : 'unreachable';
     dot.className = 'health down';
     dot.title = String(e.message || e);
   }
-});
+}
+every(5000, checkHealth);
+window.addEventListener('tierlog:token-changed', checkHealth);
 
 route();

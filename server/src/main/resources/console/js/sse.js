@@ -1,7 +1,7 @@
 // Server-sent events read with fetch() and a ReadableStream rather than EventSource: EventSource cannot send an
 // Authorization header, and a token must never travel in the URL. Owning the connection also lets the tail
 // resume at the next offset after a drop (the stream's ?offset=) instead of skipping what came meanwhile.
-import { authHeaders, failure } from './api.js';
+import { authorize, failure } from './api.js';
 
 // an event larger than this without its closing blank line is not one the server sends: stop rather than grow
 const MAX_PENDING_CHARS = 8 * 1024 * 1024;
@@ -13,8 +13,9 @@ const MAX_PENDING_CHARS = 8 * 1024 * 1024;
  * AbortError when `signal` aborts.
  */
 export async function readEvents(url, { signal, onOpen, onEvent }) {
-  const res = await fetch(url, { headers: { Accept: 'text/event-stream', ...authHeaders() }, signal, cache: 'no-store' });
-  if (!res.ok) throw await failure(res);
+  const { token, headers } = authorize({ Accept: 'text/event-stream' });
+  const res = await fetch(url, { headers, signal, cache: 'no-store' });
+  if (!res.ok) throw await failure(res, token);
   onOpen();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let pending = '';

@@ -14,10 +14,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -39,6 +41,8 @@ class ConsoleBrowserTest {
     private ServerHarness h;
     private ConsoleFixture data;
     private HeadlessChromium browser;
+    /** Errors the current test provokes on purpose in the browser's console; any other fails it. */
+    private Predicate<String> expectedErrors;
     /** The servers the current test's pages come from: nothing else may be requested. */
     private List<String> origins;
 
@@ -65,11 +69,12 @@ class ConsoleBrowserTest {
         browser.viewport(1280, 800, false);
         browser.clearLogs();
         origins = List.of(h.base);
+        expectedErrors = e -> false;
     }
 
     @AfterEach
     void noJavaScriptErrorsAndNothingFromElsewhere() {
-        assertThat(browser.errors()).as("JavaScript errors in the browser console").isEmpty();
+        assertThat(browser.errors()).as("JavaScript errors in the browser console").filteredOn(expectedErrors.negate()).isEmpty();
         assertThat(browser.requests()).as("requests outside the server (the console must work offline)")
                 .allMatch(u -> origins.stream().anyMatch(o -> u.startsWith(o + "/")) || u.startsWith("data:") || u.equals("about:blank"));
     }
@@ -193,6 +198,59 @@ class ConsoleBrowserTest {
         return "[...document.querySelectorAll('#tail-rows tr')].some(r => r.textContent.includes('" + text + "'))";
     }
 
+    /**
+     * A server that asks for a token (stood in for by {@link HeadlessChromium#requireToken} until the server's own
+     * authentication exists): one sign-in dialog however many requests met the 401, a refused token forgotten and
+     * asked again, then the token on every request, the live tail's stream included, kept in the tab's
+     * sessionStorage and in no address; Sign out forgets it.
+     */
+    @Test
+    void asksForATokenOnA401AndSendsItOnEveryRequestButNeverInAnAddress() {
+        String token = "t0ken-" + UUID.randomUUID();
+        expectedErrors = e -> e.startsWith("log: Failed to load resource: the server responded with a status of 401");
+        try (HeadlessChromium.TokenGate gate = browser.requireToken(h.base, token)) {
+            browser.open(h.base + "/#/topic/live");
+            // the health dot and the topic page both met the 401 before anyone answered: one dialog
+            browser.waitFor("document.querySelector('#health').textContent === 'needs a token'"
+                    + " && document.querySelector('#config .error') && document.querySelector('dialog[open] input[name=token]')", WAIT);
+            assertThat(browser.eval("document.querySelectorAll('dialog[open]').length").asInt()).isEqualTo(1);
+            assertThat(browser.eval("document.querySelector('#sign-out').hidden").asBoolean()).isTrue();
+
+            browser.type("dialog[open] input[name=token]", "not-" + token);
+            browser.click("dialog[open] button[type=submit]");
+            browser.waitFor("document.querySelector('dialog[open] #auth-reason')?.textContent.includes('refused')", WAIT);
+            assertThat(browser.eval("sessionStorage.getItem('tierlog.token')").isNull()).as("a refused token is forgotten").isTrue();
+
+            browser.type("dialog[open] input[name=token]", token);
+            browser.click("dialog[open] button[type=submit]");
+            browser.waitFor("document.querySelector('#tail-state')?.textContent === 'live' && document.querySelector('.tiermap')"
+                    + " && document.querySelector('#health').textContent === 'healthy'", WAIT);
+            String id = UUID.randomUUID().toString();
+            assertThat(h.post("/v1/topics/live/records", probe(id)).status()).isEqualTo(200);
+            browser.waitFor(rowWith(id), WAIT);
+            assertThat(browser.eval("document.querySelector('#sign-out').hidden").asBoolean()).isFalse();
+
+            List<Map.Entry<String, Boolean>> checked = gate.checked();
+            int first = checked.indexOf(checked.stream().filter(Map.Entry::getValue).findFirst().orElseThrow());
+            assertThat(checked.subList(0, first)).as("refused before the token was given").hasSizeGreaterThanOrEqualTo(3);
+            assertThat(checked.subList(first, checked.size())).as("every request since carries the token")
+                    .allMatch(Map.Entry::getValue)
+                    .anyMatch(e -> e.getKey().endsWith("/v1/topics/live/partitions/0/stream"))
+                    .anyMatch(e -> e.getKey().endsWith("/v1/topics/live/partitions/0/segments"));
+            assertThat(browser.requests()).as("addresses the page requested").noneMatch(u -> u.contains(token))
+                    .anyMatch(u -> u.endsWith("/v1/topics/live/partitions/0/stream"));
+            assertThat(browser.eval("location.href").asText()).doesNotContain(token);
+            assertThat(browser.eval("sessionStorage.getItem('tierlog.token')").asText()).isEqualTo(token);
+            assertThat(browser.eval("localStorage.length").asInt()).as("nothing kept beyond the tab").isZero();
+
+            browser.click("#sign-out");
+            browser.waitFor("document.querySelector('dialog[open] #auth-reason')?.textContent.includes('asks for a token')", WAIT);
+            assertThat(browser.eval("sessionStorage.getItem('tierlog.token')").isNull()).isTrue();
+            browser.click("dialog[open] button.secondary");
+            browser.open("about:blank"); // the page would keep meeting the 401 in the next test's log
+        }
+    }
+
     @Test
     void queryChartsOneLinePerSeriesWithEveryPointAcrossBothTiers() {
         String q = "topic=cpu&name=cpu.usage&from=" + data.from + "&to=" + data.to;
@@ -229,6 +287,11 @@ class ConsoleBrowserTest {
         JsonNode web2 = h.get("/v1/topics/cpu/records?" + hash.substring(hash.indexOf('?') + 1) + "&maxRecords=10000").json();
         assertThat(web2.get("count").asInt()).isEqualTo(ConsoleFixture.POINTS);
         assertThat(browser.eval("+document.querySelector('#chart').dataset.points").asInt()).isEqualTo(ConsoleFixture.POINTS);
+
+        browser.viewport(390, 844, true);
+        browser.open(h.base + "/#/query?" + q);
+        browser.waitFor("document.querySelector('#chart').dataset.drawn === 'true'", WAIT);
+        assertThat(browser.eval("document.documentElement.scrollWidth <= window.innerWidth").asBoolean()).as("fits a phone").isTrue();
     }
 
     @Test
@@ -244,6 +307,11 @@ class ConsoleBrowserTest {
         }
         assertThat(browser.text("#members-note")).contains("not visible over HTTP");
         Screenshots.save("console-groups", browser.screenshot());
+
+        browser.viewport(390, 844, true);
+        browser.open(h.base + "/#/groups/dashboards");
+        browser.waitFor("document.querySelectorAll('table.group-offsets tbody tr').length === 2", WAIT);
+        assertThat(browser.eval("document.documentElement.scrollWidth <= window.innerWidth").asBoolean()).as("fits a phone").isTrue();
     }
 
     @Test
