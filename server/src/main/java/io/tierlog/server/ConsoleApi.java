@@ -13,6 +13,7 @@ import io.tierlog.core.CorruptBatchException;
 import io.tierlog.core.SeriesKey;
 import io.tierlog.core.TopicPartition;
 import io.tierlog.core.Validation;
+import io.tierlog.kafka.GroupView;
 import io.tierlog.query.MetricFilter;
 import io.tierlog.query.TopicRecord;
 import org.slf4j.Logger;
@@ -23,11 +24,13 @@ import java.io.InputStream;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * The web console (docs/console.md): its static files (served at {@code /} from the jar, the charting library from
@@ -54,6 +57,8 @@ final class ConsoleApi {
     static final int MAX_TAG_KEYS = 100;
     static final int MAX_TAG_VALUES = 100;
     static final int MAX_GROUPS = 1000;
+    /** Members listed for one group; its memberCount says how many there are. */
+    static final int MAX_MEMBERS = 1000;
     /** A status answer starts a new S3 probe when the last one is older than this. */
     static final long PROBE_INTERVAL_MS = 5_000;
 
@@ -64,6 +69,7 @@ final class ConsoleApi {
     private final ObjectStore store;
     private final String s3Endpoint;
     private final int kafkaPort;
+    private final Function<String, Optional<GroupView>> liveGroups;
     private final long startedAtMs = System.currentTimeMillis();
     private final AtomicBoolean probing = new AtomicBoolean();
     private volatile Probe lastProbe;
@@ -72,8 +78,12 @@ final class ConsoleApi {
     private record Probe(long atMs, long tookMs, String error) {
     }
 
+    /**
+     * @param liveGroups a group's members as the Kafka listener holds them now (its {@code describeGroup}; never called
+     *                   when {@code kafkaPort} is -1, the listener being off)
+     */
     ConsoleApi(Broker broker, ObjectMapper json, MeterRegistry registry, ServerConfig config, ObjectStore store,
-               String s3Endpoint, int kafkaPort) {
+               String s3Endpoint, int kafkaPort, Function<String, Optional<GroupView>> liveGroups) {
         this.broker = broker;
         this.json = json;
         this.registry = registry;
@@ -81,6 +91,7 @@ final class ConsoleApi {
         this.store = store;
         this.s3Endpoint = s3Endpoint;
         this.kafkaPort = kafkaPort;
+        this.liveGroups = liveGroups;
         probeS3();
     }
 
@@ -503,8 +514,9 @@ final class ConsoleApi {
     private void group(Context ctx) {
         String group = Validation.groupName(ctx.pathParam("group"));
         SortedMap<String, SortedMap<Integer, Long>> offsets = broker.allOffsets(group);
-        if (offsets.isEmpty()) {
-            throw ApiException.notFound("group '" + group + "' has no committed offsets");
+        Optional<GroupView> live = liveGroups.apply(group);
+        if (offsets.isEmpty() && live.isEmpty()) {
+            throw ApiException.notFound("group '" + group + "' has neither committed offsets nor members");
         }
         ObjectNode out = json.createObjectNode();
         out.put("group", group);
@@ -527,9 +539,31 @@ final class ConsoleApi {
                 }
             });
         });
-        // the Kafka listener keeps memberships in memory and has no read seam to the HTTP side yet
-        out.putNull("members");
-        out.put("membersNote", "group members are not visible over HTTP yet (only committed offsets and lag)");
+        if (kafkaPort < 0) {
+            out.putNull("state");
+            out.putNull("members");
+            out.put("membersNote", "the Kafka listener is off (kafka.port -1): groups have no members to show");
+        } else {
+            live.ifPresentOrElse(v -> {
+                out.put("state", v.state());
+                out.put("protocol", v.protocol());
+                out.put("memberCount", v.members().size());
+                ArrayNode members = out.putArray("members");
+                v.members().stream().limit(MAX_MEMBERS).forEach(m -> {
+                    ObjectNode mn = members.addObject();
+                    mn.put("memberId", m.memberId());
+                    mn.put("instanceId", m.instanceId());
+                    mn.put("clientId", m.clientId());
+                    mn.put("clientHost", m.clientHost());
+                    ObjectNode assigned = mn.putObject("assigned");
+                    m.assigned().forEach((topic, ps) -> ps.forEach(assigned.withArray(topic)::add));
+                });
+            }, () -> {
+                out.put("state", "Empty");
+                out.put("memberCount", 0);
+                out.putArray("members");
+            });
+        }
         ok(ctx, out);
     }
 

@@ -49,7 +49,7 @@ class ConsoleBrowserTest {
     @BeforeAll
     void start() throws Exception {
         browser = HeadlessChromium.launch(dir); // first: without a browser there is nothing to test
-        h = new ServerHarness(dir.resolve("data"));
+        h = new ServerHarness(dir.resolve("data"), ServerHarness.QUICK_GROUPS);
         data = ConsoleFixture.load(h);
         h.createTopic("live", 1, null);
     }
@@ -295,7 +295,18 @@ class ConsoleBrowserTest {
     }
 
     @Test
-    void groupsShowCommittedOffsetsAndLagPerPartition() {
+    void groupsShowCommittedOffsetsAndLagPerPartitionAndTheirKafkaMembers() {
+        try (var consumer = h.kafkaConsumer("dashboards", "console-browser-test")) {
+            consumer.subscribe(List.of("cpu"));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).pollInSameThread().until(() -> {
+                consumer.poll(Duration.ofMillis(50));
+                return !consumer.assignment().isEmpty();
+            });
+            groupsShowCommittedOffsetsAndLagPerPartition();
+        }
+    }
+
+    private void groupsShowCommittedOffsetsAndLagPerPartition() {
         browser.open(h.base + "/#/groups");
         browser.waitFor("document.querySelector('tr[data-group=dashboards] a')", WAIT);
         browser.click("tr[data-group=dashboards] a");
@@ -305,7 +316,9 @@ class ConsoleBrowserTest {
             assertThat(browser.eval("document.querySelector(\"table.group-offsets tr[data-partition='" + p.get("partition").asInt()
                     + "']\").dataset.lag").asLong()).isEqualTo(p.get("lag").asLong());
         }
-        assertThat(browser.text("#members-note")).contains("not visible over HTTP");
+        browser.waitFor("document.querySelector('#group-state')?.textContent === 'Stable'", WAIT);
+        assertThat(browser.eval("document.querySelectorAll('table.group-members tbody tr').length").asInt()).isEqualTo(1);
+        assertThat(browser.text("table.group-members tbody tr")).contains("console-browser-test").contains("cpu: 0, 1");
         Screenshots.save("console-groups", browser.screenshot());
 
         browser.viewport(390, 844, true);
