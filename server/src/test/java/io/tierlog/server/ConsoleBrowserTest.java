@@ -190,6 +190,46 @@ class ConsoleBrowserTest {
         Screenshots.save("console-tail", browser.screenshot());
     }
 
+    /**
+     * The server stops under an open tail and starts again (same data, same address): the tail says it reconnects
+     * and then asks for the offset after the last record it received, so nothing produced meanwhile is skipped.
+     */
+    @Test
+    void theLiveTailResumesAtTheNextOffsetWhenTheServerComesBack() {
+        Path data = dir.resolve("restarted");
+        ServerHarness first = new ServerHarness(data);
+        ServerHarness second = null;
+        try {
+            origins = List.of(h.base, first.base);
+            expectedErrors = e -> e.contains("net::ERR_CONNECTION_REFUSED") || e.contains("status of 503");
+            first.createTopic("resumed", 1, null);
+            browser.open(first.base + "/#/topic/resumed");
+            browser.waitFor("document.querySelector('#tail-state')?.textContent === 'live'", WAIT);
+            String before = UUID.randomUUID().toString();
+            assertThat(first.post("/v1/topics/resumed/records", probe(before)).status()).isEqualTo(200);
+            browser.waitFor(rowWith(before), WAIT);
+
+            int port = first.server.port();
+            first.close();
+            browser.waitFor("document.querySelector('#tail-state').textContent === 'reconnecting'", WAIT);
+            second = new ServerHarness(data, Map.of("port", Integer.toString(port)));
+            String after = UUID.randomUUID().toString();
+            assertThat(second.post("/v1/topics/resumed/records", probe(after)).status()).isEqualTo(200);
+            browser.waitFor(rowWith(after) + " && document.querySelector('#tail-state').textContent === 'live'", Duration.ofSeconds(20));
+            assertThat(browser.eval("[...document.querySelectorAll('#tail-rows tr')].map(r => r.dataset.offset).join()").asText())
+                    .isEqualTo("1,0");
+            assertThat(browser.requests()).as("the reconnection asks for the offset after the last record received")
+                    .anyMatch(u -> u.equals(first.base + "/v1/topics/resumed/partitions/0/stream?offset=1"));
+            browser.open("about:blank");
+        } finally {
+            if (second != null) {
+                second.close();
+            } else {
+                first.close();
+            }
+        }
+    }
+
     private static String probe(String id) {
         return "{\"records\":[{\"name\":\"tail.probe\",\"tags\":{\"id\":\"" + id + "\"},\"value\":42}]}";
     }
