@@ -1,4 +1,4 @@
-// Consumer groups: every group with committed offsets, then per group its state and members (as the Kafka
+// Consumer groups: every group with members or committed offsets, then per group its state and members (as the Kafka
 // listener holds them now, with the partitions assigned to each) and the committed offset, high watermark and
 // lag of each partition.
 import { api, enc } from './api.js';
@@ -14,11 +14,13 @@ async function list(body) {
   let r;
   try { r = await api('/v1/groups'); } catch (e) { clear(body, errorLine(e)); return; }
   clear(body, r.groups.length === 0
-    ? h('p', { class: 'muted' }, 'No group has committed offsets yet (Kafka consumer groups and HTTP commits both show here).')
+    ? h('p', { class: 'muted' }, 'No consumer group yet (Kafka consumer groups and HTTP commits both show here).')
     : h('div', { class: 'scroll' }, h('table', { id: 'group-list' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'Group'), h('th', { class: 'num' }, 'Topics'), h('th', { class: 'num' }, 'Total lag'))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Group'), h('th', {}, 'State'), h('th', { class: 'num' }, 'Members'),
+        h('th', { class: 'num' }, 'Topics'), h('th', { class: 'num' }, 'Total lag'))),
       h('tbody', {}, r.groups.map((g) => h('tr', { dataset: { group: g.group } },
-        h('td', {}, h('a', { href: '#/groups/' + enc(g.group) }, g.group)), h('td', { class: 'num' }, g.topics),
+        h('td', {}, h('a', { href: '#/groups/' + enc(g.group) }, g.group)), h('td', {}, g.state ?? '–'),
+        h('td', { class: 'num' }, fmtNum(g.members)), h('td', { class: 'num' }, g.topics),
         h('td', { class: 'num', dataset: { lag: g.lag } }, fmtNum(g.lag))))))),
   r.truncated ? h('p', { class: 'muted' }, `Showing ${r.groups.length} of ${r.total} groups.`) : null);
   body.dataset.loaded = 'true';

@@ -120,6 +120,15 @@ public final class KafkaListener implements AutoCloseable {
         return g == null ? Optional.empty() : g.describe(groupId).map(GroupView::of);
     }
 
+    /** Every group with members or committed offsets, by id (empty before {@link #start()}); for read-only views. */
+    public List<String> groupIds() {
+        GroupCoordinator g;
+        synchronized (this) {
+            g = groups;
+        }
+        return g == null ? List.of() : g.list().stream().map(GroupCoordinator.GroupListing::groupId).toList();
+    }
+
     /** The group coordinator (for tests), once started. */
     synchronized GroupCoordinator groupCoordinator() {
         return groups;

@@ -30,7 +30,6 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Function;
 
 /**
  * The web console (docs/console.md): its static files (served at {@code /} from the jar, the charting library from
@@ -69,7 +68,7 @@ final class ConsoleApi {
     private final ObjectStore store;
     private final String s3Endpoint;
     private final int kafkaPort;
-    private final Function<String, Optional<GroupView>> liveGroups;
+    private final LiveGroups liveGroups;
     private final long startedAtMs = System.currentTimeMillis();
     private final AtomicBoolean probing = new AtomicBoolean();
     private volatile Probe lastProbe;
@@ -78,12 +77,8 @@ final class ConsoleApi {
     private record Probe(long atMs, long tookMs, String error) {
     }
 
-    /**
-     * @param liveGroups a group's members as the Kafka listener holds them now (its {@code describeGroup}; never called
-     *                   when {@code kafkaPort} is -1, the listener being off)
-     */
     ConsoleApi(Broker broker, ObjectMapper json, MeterRegistry registry, ServerConfig config, ObjectStore store,
-               String s3Endpoint, int kafkaPort, Function<String, Optional<GroupView>> liveGroups) {
+               String s3Endpoint, int kafkaPort, LiveGroups liveGroups) {
         this.broker = broker;
         this.json = json;
         this.registry = registry;
@@ -480,7 +475,9 @@ final class ConsoleApi {
     // ---------------------------------------------------------------- consumer groups
 
     private void groups(Context ctx) {
-        List<String> all = broker.groupsWithOffsets();
+        TreeSet<String> ids = new TreeSet<>(broker.groupsWithOffsets());
+        ids.addAll(liveGroups.ids()); // groups whose members have not committed yet
+        List<String> all = List.copyOf(ids);
         ObjectNode out = json.createObjectNode();
         ArrayNode arr = out.putArray("groups");
         for (String g : all.subList(0, Math.min(all.size(), MAX_GROUPS))) {
@@ -489,6 +486,13 @@ final class ConsoleApi {
             n.put("group", g);
             n.put("topics", offsets.size());
             n.put("lag", lag(offsets));
+            Optional<GroupView> live = liveGroups.describe(g);
+            n.put("state", live.map(GroupView::state).orElse(null));
+            if (live.isPresent()) {
+                n.put("members", live.get().members().size());
+            } else {
+                n.putNull("members");
+            }
         }
         out.put("total", all.size());
         out.put("truncated", all.size() > MAX_GROUPS);
@@ -514,7 +518,7 @@ final class ConsoleApi {
     private void group(Context ctx) {
         String group = Validation.groupName(ctx.pathParam("group"));
         SortedMap<String, SortedMap<Integer, Long>> offsets = broker.allOffsets(group);
-        Optional<GroupView> live = liveGroups.apply(group);
+        Optional<GroupView> live = liveGroups.describe(group);
         if (offsets.isEmpty() && live.isEmpty()) {
             throw ApiException.notFound("group '" + group + "' has neither committed offsets nor members");
         }
@@ -539,7 +543,7 @@ final class ConsoleApi {
                 }
             });
         });
-        if (kafkaPort < 0) {
+        if (!liveGroups.available()) {
             out.putNull("state");
             out.putNull("members");
             out.put("membersNote", "the Kafka listener is off (kafka.port -1): groups have no members to show");

@@ -27,7 +27,6 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -110,7 +109,7 @@ public final class TierlogServer implements AutoCloseable {
             }
             HttpApi api = new HttpApi(broker, objectMapper(), config.limits(), kafka == null ? null : kafkaBootstrap(config, kafka));
             ConsoleApi console = new ConsoleApi(broker, objectMapper(), registry, config, store, endpoint.toString(),
-                    kafka == null ? -1 : kafka.port(), kafka == null ? g -> Optional.empty() : kafka::describeGroup);
+                    kafka == null ? -1 : kafka.port(), kafka == null ? LiveGroups.NONE : LiveGroups.of(kafka));
             Javalin http = api.start(config.host(), config.port(), console::install);
             TierlogServer server = new TierlogServer(config, embedded, store, broker, api, http, registry, kafka);
             LOG.info("tierlog serving on http://{}:{} (data in {}, cold tier s3://{}/{} at {})", config.host(),

@@ -226,6 +226,15 @@ class ConsoleApiTest {
             assertThat(m.get("clientHost").asText()).contains("127.0.0.1");
             assertThat(m.get("assigned").toString()).isEqualTo("{\"cpu\":[0,1]}");
             assertThat(g.get("topics")).as("no offsets committed").isEmpty();
+            JsonNode listed = null;
+            for (JsonNode x : h.get("/v1/groups").json().get("groups")) {
+                if (x.get("group").asText().equals("watchers")) {
+                    listed = x;
+                }
+            }
+            assertThat(listed).as("listed with its member though it committed nothing").isNotNull();
+            assertThat(listed.get("members").asInt()).isEqualTo(1);
+            assertThat(listed.get("state").asText()).isEqualTo("Stable");
         }
         // it left: no member, and nothing committed either
         Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
