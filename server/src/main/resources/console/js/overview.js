@@ -1,8 +1,11 @@
-// Overview: server health and every topic with what it holds in each tier; refreshes every 5 s. Rows are
-// keyed by topic and only changed cells are touched, so a thousand topics cost little per refresh.
+// Overview: server health and every topic with what it holds in each tier; refreshes every 5 s. At most PAGE
+// rows are drawn at first (more on request; the filter searches every topic), rows are keyed by topic and only
+// changed cells are touched, so a thousand topics cost little to load and to refresh.
 import { api, qs } from './api.js';
 import { h, clear, fmtBytes, fmtNum, fmtDuration, every, errorLine, toast } from './ui.js';
 import { createTopicDialog } from './admin.js';
+
+const PAGE = 100;
 
 const COLUMNS = [
   ['partitionCount', 'Partitions', fmtNum],
@@ -16,13 +19,14 @@ const COLUMNS = [
 export function mount(view) {
   const health = h('section', { class: 'cards', id: 'health-cards' }, h('p', { class: 'muted' }, 'Checking health…'));
   const filter = h('input', { type: 'search', placeholder: 'Filter topics', 'aria-label': 'filter topics',
-    oninput: () => applyFilter() });
+    oninput: () => { shownMax = PAGE; renderTopics(); } });
   const count = h('span', { class: 'muted', id: 'topic-count' });
   const tbody = h('tbody');
   const table = h('table', { class: 'topics', id: 'topics' },
     h('thead', {}, h('tr', {}, h('th', {}, 'Topic'), COLUMNS.map(([, label, , cls = 'num']) => h('th', { class: cls }, label)))),
     tbody);
   const status = h('div', { id: 'topics-status' });
+  const more = h('div');
   view.append(
     h('h1', {}, 'Overview'), health,
     h('div', { class: 'toolbar' }, h('h2', {}, 'Topics'), count, filter,
@@ -30,27 +34,21 @@ export function mount(view) {
         const name = await createTopicDialog();
         if (name) { toast('Created topic ' + name); location.hash = '#/topic/' + encodeURIComponent(name); }
       } }, 'Create topic')),
-    status, h('div', { class: 'scroll' }, table));
+    status, h('div', { class: 'scroll' }, table), more);
 
-  const rows = new Map();
+  let topics = [];
+  let shownMax = PAGE;
+  const rows = new Map(); // the drawn rows by topic name: at most shownMax of them
 
-  function applyFilter() {
+  function renderTopics() {
     const f = filter.value.trim().toLowerCase();
-    let shown = 0;
-    for (const [name, row] of rows) {
-      const visible = !f || name.toLowerCase().includes(f);
-      row.tr.hidden = !visible;
-      if (visible) shown++;
-    }
-    count.textContent = f ? `${shown} of ${rows.size}` : `${rows.size}`;
-  }
-
-  function renderTopics(topics) {
+    const matching = f ? topics.filter((t) => t.name.toLowerCase().includes(f)) : topics;
+    const shown = matching.slice(0, shownMax);
     const seen = new Set();
     let before = null;
     // topics come sorted by name; walk backwards so each row is inserted before its successor
-    for (let i = topics.length - 1; i >= 0; i--) {
-      const t = topics[i];
+    for (let i = shown.length - 1; i >= 0; i--) {
+      const t = shown[i];
       seen.add(t.name);
       let row = rows.get(t.name);
       if (!row) {
@@ -73,7 +71,10 @@ export function mount(view) {
     for (const [name, row] of rows) {
       if (!seen.has(name)) { row.tr.remove(); rows.delete(name); }
     }
-    applyFilter();
+    count.textContent = f ? `${matching.length} of ${topics.length}` : `${topics.length}`;
+    const rest = matching.length - shown.length;
+    clear(more, rest > 0 ? h('button', { class: 'secondary', id: 'more-topics', onclick: () => { shownMax += PAGE; renderTopics(); } },
+      `Show ${fmtNum(Math.min(PAGE, rest))} more (${fmtNum(rest)} not shown; the filter searches them all)`) : null);
     clear(status, topics.length ? null : h('p', { class: 'muted' }, 'No topics yet: create one.'));
   }
 
@@ -85,7 +86,8 @@ export function mount(view) {
       all.push(...page.topics);
       after = page.next;
     } while (after);
-    renderTopics(all);
+    topics = all;
+    renderTopics();
   }
 
   async function refresh() {

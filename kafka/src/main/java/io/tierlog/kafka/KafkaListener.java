@@ -9,6 +9,7 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -105,6 +106,27 @@ public final class KafkaListener implements AutoCloseable {
             throw new IllegalStateException("the Kafka listener is not started");
         }
         return port;
+    }
+
+    /**
+     * The group as the coordinator holds it now: empty when it has neither members nor committed offsets, or before
+     * {@link #start()}. For read-only views outside Kafka's protocol (the web console).
+     */
+    public Optional<GroupView> describeGroup(String groupId) {
+        GroupCoordinator g;
+        synchronized (this) {
+            g = groups;
+        }
+        return g == null ? Optional.empty() : g.describe(groupId).map(GroupView::of);
+    }
+
+    /** Every group with members or committed offsets, by id (empty before {@link #start()}); for read-only views. */
+    public List<String> groupIds() {
+        GroupCoordinator g;
+        synchronized (this) {
+            g = groups;
+        }
+        return g == null ? List.of() : g.list().stream().map(GroupCoordinator.GroupListing::groupId).toList();
     }
 
     /** The group coordinator (for tests), once started. */

@@ -13,6 +13,7 @@ import io.tierlog.core.CorruptBatchException;
 import io.tierlog.core.SeriesKey;
 import io.tierlog.core.TopicPartition;
 import io.tierlog.core.Validation;
+import io.tierlog.kafka.GroupView;
 import io.tierlog.query.MetricFilter;
 import io.tierlog.query.TopicRecord;
 import org.slf4j.Logger;
@@ -23,6 +24,7 @@ import java.io.InputStream;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -30,10 +32,11 @@ import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The web console: its static files (served at {@code /} from the jar, the charting library from its webjar under
- * {@code /vendor/uplot/}) and the read-only JSON endpoints it needs beyond API.md ({@code /v1/status},
- * {@code /v1/storage}, a partition's {@code segments}, a topic's {@code series}, {@code /v1/groups}). Every input
- * is bounded and every answer is a snapshot; errors use the API's shape through {@link HttpApi}'s handler.
+ * The web console (docs/console.md): its static files (served at {@code /} from the jar, the charting library from
+ * its webjar under {@code /vendor/uplot/}) and the read-only JSON endpoints it needs beyond the topic API
+ * ({@code /v1/status}, {@code /v1/storage}, a partition's {@code segments}, a topic's {@code series},
+ * {@code /v1/groups}). Every input is bounded and every answer is a snapshot; errors use the API's shape through
+ * {@link HttpApi}'s handler.
  */
 final class ConsoleApi {
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleApi.class);
@@ -53,6 +56,8 @@ final class ConsoleApi {
     static final int MAX_TAG_KEYS = 100;
     static final int MAX_TAG_VALUES = 100;
     static final int MAX_GROUPS = 1000;
+    /** Members listed for one group; its memberCount says how many there are. */
+    static final int MAX_MEMBERS = 1000;
     /** A status answer starts a new S3 probe when the last one is older than this. */
     static final long PROBE_INTERVAL_MS = 5_000;
 
@@ -63,6 +68,7 @@ final class ConsoleApi {
     private final ObjectStore store;
     private final String s3Endpoint;
     private final int kafkaPort;
+    private final LiveGroups liveGroups;
     private final long startedAtMs = System.currentTimeMillis();
     private final AtomicBoolean probing = new AtomicBoolean();
     private volatile Probe lastProbe;
@@ -72,7 +78,7 @@ final class ConsoleApi {
     }
 
     ConsoleApi(Broker broker, ObjectMapper json, MeterRegistry registry, ServerConfig config, ObjectStore store,
-               String s3Endpoint, int kafkaPort) {
+               String s3Endpoint, int kafkaPort, LiveGroups liveGroups) {
         this.broker = broker;
         this.json = json;
         this.registry = registry;
@@ -80,6 +86,7 @@ final class ConsoleApi {
         this.store = store;
         this.s3Endpoint = s3Endpoint;
         this.kafkaPort = kafkaPort;
+        this.liveGroups = liveGroups;
         probeS3();
     }
 
@@ -468,7 +475,9 @@ final class ConsoleApi {
     // ---------------------------------------------------------------- consumer groups
 
     private void groups(Context ctx) {
-        List<String> all = broker.groupsWithOffsets();
+        TreeSet<String> ids = new TreeSet<>(broker.groupsWithOffsets());
+        ids.addAll(liveGroups.ids()); // groups whose members have not committed yet
+        List<String> all = List.copyOf(ids);
         ObjectNode out = json.createObjectNode();
         ArrayNode arr = out.putArray("groups");
         for (String g : all.subList(0, Math.min(all.size(), MAX_GROUPS))) {
@@ -477,6 +486,13 @@ final class ConsoleApi {
             n.put("group", g);
             n.put("topics", offsets.size());
             n.put("lag", lag(offsets));
+            Optional<GroupView> live = liveGroups.describe(g);
+            n.put("state", live.map(GroupView::state).orElse(null));
+            if (live.isPresent()) {
+                n.put("members", live.get().members().size());
+            } else {
+                n.putNull("members");
+            }
         }
         out.put("total", all.size());
         out.put("truncated", all.size() > MAX_GROUPS);
@@ -502,8 +518,9 @@ final class ConsoleApi {
     private void group(Context ctx) {
         String group = Validation.groupName(ctx.pathParam("group"));
         SortedMap<String, SortedMap<Integer, Long>> offsets = broker.allOffsets(group);
-        if (offsets.isEmpty()) {
-            throw ApiException.notFound("group '" + group + "' has no committed offsets");
+        Optional<GroupView> live = liveGroups.describe(group);
+        if (offsets.isEmpty() && live.isEmpty()) {
+            throw ApiException.notFound("group '" + group + "' has neither committed offsets nor members");
         }
         ObjectNode out = json.createObjectNode();
         out.put("group", group);
@@ -526,9 +543,31 @@ final class ConsoleApi {
                 }
             });
         });
-        // the Kafka listener keeps memberships in memory and has no read seam to the HTTP side yet
-        out.putNull("members");
-        out.put("membersNote", "group members are not visible over HTTP yet (only committed offsets and lag)");
+        if (!liveGroups.available()) {
+            out.putNull("state");
+            out.putNull("members");
+            out.put("membersNote", "the Kafka listener is off (kafka.port -1): groups have no members to show");
+        } else {
+            live.ifPresentOrElse(v -> {
+                out.put("state", v.state());
+                out.put("protocol", v.protocol());
+                out.put("memberCount", v.members().size());
+                ArrayNode members = out.putArray("members");
+                v.members().stream().limit(MAX_MEMBERS).forEach(m -> {
+                    ObjectNode mn = members.addObject();
+                    mn.put("memberId", m.memberId());
+                    mn.put("instanceId", m.instanceId());
+                    mn.put("clientId", m.clientId());
+                    mn.put("clientHost", m.clientHost());
+                    ObjectNode assigned = mn.putObject("assigned");
+                    m.assigned().forEach((topic, ps) -> ps.forEach(assigned.withArray(topic)::add));
+                });
+            }, () -> {
+                out.put("state", "Empty");
+                out.put("memberCount", 0);
+                out.putArray("members");
+            });
+        }
         ok(ctx, out);
     }
 

@@ -109,7 +109,7 @@ public final class TierlogServer implements AutoCloseable {
             }
             HttpApi api = new HttpApi(broker, objectMapper(), config.limits(), kafka == null ? null : kafkaBootstrap(config, kafka));
             ConsoleApi console = new ConsoleApi(broker, objectMapper(), registry, config, store, endpoint.toString(),
-                    kafka == null ? -1 : kafka.port());
+                    kafka == null ? -1 : kafka.port(), kafka == null ? LiveGroups.NONE : LiveGroups.of(kafka));
             PrometheusQueryApi prometheus = new PrometheusQueryApi(broker, objectMapper());
             Javalin http = api.start(config.host(), config.port(), cfg -> {
                 console.install(cfg);

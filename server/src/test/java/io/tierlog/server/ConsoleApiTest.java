@@ -1,6 +1,8 @@
 package io.tierlog.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,6 +15,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -33,7 +36,7 @@ class ConsoleApiTest {
 
     @BeforeAll
     void start() {
-        h = new ServerHarness(dir.resolve("data"));
+        h = new ServerHarness(dir.resolve("data"), ServerHarness.QUICK_GROUPS);
         data = ConsoleFixture.load(h);
     }
 
@@ -194,8 +197,8 @@ class ConsoleApiTest {
             lag += p.get("lag").asLong();
         }
         assertThat(parts.get(0).get("committed").asLong()).isEqualTo(10);
-        assertThat(g.get("members").isNull()).isTrue();
-        assertThat(g.get("membersNote").asText()).contains("not visible");
+        assertThat(g.get("state").asText()).as("committed offsets, no member").isEqualTo("Empty");
+        assertThat(g.get("members")).isEmpty();
         long listed = 0;
         for (JsonNode x : list.get("groups")) {
             if (x.get("group").asText().equals("dashboards")) {
@@ -203,6 +206,41 @@ class ConsoleApiTest {
             }
         }
         assertThat(listed).isEqualTo(lag);
+    }
+
+    @Test
+    void aGroupShowsItsKafkaConsumersWithTheirPartitions() {
+        try (KafkaConsumer<byte[], byte[]> c = h.kafkaConsumer("watchers", "console-api-test")) {
+            c.subscribe(List.of("cpu"));
+            Awaitility.await().atMost(Duration.ofSeconds(20)).pollInSameThread().until(() -> {
+                c.poll(Duration.ofMillis(50));
+                return !c.assignment().isEmpty();
+            });
+            JsonNode g = h.get("/v1/groups/watchers").json();
+            assertThat(g.get("state").asText()).isEqualTo("Stable");
+            assertThat(g.get("protocol").asText()).isNotEmpty();
+            assertThat(g.get("memberCount").asInt()).isEqualTo(1);
+            JsonNode m = g.get("members").get(0);
+            assertThat(m.get("clientId").asText()).isEqualTo("console-api-test");
+            assertThat(m.get("memberId").asText()).startsWith("console-api-test-");
+            assertThat(m.get("clientHost").asText()).contains("127.0.0.1");
+            assertThat(m.get("assigned").toString()).isEqualTo("{\"cpu\":[0,1]}");
+            assertThat(g.get("topics")).as("no offsets committed").isEmpty();
+            JsonNode listed = null;
+            for (JsonNode x : h.get("/v1/groups").json().get("groups")) {
+                if (x.get("group").asText().equals("watchers")) {
+                    listed = x;
+                }
+            }
+            assertThat(listed).as("listed with its member though it committed nothing").isNotNull();
+            assertThat(listed.get("members").asInt()).isEqualTo(1);
+            assertThat(listed.get("state").asText()).isEqualTo("Stable");
+        }
+        // it left: no member, and nothing committed either
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            ServerHarness.Resp r = h.get("/v1/groups/watchers");
+            assertThat(r.status() == 404 || r.json().get("members").isEmpty()).as(r.body()).isTrue();
+        });
     }
 
     @Test

@@ -9,9 +9,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,17 +32,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConsoleBrowserTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
+    /** A stall a user would notice: a page that keeps under it answers clicks and keys at once. */
+    private static final long STALL_MS = 250;
+    private static final Path SHM = Path.of("/dev/shm");
 
     @TempDir
     static Path dir;
     private ServerHarness h;
     private ConsoleFixture data;
     private HeadlessChromium browser;
+    /** Errors the current test provokes on purpose in the browser's console; any other fails it. */
+    private Predicate<String> expectedErrors;
+    /** The servers the current test's pages come from: nothing else may be requested. */
+    private List<String> origins;
 
     @BeforeAll
     void start() throws Exception {
         browser = HeadlessChromium.launch(dir); // first: without a browser there is nothing to test
-        h = new ServerHarness(dir.resolve("data"));
+        h = new ServerHarness(dir.resolve("data"), ServerHarness.QUICK_GROUPS);
         data = ConsoleFixture.load(h);
         h.createTopic("live", 1, null);
     }
@@ -53,13 +68,15 @@ class ConsoleBrowserTest {
     void desktop() {
         browser.viewport(1280, 800, false);
         browser.clearLogs();
+        origins = List.of(h.base);
+        expectedErrors = e -> false;
     }
 
     @AfterEach
     void noJavaScriptErrorsAndNothingFromElsewhere() {
-        assertThat(browser.errors()).as("JavaScript errors in the browser console").isEmpty();
+        assertThat(browser.errors()).as("JavaScript errors in the browser console").filteredOn(expectedErrors.negate()).isEmpty();
         assertThat(browser.requests()).as("requests outside the server (the console must work offline)")
-                .allMatch(u -> u.startsWith(h.base + "/") || u.startsWith("data:") || u.equals("about:blank"));
+                .allMatch(u -> origins.stream().anyMatch(o -> u.startsWith(o + "/")) || u.startsWith("data:") || u.equals("about:blank"));
     }
 
     @Test
@@ -83,7 +100,8 @@ class ConsoleBrowserTest {
         // the filter hides the other rows
         browser.type("input[type=search]", "ord");
         browser.waitFor("document.querySelector('#topic-count').textContent === '1 of " + storage.size() + "'", WAIT);
-        assertThat(browser.eval("document.querySelector('tr[data-topic=cpu]').hidden").asBoolean()).isTrue();
+        assertThat(browser.eval("document.querySelector('tr[data-topic=cpu]') === null"
+                + " && document.querySelectorAll('#topics tbody tr').length === 1").asBoolean()).isTrue();
 
         // phone width: nothing wider than the screen (tables scroll in their own box)
         browser.viewport(390, 844, true);
@@ -172,12 +190,105 @@ class ConsoleBrowserTest {
         Screenshots.save("console-tail", browser.screenshot());
     }
 
+    /**
+     * The server stops under an open tail and starts again (same data, same address): the tail says it reconnects
+     * and then asks for the offset after the last record it received, so nothing produced meanwhile is skipped.
+     */
+    @Test
+    void theLiveTailResumesAtTheNextOffsetWhenTheServerComesBack() {
+        Path data = dir.resolve("restarted");
+        ServerHarness first = new ServerHarness(data);
+        ServerHarness second = null;
+        try {
+            origins = List.of(h.base, first.base);
+            expectedErrors = e -> e.contains("net::ERR_CONNECTION_REFUSED") || e.contains("status of 503");
+            first.createTopic("resumed", 1, null);
+            browser.open(first.base + "/#/topic/resumed");
+            browser.waitFor("document.querySelector('#tail-state')?.textContent === 'live'", WAIT);
+            String before = UUID.randomUUID().toString();
+            assertThat(first.post("/v1/topics/resumed/records", probe(before)).status()).isEqualTo(200);
+            browser.waitFor(rowWith(before), WAIT);
+
+            int port = first.server.port();
+            first.close();
+            browser.waitFor("document.querySelector('#tail-state').textContent === 'reconnecting'", WAIT);
+            second = new ServerHarness(data, Map.of("port", Integer.toString(port)));
+            String after = UUID.randomUUID().toString();
+            assertThat(second.post("/v1/topics/resumed/records", probe(after)).status()).isEqualTo(200);
+            browser.waitFor(rowWith(after) + " && document.querySelector('#tail-state').textContent === 'live'", Duration.ofSeconds(20));
+            assertThat(browser.eval("[...document.querySelectorAll('#tail-rows tr')].map(r => r.dataset.offset).join()").asText())
+                    .isEqualTo("1,0");
+            assertThat(browser.requests()).as("the reconnection asks for the offset after the last record received")
+                    .anyMatch(u -> u.equals(first.base + "/v1/topics/resumed/partitions/0/stream?offset=1"));
+            browser.open("about:blank");
+        } finally {
+            if (second != null) {
+                second.close();
+            } else {
+                first.close();
+            }
+        }
+    }
+
     private static String probe(String id) {
         return "{\"records\":[{\"name\":\"tail.probe\",\"tags\":{\"id\":\"" + id + "\"},\"value\":42}]}";
     }
 
     private static String rowWith(String text) {
         return "[...document.querySelectorAll('#tail-rows tr')].some(r => r.textContent.includes('" + text + "'))";
+    }
+
+    /**
+     * A server that asks for a token (stood in for by {@link HeadlessChromium#requireToken} until the server's own
+     * authentication exists): one sign-in dialog however many requests met the 401, a refused token forgotten and
+     * asked again, then the token on every request, the live tail's stream included, kept in the tab's
+     * sessionStorage and in no address; Sign out forgets it.
+     */
+    @Test
+    void asksForATokenOnA401AndSendsItOnEveryRequestButNeverInAnAddress() {
+        String token = "t0ken-" + UUID.randomUUID();
+        expectedErrors = e -> e.startsWith("log: Failed to load resource: the server responded with a status of 401");
+        try (HeadlessChromium.TokenGate gate = browser.requireToken(h.base, token)) {
+            browser.open(h.base + "/#/topic/live");
+            // the health dot and the topic page both met the 401 before anyone answered: one dialog
+            browser.waitFor("document.querySelector('#health').textContent === 'needs a token'"
+                    + " && document.querySelector('#config .error') && document.querySelector('dialog[open] input[name=token]')", WAIT);
+            assertThat(browser.eval("document.querySelectorAll('dialog[open]').length").asInt()).isEqualTo(1);
+            assertThat(browser.eval("document.querySelector('#sign-out').hidden").asBoolean()).isTrue();
+
+            browser.type("dialog[open] input[name=token]", "not-" + token);
+            browser.click("dialog[open] button[type=submit]");
+            browser.waitFor("document.querySelector('dialog[open] #auth-reason')?.textContent.includes('refused')", WAIT);
+            assertThat(browser.eval("sessionStorage.getItem('tierlog.token')").isNull()).as("a refused token is forgotten").isTrue();
+
+            browser.type("dialog[open] input[name=token]", token);
+            browser.click("dialog[open] button[type=submit]");
+            browser.waitFor("document.querySelector('#tail-state')?.textContent === 'live' && document.querySelector('.tiermap')"
+                    + " && document.querySelector('#health').textContent === 'healthy'", WAIT);
+            String id = UUID.randomUUID().toString();
+            assertThat(h.post("/v1/topics/live/records", probe(id)).status()).isEqualTo(200);
+            browser.waitFor(rowWith(id), WAIT);
+            assertThat(browser.eval("document.querySelector('#sign-out').hidden").asBoolean()).isFalse();
+
+            List<Map.Entry<String, Boolean>> checked = gate.checked();
+            int first = checked.indexOf(checked.stream().filter(Map.Entry::getValue).findFirst().orElseThrow());
+            assertThat(checked.subList(0, first)).as("refused before the token was given").hasSizeGreaterThanOrEqualTo(3);
+            assertThat(checked.subList(first, checked.size())).as("every request since carries the token")
+                    .allMatch(Map.Entry::getValue)
+                    .anyMatch(e -> e.getKey().endsWith("/v1/topics/live/partitions/0/stream"))
+                    .anyMatch(e -> e.getKey().endsWith("/v1/topics/live/partitions/0/segments"));
+            assertThat(browser.requests()).as("addresses the page requested").noneMatch(u -> u.contains(token))
+                    .anyMatch(u -> u.endsWith("/v1/topics/live/partitions/0/stream"));
+            assertThat(browser.eval("location.href").asText()).doesNotContain(token);
+            assertThat(browser.eval("sessionStorage.getItem('tierlog.token')").asText()).isEqualTo(token);
+            assertThat(browser.eval("localStorage.length").asInt()).as("nothing kept beyond the tab").isZero();
+
+            browser.click("#sign-out");
+            browser.waitFor("document.querySelector('dialog[open] #auth-reason')?.textContent.includes('asks for a token')", WAIT);
+            assertThat(browser.eval("sessionStorage.getItem('tierlog.token')").isNull()).isTrue();
+            browser.click("dialog[open] button.secondary");
+            browser.open("about:blank"); // the page would keep meeting the 401 in the next test's log
+        }
     }
 
     @Test
@@ -216,10 +327,26 @@ class ConsoleBrowserTest {
         JsonNode web2 = h.get("/v1/topics/cpu/records?" + hash.substring(hash.indexOf('?') + 1) + "&maxRecords=10000").json();
         assertThat(web2.get("count").asInt()).isEqualTo(ConsoleFixture.POINTS);
         assertThat(browser.eval("+document.querySelector('#chart').dataset.points").asInt()).isEqualTo(ConsoleFixture.POINTS);
+
+        browser.viewport(390, 844, true);
+        browser.open(h.base + "/#/query?" + q);
+        browser.waitFor("document.querySelector('#chart').dataset.drawn === 'true'", WAIT);
+        assertThat(browser.eval("document.documentElement.scrollWidth <= window.innerWidth").asBoolean()).as("fits a phone").isTrue();
     }
 
     @Test
-    void groupsShowCommittedOffsetsAndLagPerPartition() {
+    void groupsShowCommittedOffsetsAndLagPerPartitionAndTheirKafkaMembers() {
+        try (var consumer = h.kafkaConsumer("dashboards", "console-browser-test")) {
+            consumer.subscribe(List.of("cpu"));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).pollInSameThread().until(() -> {
+                consumer.poll(Duration.ofMillis(50));
+                return !consumer.assignment().isEmpty();
+            });
+            groupsShowCommittedOffsetsAndLagPerPartition();
+        }
+    }
+
+    private void groupsShowCommittedOffsetsAndLagPerPartition() {
         browser.open(h.base + "/#/groups");
         browser.waitFor("document.querySelector('tr[data-group=dashboards] a')", WAIT);
         browser.click("tr[data-group=dashboards] a");
@@ -229,8 +356,15 @@ class ConsoleBrowserTest {
             assertThat(browser.eval("document.querySelector(\"table.group-offsets tr[data-partition='" + p.get("partition").asInt()
                     + "']\").dataset.lag").asLong()).isEqualTo(p.get("lag").asLong());
         }
-        assertThat(browser.text("#members-note")).contains("not visible over HTTP");
+        browser.waitFor("document.querySelector('#group-state')?.textContent === 'Stable'", WAIT);
+        assertThat(browser.eval("document.querySelectorAll('table.group-members tbody tr').length").asInt()).isEqualTo(1);
+        assertThat(browser.text("table.group-members tbody tr")).contains("console-browser-test").contains("cpu: 0, 1");
         Screenshots.save("console-groups", browser.screenshot());
+
+        browser.viewport(390, 844, true);
+        browser.open(h.base + "/#/groups/dashboards");
+        browser.waitFor("document.querySelectorAll('table.group-offsets tbody tr').length === 2", WAIT);
+        assertThat(browser.eval("document.documentElement.scrollWidth <= window.innerWidth").asBoolean()).as("fits a phone").isTrue();
     }
 
     @Test
@@ -268,5 +402,91 @@ class ConsoleBrowserTest {
         browser.waitFor("location.hash === '#/' && !document.querySelector(\"tr[data-topic='made-here']\")"
                 + " && document.querySelector('tr[data-topic=cpu]')", WAIT);
         assertThat(h.get("/v1/topics/made-here").status()).isEqualTo(404);
+    }
+
+    /**
+     * A thousand topics on the overview and a tail of 10k records/s: the page's main thread never stalls for long
+     * (the longest gap between timer ticks, measured from the page's first script, so loading a thousand topics and
+     * every tail frame are in it); the overview draws a page of rows and its filter searches them all; the tail draws
+     * at most ten frames a second of at most 200 rows, keeps 200 rows and counts every record.
+     */
+    @Test
+    void staysResponsiveWithAThousandTopicsAndATenThousandRecordsPerSecondTail() throws Exception {
+        // a server of its own, so that the other tests' pages and numbers are not about a thousand extra topics; its
+        // data in memory where there is a memory file system, since each creation is made durable with fsync
+        Path data = Files.isWritable(SHM) ? Files.createTempDirectory(SHM, "tierlog-console-") : dir.resolve("many");
+        try (ServerHarness many = new ServerHarness(data);
+             var pool = Executors.newFixedThreadPool(4);
+             AutoCloseable stalls = browser.measureStalls()) {
+            origins = List.of(h.base, many.base); // the previous test's page polls until the first open
+            List<Future<JsonNode>> created = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) {
+                String name = String.format("many-%04d", i);
+                created.add(pool.submit(() -> many.createTopic(name, 1, null)));
+            }
+            for (var f : created) {
+                f.get();
+            }
+            many.createTopic("firehose", 1, null);
+
+            browser.open(many.base + "/");
+            browser.waitFor("document.querySelector('#topic-count').textContent === '1001'", WAIT);
+            assertThat(browser.longestStallMs()).as("longest main-thread stall while loading 1001 topics, ms").isLessThan(STALL_MS);
+            assertThat(browser.eval("document.querySelectorAll('#topics tbody tr').length").asInt()).as("rows drawn at first").isEqualTo(100);
+            browser.click("#more-topics");
+            browser.waitFor("document.querySelectorAll('#topics tbody tr').length === 200", WAIT);
+            // the filter finds a topic far from the drawn ones
+            browser.type("input[type=search]", "many-0999");
+            browser.waitFor("document.querySelector('#topic-count').textContent === '1 of 1001'"
+                    + " && document.querySelectorAll('#topics tbody tr').length === 1", WAIT);
+            assertThat(browser.eval("document.querySelector('#topics tbody tr').dataset.topic").asText()).isEqualTo("many-0999");
+            assertThat(browser.longestStallMs()).as("longest main-thread stall on the overview of 1001 topics, ms").isLessThan(STALL_MS);
+
+            browser.open(many.base + "/#/topic/firehose");
+            browser.waitFor("document.querySelector('#tail-state')?.textContent === 'live'", WAIT);
+            // every insertion of rows into the tail, counted as it happens
+            browser.eval("(() => { const d = window.__draws = { inserts: 0, rows: 0, since: performance.now() };"
+                    + " new MutationObserver(ms => ms.forEach(m => { if (m.addedNodes.length) { d.inserts++; d.rows += m.addedNodes.length; } }))"
+                    + ".observe(document.querySelector('#tail-rows'), { childList: true }); return true; })()");
+            browser.resetStall();
+            int batches = 20;
+            int perBatch = 1000;
+            long t0 = System.nanoTime();
+            for (int b = 0; b < batches; b++) {
+                assertThat(many.post("/v1/topics/firehose/records", firehoseBatch(b, perBatch)).status()).isEqualTo(200);
+                // paced at ten batches a second: 10k records/s
+                LockSupport.parkNanos(t0 + (b + 1) * 100_000_000L - System.nanoTime());
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            browser.waitFor("+document.querySelector('#tail-stats').dataset.total === " + batches * perBatch, WAIT);
+            assertThat(browser.longestStallMs()).as("longest main-thread stall during a tail of %.0f records/s, ms",
+                    batches * perBatch / seconds).isLessThan(STALL_MS);
+            JsonNode draws = browser.eval("({ ...window.__draws, ms: performance.now() - window.__draws.since })");
+            assertThat(draws.get("inserts").asInt()).as("frames drawn (%s), at most one each 100 ms", draws)
+                    .isLessThanOrEqualTo((int) (draws.get("ms").asDouble() / 100) + 1);
+            assertThat(draws.get("rows").asInt()).as("rows drawn (%s), at most 200 a frame", draws)
+                    .isLessThanOrEqualTo(200 * draws.get("inserts").asInt()).isLessThan(batches * perBatch / 2);
+            assertThat(browser.eval("document.querySelectorAll('#tail-rows tr').length").asInt()).isEqualTo(200);
+            assertThat(browser.eval("document.querySelector('#tail-rows tr').dataset.offset").asLong())
+                    .as("the newest record on top").isEqualTo(batches * perBatch - 1);
+            browser.open("about:blank"); // the tail would retry the server stopped below, in the next test's log
+        } finally {
+            if (data.startsWith(SHM)) {
+                try (var files = Files.walk(data)) {
+                    for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(f);
+                    }
+                }
+            }
+        }
+    }
+
+    private static String firehoseBatch(int batch, int records) {
+        StringBuilder sb = new StringBuilder("{\"records\":[");
+        for (int i = 0; i < records; i++) {
+            sb.append(i == 0 ? "" : ",").append("{\"name\":\"fire\",\"tags\":{\"b\":\"").append(batch)
+                    .append("\"},\"value\":").append(i).append('}');
+        }
+        return sb.append("]}").toString();
     }
 }

@@ -44,6 +44,7 @@ final class HeadlessChromium implements AutoCloseable {
     private final Map<Integer, CompletableFuture<JsonNode>> calls = new ConcurrentHashMap<>();
     private final List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
     private final List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
+    private volatile TokenGate gate;
 
     private HeadlessChromium(Process process, WebSocket socket) {
         this.process = process;
@@ -235,6 +236,102 @@ final class HeadlessChromium implements AutoCloseable {
         call("Input.insertText", Map.of("text", text));
     }
 
+    /**
+     * Until the returned handle is closed, every page loaded measures from its very start the longest gap between
+     * two zero-delay timer ticks: how long the page could not answer a click or a key. Read it with
+     * {@link #longestStallMs()}, start a new measurement with {@link #resetStall()}.
+     */
+    AutoCloseable measureStalls() {
+        String id = call("Page.addScriptToEvaluateOnNewDocument", Map.of("source",
+                "(() => { let last = performance.now(); window.__stall = { max: 0, reset() { this.max = 0; last = performance.now(); } };"
+                        + " (function tick() { const now = performance.now(); window.__stall.max = Math.max(window.__stall.max, now - last);"
+                        + " last = now; setTimeout(tick, 0); })(); })()")).get("identifier").asText();
+        return () -> call("Page.removeScriptToEvaluateOnNewDocument", Map.of("identifier", id));
+    }
+
+    /** The longest stall since the page loaded or {@link #resetStall()}, once the tasks queued so far have run. */
+    long longestStallMs() {
+        return eval("new Promise(done => setTimeout(() => done(Math.round(window.__stall.max)), 20))").asLong();
+    }
+
+    void resetStall() {
+        eval("window.__stall.reset(), true");
+    }
+
+    /**
+     * Until closed, the page's requests under {@code origin + "/v1/"} need {@code Authorization: Bearer <token>}: the
+     * browser answers those without it itself, as the server's bearer-token authentication does (401, a JSON body in
+     * the API's shape, {@code WWW-Authenticate: Bearer}), and lets the others through to the server. It stands in for
+     * the server's authentication, which does not exist yet, to test the console's side of it.
+     */
+    TokenGate requireToken(String origin, String token) {
+        TokenGate g = new TokenGate(token);
+        gate = g;
+        call("Fetch.enable", Map.of("patterns", List.of(Map.of("urlPattern", origin + "/v1/*", "requestStage", "Request"))));
+        return g;
+    }
+
+    /** What {@link #requireToken} saw: every request it checked, in order, with whether it carried the token. */
+    final class TokenGate implements AutoCloseable {
+        private final String token;
+        private final List<Map.Entry<String, Boolean>> checked = java.util.Collections.synchronizedList(new ArrayList<>());
+        // one thread, so requests are checked in the order the page sent them; not the WebSocket's own thread,
+        // which must stay free to deliver the answers to the calls made here
+        private final java.util.concurrent.ExecutorService decisions = java.util.concurrent.Executors.newSingleThreadExecutor();
+
+        private TokenGate(String token) {
+            this.token = token;
+        }
+
+        /** The requests checked so far: URL, and whether it carried the token. */
+        List<Map.Entry<String, Boolean>> checked() {
+            synchronized (checked) {
+                return List.copyOf(checked);
+            }
+        }
+
+        private void paused(JsonNode request) {
+            decisions.execute(() -> {
+                try {
+                    decide(request);
+                } catch (RuntimeException | AssertionError e) {
+                    errors.add("token gate failed: " + e);
+                }
+            });
+        }
+
+        private void decide(JsonNode paused) {
+            String url = paused.path("request").path("url").asText();
+            String authorization = null;
+            for (var it = paused.path("request").path("headers").fields(); it.hasNext(); ) {
+                var header = it.next();
+                if (header.getKey().equalsIgnoreCase("Authorization")) {
+                    authorization = header.getValue().asText();
+                }
+            }
+            boolean ok = ("Bearer " + token).equals(authorization);
+            checked.add(Map.entry(url, ok));
+            String id = paused.path("requestId").asText();
+            if (ok) {
+                call("Fetch.continueRequest", Map.of("requestId", id));
+            } else {
+                String body = "{\"error\":\"unauthorized\",\"message\":\"" + (authorization == null ? "a bearer token is required"
+                        : "the token is not valid") + "\"}";
+                call("Fetch.fulfillRequest", Map.of("requestId", id, "responseCode", 401, "responseHeaders", List.of(
+                        Map.of("name", "Content-Type", "value", "application/json"),
+                        Map.of("name", "WWW-Authenticate", "value", "Bearer realm=\"tierlog\"")),
+                        "body", Base64.getEncoder().encodeToString(body.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+            }
+        }
+
+        @Override
+        public void close() {
+            call("Fetch.disable", Map.of());
+            gate = null;
+            decisions.shutdown();
+        }
+    }
+
     /** A PNG of the viewport. */
     byte[] screenshot() {
         return Base64.getDecoder().decode(call("Page.captureScreenshot", Map.of("format", "png")).get("data").asText());
@@ -263,6 +360,12 @@ final class HeadlessChromium implements AutoCloseable {
                 }
             }
             case "Network.requestWillBeSent" -> requests.add(p.path("request").path("url").asText());
+            case "Fetch.requestPaused" -> {
+                TokenGate g = gate;
+                if (g != null) {
+                    g.paused(p);
+                }
+            }
             case "Page.javascriptDialogOpening" -> {
                 errors.add("a native dialog opened: " + p.path("message").asText());
                 CompletableFuture.runAsync(() -> call("Page.handleJavaScriptDialog", Map.of("accept", false)));

@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * Writes the console's screenshots for the README as small PNGs: a page of flat colours needs few of them, so the
  * image is reduced to a palette of its 256 most frequent colours (every other pixel takes the nearest one), which
- * keeps text crisp at a fraction of the size. Where they go: {@code -Dtierlog.screenshots=DIR} (docs/images when
+ * keeps text crisp at a fraction of the size. Where they go: {@code -Dtierlog.screenshots=DIR} (docs/console when
  * regenerating the committed ones), else {@code target/console-screenshots}.
  */
 final class Screenshots {

@@ -90,6 +90,20 @@ final class ServerHarness implements AutoCloseable {
         }
     }
 
+    /** Flags for a server whose Kafka groups rebalance at once (no initial delay waiting for more members). */
+    static final Map<String, String> QUICK_GROUPS = Map.of("kafka.group.initial.rebalance.delay.ms", "0");
+
+    /** A kafka-clients consumer of this server's Kafka listener in {@code group}, committing nothing by itself. */
+    org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> kafkaConsumer(String group, String clientId) {
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", "127.0.0.1:" + server.kafkaPort());
+        p.put("group.id", group);
+        p.put("client.id", clientId);
+        p.put("enable.auto.commit", "false");
+        var bytes = new org.apache.kafka.common.serialization.ByteArrayDeserializer();
+        return new org.apache.kafka.clients.consumer.KafkaConsumer<>(p, bytes, bytes);
+    }
+
     /** Creates a topic and checks the 201. */
     JsonNode createTopic(String name, int partitions, String configJson) {
         Resp r = post("/v1/topics", "{\"name\":\"" + name + "\",\"partitions\":" + partitions
