@@ -110,7 +110,11 @@ public final class TierlogServer implements AutoCloseable {
             HttpApi api = new HttpApi(broker, objectMapper(), config.limits(), kafka == null ? null : kafkaBootstrap(config, kafka));
             ConsoleApi console = new ConsoleApi(broker, objectMapper(), registry, config, store, endpoint.toString(),
                     kafka == null ? -1 : kafka.port());
-            Javalin http = api.start(config.host(), config.port(), console::install);
+            ReceiverApi receivers = new ReceiverApi(broker, config.limits(), config.receivers(), registry);
+            Javalin http = api.start(config.host(), config.port(), cfg -> {
+                console.install(cfg);
+                receivers.install(cfg);
+            });
             TierlogServer server = new TierlogServer(config, embedded, store, broker, api, http, registry, kafka);
             LOG.info("tierlog serving on http://{}:{} (data in {}, cold tier s3://{}/{} at {})", config.host(),
                     http.port(), config.dataDir().toAbsolutePath(), config.s3Bucket(), config.s3Prefix(), endpoint);
