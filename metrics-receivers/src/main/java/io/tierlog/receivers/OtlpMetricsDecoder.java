@@ -40,7 +40,8 @@ import java.util.zip.GZIPInputStream;
  *
  * <p>A data point Tierlog cannot store (exponential histograms, delta histograms, invalid names or order) is
  * rejected alone and reported through OTLP's partial success, as the OTLP specification asks; the rest is stored.
- * Delta sums are stored as gauges (each sample the change over its interval), without {@code _total}. A body that
+ * Delta sums are stored as gauges (each sample the change over its interval), without {@code _total}. Exemplars
+ * are not stored; they are counted. A body that
  * does not decode at all is refused whole. Thread-safe and stateless.
  */
 public final class OtlpMetricsDecoder {
@@ -60,8 +61,12 @@ public final class OtlpMetricsDecoder {
         }
     }
 
-    /** The series to store and the data points refused (with the first reason), for the partial-success answer. */
-    public record Decoded(List<SampleSeries> series, int samples, long rejectedDataPoints, String errorMessage) {
+    /**
+     * The series to store, the data points refused (with the first reason) for the partial-success answer, and the
+     * exemplars received, which Tierlog does not store (the door counts them).
+     */
+    public record Decoded(List<SampleSeries> series, int samples, long rejectedDataPoints, String errorMessage,
+                          int exemplarsNotStored) {
     }
 
     /** The gRPC status code INVALID_ARGUMENT, which OTLP/HTTP's 400 answers carry. */
@@ -156,7 +161,8 @@ public final class OtlpMetricsDecoder {
                 }
             }
         }
-        return new Decoded(points.out.result(), points.out.samples(), points.rejected, points.firstError);
+        return new Decoded(points.out.result(), points.out.samples(), points.rejected, points.firstError,
+                points.exemplars);
     }
 
     private TreeMap<String, String> resourceLabels(List<KeyValue> attributes) {
@@ -249,6 +255,7 @@ public final class OtlpMetricsDecoder {
         final SeriesCollector out;
         long rejected;
         String firstError;
+        int exemplars;
 
         Points(SeriesCollector out) {
             this.out = out;
@@ -278,6 +285,7 @@ public final class OtlpMetricsDecoder {
                 v = Double.longBitsToDouble(SeriesCollector.STALE_MARKER_BITS);
             }
             double value = v;
+            exemplars += p.getExemplarsCount();
             accept(name, p.getTimeUnixNano(), () -> add(name, type, labels, p.getTimeUnixNano(), value));
         }
 
@@ -288,6 +296,7 @@ public final class OtlpMetricsDecoder {
                         + " bounds; there must be one more count than bounds");
                 return;
             }
+            exemplars += p.getExemplarsCount();
             boolean stale = noRecordedValue(p.getFlags());
             double staleValue = Double.longBitsToDouble(SeriesCollector.STALE_MARKER_BITS);
             accept(name, p.getTimeUnixNano(), () -> {

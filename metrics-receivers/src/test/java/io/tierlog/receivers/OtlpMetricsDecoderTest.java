@@ -161,6 +161,16 @@ class OtlpMetricsDecoderTest {
     }
 
     @Test
+    void exemplars_are_counted_as_not_stored() {
+        NumberDataPoint withExemplar = point(1).toBuilder().addExemplars(io.opentelemetry.proto.metrics.v1.Exemplar
+                .newBuilder().setTimeUnixNano(T).setAsDouble(1)).build();
+        Metric m = Metric.newBuilder().setName("temp").setGauge(Gauge.newBuilder().addDataPoints(withExemplar)).build();
+        OtlpMetricsDecoder.Decoded d = decoder.decode("application/x-protobuf", null, request(m).toByteArray());
+        assertThat(d.exemplarsNotStored()).isEqualTo(1);
+        assertThat(d.samples()).isEqualTo(1);
+    }
+
+    @Test
     void json_and_gzip_bodies_decode_to_the_same_series() throws IOException {
         String json = """
                 {"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},

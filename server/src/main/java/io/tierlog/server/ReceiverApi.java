@@ -81,12 +81,7 @@ final class ReceiverApi {
             requests(door, "rejected").increment();
             throw e;
         }
-        if (decoded.exemplarsNotStored() > 0) {
-            Counter.builder("tierlog.receiver.exemplars.not.stored").tag("door", door)
-                    .description("exemplars received and not stored (Tierlog keeps samples only)")
-                    .register(registry).increment(decoded.exemplarsNotStored());
-            LOG.debug("{}: {} exemplars not stored", door, decoded.exemplarsNotStored());
-        }
+        exemplarsNotStored(door, decoded.exemplarsNotStored());
         store(topic, decoded.series(), acks(ctx), door);
         samples(door, "accepted").increment(decoded.samples());
         requests(door, "accepted").increment();
@@ -118,6 +113,7 @@ final class ReceiverApi {
                     ctx.bodyAsBytes());
             store(topic, decoded.series(), acks(ctx), "otlp");
             samples("otlp", "accepted").increment(decoded.samples());
+            exemplarsNotStored("otlp", decoded.exemplarsNotStored());
             if (decoded.rejectedDataPoints() > 0) {
                 samples("otlp", "rejected").increment(decoded.rejectedDataPoints());
                 LOG.debug("otlp: {} data points rejected: {}", decoded.rejectedDataPoints(), decoded.errorMessage());
@@ -193,6 +189,15 @@ final class ReceiverApi {
         });
         broker.produce(topic, perPartition, acks);
         LOG.trace("{}: stored {} series in {}", door, series.size(), topic.name());
+    }
+
+    private void exemplarsNotStored(String door, int count) {
+        if (count > 0) {
+            Counter.builder("tierlog.receiver.exemplars.not.stored").tag("door", door)
+                    .description("exemplars received and not stored (Tierlog keeps samples only)")
+                    .register(registry).increment(count);
+            LOG.debug("{}: {} exemplars not stored", door, count);
+        }
     }
 
     private Counter samples(String door, String outcome) {
