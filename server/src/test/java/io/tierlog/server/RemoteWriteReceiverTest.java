@@ -185,6 +185,46 @@ class RemoteWriteReceiverTest {
     }
 
     @Test
+    void a_remote_written_sample_is_byte_for_byte_the_record_the_json_produce_writes() {
+        h.createTopic("via-json", 1, "{\"schema\":\"metrics\"}");
+        h.createTopic("via-rw", 1, "{\"schema\":\"metrics\"}");
+        ServerHarness.Resp produced = h.post("/v1/topics/via-json/records", "{\"records\":[{\"name\":\"same_sample\","
+                + "\"tags\":{\"job\":\"a\",\"zone\":\"z,1\"},\"value\":2.5,\"timestamp\":1234}]}");
+        assertThat(produced.status()).as(produced.body()).isEqualTo(200);
+        assertThat(write("/api/v1/write?topic=via-rw", V1, "snappy", snappy(WriteRequest.newBuilder()
+                .addTimeseries(TimeSeries.newBuilder().addLabels(Label.newBuilder().setName("__name__").setValue("same_sample"))
+                        .addLabels(Label.newBuilder().setName("job").setValue("a"))
+                        .addLabels(Label.newBuilder().setName("zone").setValue("z,1"))
+                        .addSamples(Sample.newBuilder().setTimestamp(1234).setValue(2.5)))
+                .build().toByteArray())).status()).isEqualTo(204);
+
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> json = kafkaRead("via-json", 1);
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> rw = kafkaRead("via-rw", 1);
+        assertThat(rw.getFirst().key()).isEqualTo(json.getFirst().key());
+        assertThat(rw.getFirst().value()).isEqualTo(json.getFirst().value());
+        assertThat(rw.getFirst().timestamp()).isEqualTo(json.getFirst().timestamp()).isEqualTo(1234);
+    }
+
+    /** Reads a one-partition topic from the start over the Kafka listener, as any Kafka consumer would. */
+    private static List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> kafkaRead(String topic, int expected) {
+        Map<String, Object> config = Map.of("bootstrap.servers", "127.0.0.1:" + h.server.kafkaPort());
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(config,
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            var tp = new org.apache.kafka.common.TopicPartition(topic, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            while (out.size() < expected && System.nanoTime() < deadline) {
+                consumer.poll(java.time.Duration.ofMillis(500)).forEach(out::add);
+            }
+            assertThat(out).as("records of " + topic).hasSize(expected);
+            return out;
+        }
+    }
+
+    @Test
     void a_body_over_the_request_limit_is_413() {
         byte[] big = new byte[17 * 1024 * 1024];
         ServerHarness.Resp r = write("/api/v1/write", V1, "snappy", big);
