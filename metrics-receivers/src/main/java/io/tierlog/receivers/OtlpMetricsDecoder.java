@@ -256,6 +256,11 @@ public final class OtlpMetricsDecoder {
         long rejected;
         String firstError;
         int exemplars;
+        /** The samples of the data point being accepted, checked before any is added. */
+        private final List<Pending> pending = new java.util.ArrayList<>();
+
+        private record Pending(SeriesCollector.Growing series, long timestamp, double value) {
+        }
 
         Points(SeriesCollector out) {
             this.out = out;
@@ -335,20 +340,32 @@ public final class OtlpMetricsDecoder {
             });
         }
 
-        private void accept(String name, long timeUnixNano, Runnable store) {
+        /**
+         * Runs {@code point}, which lists the samples of one data point through {@link #add}; they are stored all
+         * or none: every one is checked before any is added, so a refused point leaves no part of itself behind.
+         */
+        private void accept(String name, long timeUnixNano, Runnable point) {
             if (timeUnixNano <= 0) {
                 reject("a data point of '" + name + "' has no time_unix_nano");
                 return;
             }
+            pending.clear();
             try {
-                store.run();
+                point.run();
+                for (Pending p : pending) {
+                    p.series.check(p.timestamp, p.value);
+                }
             } catch (InvalidInputException e) {
                 reject("'" + name + "': " + e.getMessage());
+                return;
+            }
+            for (Pending p : pending) {
+                p.series.add(p.timestamp, p.value);
             }
         }
 
         private void add(String name, MetricType type, TreeMap<String, String> labels, long timeUnixNano, double value) {
-            out.series(name, labels, type).add(timeUnixNano / NANOS_PER_MS, value);
+            pending.add(new Pending(out.series(name, labels, type), timeUnixNano / NANOS_PER_MS, value));
         }
 
         private static boolean noRecordedValue(int flags) {

@@ -72,6 +72,19 @@ final class SeriesCollector {
 
         /** Adds a sample; throws when it is not after the series' previous one. */
         void add(long timestamp, double value) {
+            check(timestamp, value);
+            if (size == ts.length) {
+                ts = Arrays.copyOf(ts, size * 2);
+                vs = Arrays.copyOf(vs, size * 2);
+            }
+            ts[size] = timestamp;
+            vs[size] = value;
+            size++;
+            samples++;
+        }
+
+        /** Throws what {@link #add} would throw, without adding: lets a caller add several samples all or none. */
+        void check(long timestamp, double value) {
             Validation.timestamp(timestamp);
             if (size > 0 && timestamp <= ts[size - 1]) {
                 String what = timestamp == ts[size - 1] ? "duplicate" : "out-of-order";
@@ -82,14 +95,6 @@ final class SeriesCollector {
                     && Double.doubleToRawLongBits(value) != STALE_MARKER_BITS) {
                 throw ReceiverException.malformed("counter " + key + " has a NaN sample at " + timestamp);
             }
-            if (size == ts.length) {
-                ts = Arrays.copyOf(ts, size * 2);
-                vs = Arrays.copyOf(vs, size * 2);
-            }
-            ts[size] = timestamp;
-            vs[size] = value;
-            size++;
-            samples++;
         }
     }
 }

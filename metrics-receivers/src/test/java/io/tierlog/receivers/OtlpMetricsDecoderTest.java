@@ -161,6 +161,23 @@ class OtlpMetricsDecoderTest {
     }
 
     @Test
+    void a_refused_histogram_point_leaves_no_part_of_itself_behind() {
+        HistogramDataPoint a = HistogramDataPoint.newBuilder().setTimeUnixNano(T).setCount(2).setSum(1)
+                .addExplicitBounds(0.5).addBucketCounts(1).addBucketCounts(1).build();
+        // same series and time as a, but a new bound: its le=0.7 bucket is new, its +Inf bucket a duplicate sample
+        HistogramDataPoint b = a.toBuilder().setExplicitBounds(0, 0.7).build();
+        Metric h = Metric.newBuilder().setName("lat").setHistogram(Histogram.newBuilder()
+                .setAggregationTemporality(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE)
+                .addDataPoints(a).addDataPoints(b)).build();
+        OtlpMetricsDecoder.Decoded d = decoder.decode("application/x-protobuf", null, request(h).toByteArray());
+        assertThat(d.rejectedDataPoints()).isEqualTo(1);
+        assertThat(d.errorMessage()).contains("duplicate sample");
+        assertThat(d.series()).extracting(s -> s.key().canonical()).containsExactlyInAnyOrder(
+                "lat_bucket{" + L + ",le=0.5}", "lat_bucket{" + L + ",le=+Inf}", "lat_sum{" + L + "}", "lat_count{" + L + "}");
+        assertThat(d.samples()).isEqualTo(4);
+    }
+
+    @Test
     void exemplars_are_counted_as_not_stored() {
         NumberDataPoint withExemplar = point(1).toBuilder().addExemplars(io.opentelemetry.proto.metrics.v1.Exemplar
                 .newBuilder().setTimeUnixNano(T).setAsDouble(1)).build();
