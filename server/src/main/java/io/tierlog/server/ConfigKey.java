@@ -54,7 +54,7 @@ enum ConfigKey {
     MAX_RECORDS_PER_RESPONSE("max.records.per.response", "10000", "upper bound of maxRecords"),
     RECEIVERS_TOPIC("receivers.topic", "metrics",
             "metrics topic that Prometheus remote_write and OTLP requests write to unless they name one (?topic= or X-Tierlog-Topic)"),
-    RECEIVERS_MAX_DECODED_BYTES("receivers.max.decoded.bytes", "33554432",
+    RECEIVERS_MAX_DECODED_BYTES("receivers.max.decoded.bytes", "16777216",
             "largest remote_write or OTLP body after snappy or gzip is undone; checked before decompressing where the format declares it"),
     OTLP_PROMOTE_RESOURCE_ATTRIBUTES("otlp.promote.resource.attributes", "",
             "comma-separated OTLP resource attributes that become labels (service.name and service.instance.id always become job and instance)");
