@@ -28,19 +28,34 @@ public final class ReceiverException extends InvalidInputException {
     }
 
     private final Reason reason;
+    private final long samplesRefused;
 
     public ReceiverException(Reason reason, String message) {
-        super(message);
-        this.reason = reason;
+        this(reason, message, null, -1);
     }
 
     public ReceiverException(Reason reason, String message, Throwable cause) {
+        this(reason, message, cause, -1);
+    }
+
+    private ReceiverException(Reason reason, String message, Throwable cause, long samplesRefused) {
         super(message, cause);
         this.reason = reason;
+        this.samplesRefused = samplesRefused;
     }
 
     public Reason reason() {
         return reason;
+    }
+
+    /** How many samples the refused request held, or -1 when it did not decode far enough to tell. */
+    public long samplesRefused() {
+        return samplesRefused;
+    }
+
+    /** This refusal, knowing how many samples the request held. */
+    ReceiverException withSamplesRefused(long samples) {
+        return new ReceiverException(reason, getMessage(), getCause(), samples);
     }
 
     static ReceiverException malformed(String message) {

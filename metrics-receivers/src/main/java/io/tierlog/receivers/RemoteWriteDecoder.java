@@ -105,8 +105,37 @@ public final class RemoteWriteDecoder {
                     + contentEncoding + "' is not supported; remote_write bodies are snappy block compressed");
         }
         byte[] raw = unsnappy(body);
+        if (version == Version.V1) {
+            WriteRequest request = parse(raw, version, WriteRequest::parseFrom);
+            try {
+                return v1(request);
+            } catch (ReceiverException e) {
+                long samples = 0;
+                for (TimeSeries ts : request.getTimeseriesList()) {
+                    samples += ts.getSamplesCount();
+                }
+                throw e.withSamplesRefused(samples);
+            }
+        }
+        Request request = parse(raw, version, Request::parseFrom);
         try {
-            return version == Version.V1 ? v1(WriteRequest.parseFrom(raw)) : v2(Request.parseFrom(raw));
+            return v2(request);
+        } catch (ReceiverException e) {
+            long samples = 0;
+            for (io.prometheus.write.v2.Types.TimeSeries ts : request.getTimeseriesList()) {
+                samples += ts.getSamplesCount();
+            }
+            throw e.withSamplesRefused(samples);
+        }
+    }
+
+    private interface Parser<T> {
+        T parse(byte[] bytes) throws InvalidProtocolBufferException;
+    }
+
+    private static <T> T parse(byte[] raw, Version version, Parser<T> parser) {
+        try {
+            return parser.parse(raw);
         } catch (InvalidProtocolBufferException e) {
             throw new ReceiverException(ReceiverException.Reason.MALFORMED, "body is not a valid "
                     + version.protoMessage + " protobuf: " + e.getMessage(), e);

@@ -79,6 +79,9 @@ final class ReceiverApi {
             decoded = remoteWrite.decode(ctx.header("Content-Type"), ctx.header("Content-Encoding"), ctx.bodyAsBytes());
         } catch (RuntimeException e) {
             requests(door, "rejected").increment();
+            if (e instanceof ReceiverException r && r.samplesRefused() > 0) {
+                samples(door, "rejected").increment(r.samplesRefused());
+            }
             throw e;
         }
         exemplarsNotStored(door, decoded.exemplarsNotStored());
@@ -202,7 +205,8 @@ final class ReceiverApi {
 
     private Counter samples(String door, String outcome) {
         return Counter.builder("tierlog.receiver.samples").tag("door", door).tag("outcome", outcome)
-                .description("samples (OTLP: data points when rejected) received by the remote_write and OTLP doors")
+                .description("samples received by the remote_write and OTLP doors: stored, or refused (remote_write: in a"
+                        + " request refused whole that decoded; OTLP: rejected data points)")
                 .register(registry);
     }
 

@@ -179,6 +179,10 @@ class RemoteWriteReceiverTest {
         assertThat(v2.header("X-Prometheus-Remote-Write-Samples-Written")).isEqualTo("0");
 
         assertThat(stored("metrics", "rw_bad")).hasSize((int) before);
+        // at least the 8 refused 1.0 requests above; the 4 that decoded held 7 samples, counted as rejected
+        assertThat(h.get("/metrics").body())
+                .containsPattern("tierlog_receiver_samples_total\\{door=\"remote_write_v1\",outcome=\"rejected\"} ([7-9]|[1-9][0-9])")
+                .containsPattern("tierlog_receiver_requests_total\\{door=\"remote_write_v1\",outcome=\"rejected\"} ([8-9]|[1-9][0-9])");
         assertThat(write("/api/v1/write", V1, "snappy", snappy(WriteRequest.newBuilder().addTimeseries(good).build()
                 .toByteArray())).status()).isEqualTo(204);
         assertThat(stored("metrics", "rw_bad")).hasSize((int) before + 1);
