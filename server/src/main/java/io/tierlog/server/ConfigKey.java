@@ -51,7 +51,13 @@ enum ConfigKey {
     MAX_NAME_LENGTH("max.name.length", "256", "longest metric name or tag key"),
     MAX_TAG_VALUE_LENGTH("max.tag.value.length", "256", "longest tag value"),
     MAX_WAIT_MS("max.wait.ms", "30000", "upper bound of a long poll's maxWaitMs"),
-    MAX_RECORDS_PER_RESPONSE("max.records.per.response", "10000", "upper bound of maxRecords");
+    MAX_RECORDS_PER_RESPONSE("max.records.per.response", "10000", "upper bound of maxRecords"),
+    RECEIVERS_TOPIC("receivers.topic", "metrics",
+            "metrics topic that Prometheus remote_write and OTLP requests write to unless they name one (?topic= or X-Tierlog-Topic)"),
+    RECEIVERS_MAX_DECODED_BYTES("receivers.max.decoded.bytes", "16777216",
+            "largest remote_write or OTLP body after snappy or gzip is undone; checked before decompressing where the format declares it"),
+    OTLP_PROMOTE_RESOURCE_ATTRIBUTES("otlp.promote.resource.attributes", "",
+            "comma-separated OTLP resource attributes that become labels (service.name and service.instance.id always become job and instance)");
 
     final String key;
     final String defaultValue;

@@ -181,6 +181,11 @@ final class HttpApi {
         if (t instanceof BatchValidator.RejectedBatchException r && r.problem() == BatchValidator.Problem.TOO_LARGE) {
             return ApiException.tooLarge(r.getMessage());
         }
+        if (t instanceof io.tierlog.receivers.ReceiverException r) {
+            int status = r.reason().httpStatus();
+            return new ApiException(status, status == 413 ? "payload_too_large" : status == 415 ? "unsupported_media_type"
+                    : "invalid_request", r.getMessage());
+        }
         if (t instanceof InvalidInputException i) {
             return ApiException.badRequest(i.getMessage());
         }

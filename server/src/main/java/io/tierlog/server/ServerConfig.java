@@ -26,7 +26,7 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                            int ingestShards, int ingestRingSize, long ingestPublishTimeoutMs,
                            long minFreeDiskBytes, Limits limits, int kafkaPort, String kafkaAdvertisedHost,
                            int kafkaAdvertisedPort, int kafkaMaxRequestBytes, GroupConfig kafkaGroups,
-                           IngestConfig.WaitStrategy ingestWaitStrategy) {
+                           IngestConfig.WaitStrategy ingestWaitStrategy, ReceiverConfig receivers) {
 
     public ServerConfig {
         // "./data" must become an absolute, normalised path: the embedded S3 store rejects "." segments as
@@ -73,6 +73,23 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
         }
         if (limits.maxRequestBytes() < 1024) {
             throw new IllegalArgumentException("max.request.bytes must be >= 1024");
+        }
+        if (receivers == null) {
+            throw new IllegalArgumentException("receivers must be given");
+        }
+    }
+
+    /**
+     * The Prometheus remote_write and OTLP doors' settings: where they write, how large a body may inflate to, and
+     * which OTLP resource attributes become labels.
+     */
+    public record ReceiverConfig(String topic, int maxDecodedBytes, java.util.Set<String> promotedResourceAttributes) {
+        public ReceiverConfig {
+            io.tierlog.core.Validation.topicName(topic);
+            if (maxDecodedBytes < 1024) {
+                throw new IllegalArgumentException("receivers.max.decoded.bytes must be >= 1024, was " + maxDecodedBytes);
+            }
+            promotedResourceAttributes = java.util.Set.copyOf(promotedResourceAttributes);
         }
     }
 
@@ -159,7 +176,18 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                 longOf(values, ConfigKey.INGEST_PUBLISH_TIMEOUT_MS), longOf(values, ConfigKey.MIN_FREE_DISK_BYTES),
                 limits, intOf(values, ConfigKey.KAFKA_PORT), values.get(ConfigKey.KAFKA_ADVERTISED_HOST),
                 intOf(values, ConfigKey.KAFKA_ADVERTISED_PORT), intOf(values, ConfigKey.KAFKA_MAX_REQUEST_BYTES),
-                groupConfig(values), waitStrategy(values.get(ConfigKey.INGEST_WAIT_STRATEGY)));
+                groupConfig(values), waitStrategy(values.get(ConfigKey.INGEST_WAIT_STRATEGY)), receiverConfig(values));
+    }
+
+    private static ReceiverConfig receiverConfig(Map<ConfigKey, String> values) {
+        java.util.Set<String> promoted = new java.util.LinkedHashSet<>();
+        for (String a : values.get(ConfigKey.OTLP_PROMOTE_RESOURCE_ATTRIBUTES).split(",")) {
+            if (!a.isBlank()) {
+                promoted.add(a.trim());
+            }
+        }
+        return new ReceiverConfig(values.get(ConfigKey.RECEIVERS_TOPIC), intOf(values, ConfigKey.RECEIVERS_MAX_DECODED_BYTES),
+                promoted);
     }
 
     private static IngestConfig.WaitStrategy waitStrategy(String name) {

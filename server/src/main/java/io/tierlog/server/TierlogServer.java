@@ -110,9 +110,11 @@ public final class TierlogServer implements AutoCloseable {
             HttpApi api = new HttpApi(broker, objectMapper(), config.limits(), kafka == null ? null : kafkaBootstrap(config, kafka));
             ConsoleApi console = new ConsoleApi(broker, objectMapper(), registry, config, store, endpoint.toString(),
                     kafka == null ? -1 : kafka.port(), kafka == null ? LiveGroups.NONE : LiveGroups.of(kafka));
+            ReceiverApi receivers = new ReceiverApi(broker, config.limits(), config.receivers(), registry);
             PrometheusQueryApi prometheus = new PrometheusQueryApi(broker, objectMapper());
             Javalin http = api.start(config.host(), config.port(), cfg -> {
                 console.install(cfg);
+                receivers.install(cfg);
                 prometheus.install(cfg);
             });
             TierlogServer server = new TierlogServer(config, embedded, store, broker, api, http, registry, kafka);
