@@ -2,9 +2,10 @@ package io.tierlog.server;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tierlog.cold.ColdTier;
+import io.tierlog.cold.housekeeping.Housekeeper;
+import io.tierlog.cold.housekeeping.RetentionPolicy;
 import io.tierlog.core.TierlogException;
 import io.tierlog.core.TopicPartition;
-import io.tierlog.hot.CompactionResult;
 import io.tierlog.hot.FsyncPolicy;
 import io.tierlog.hot.LogConfig;
 import io.tierlog.hot.LogManager;
@@ -62,10 +63,7 @@ final class Broker implements AutoCloseable {
     private final ScheduledExecutorService housekeeping;
     private final BatchValidator validator;
     private final io.micrometer.core.instrument.Counter storageFaults;
-    /** How long a compacted topic keeps tombstones (Kafka's delete.retention.ms default). */
-    static final long DELETE_RETENTION_MS = 24L * 60 * 60 * 1000;
-    private final java.util.concurrent.ConcurrentHashMap<TopicPartition, Long> compactedUpTo =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final Housekeeper housekeeper;
     /** Topic deletion takes the write lock so that no produce or read runs against a half-deleted topic. */
     private final ReentrantReadWriteLock topicLock = new ReentrantReadWriteLock();
 
@@ -74,6 +72,7 @@ final class Broker implements AutoCloseable {
         this.registry = registry;
         this.topics = topics;
         this.cold = cold;
+        this.housekeeper = new Housekeeper(cold);
         this.logs = new LogManager(config.dataDir());
         this.validator = new BatchValidator(config.limits());
         this.storageFaults = io.micrometer.core.instrument.Counter.builder("tierlog.storage.faults")
@@ -194,7 +193,7 @@ final class Broker implements AutoCloseable {
             removeLogGauges(name);
             cold.deleteTopic(name);
             logs.deleteTopic(name);
-            compactedUpTo.keySet().removeIf(tp -> tp.topic().equals(name));
+            housekeeper.forgetTopic(name);
             // as Kafka does: committed offsets go with their topic, so one created again under the name starts clean
             try {
                 query.consumerOffsets().deleteTopic(name);
@@ -452,104 +451,26 @@ final class Broker implements AutoCloseable {
         }
     }
 
-    /** Time-based roll, interval flush, local retention (only of offloaded segments), total retention. */
+    /**
+     * One pass of the {@link Housekeeper} over every partition: time-based roll, interval flush, local retention
+     * (only of offloaded segments), total retention, compaction. A failing partition does not stop the others.
+     */
     void housekeeping(long nowMs) {
         for (TopicRegistry.Topic t : topics.all()) {
-            TopicConfig tc = t.config();
+            RetentionPolicy policy = t.config().retentionPolicy();
             for (int p = 0; p < t.partitions(); p++) {
                 TopicPartition tp = new TopicPartition(t.name(), p);
-                Optional<PartitionLog> maybe = logs.get(tp);
-                if (maybe.isEmpty()) {
+                Optional<PartitionLog> log = logs.get(tp);
+                if (log.isEmpty()) {
                     continue;
                 }
-                PartitionLog log = maybe.get();
                 try {
-                    log.maybeRoll(nowMs);
-                    log.maybeFlush(nowMs);
-                    CleanupPolicy policy = tc.cleanup();
-                    if (tc.remoteStorage()) {
-                        applyLocalRetention(log, tc, nowMs);
-                        cold.applyRetention(tp, tc.retentionMs(), tc.retentionBytes(), log.deletedBefore(), nowMs);
-                    } else {
-                        if (policy.deletes()) {
-                            applyPlainRetention(log, tc.retentionMs(), tc.retentionBytes(), log.deletedBefore(), nowMs);
-                        }
-                        if (policy.compacts()) {
-                            maybeCompact(log, nowMs);
-                        }
-                    }
+                    housekeeper.run(log.get(), policy, nowMs);
                 } catch (RuntimeException e) {
                     LOG.warn("housekeeping of {} failed: {}", tp, e.toString());
                 }
             }
         }
-    }
-
-    /**
-     * Local retention of a tiered topic: the oldest closed segments go once the cold tier's manifest holds them
-     * and they are past {@code localRetentionMs} (by their newest record) or keep the local size above
-     * {@code localRetentionBytes}. A segment past the total {@code retentionMs} goes in any case: its data has
-     * expired everywhere.
-     */
-    private int applyLocalRetention(PartitionLog log, TopicConfig tc, long nowMs) {
-        long[] size = {log.sizeInBytes()};
-        long deletedBefore = log.deletedBefore();
-        int deleted = log.deleteOldestSegmentsWhile(seg -> {
-            boolean expiredEverywhere = tc.retentionMs() >= 0 && nowMs - seg.maxTimestamp() > tc.retentionMs();
-            boolean localExpired = tc.localRetentionMs() >= 0 && nowMs - seg.maxTimestamp() > tc.localRetentionMs();
-            boolean localOversize = tc.localRetentionBytes() >= 0 && size[0] > tc.localRetentionBytes();
-            // records deleted on request: uploaded first all the same, so the offloader never meets a vanished
-            // segment (remote retention then drops the copy)
-            boolean deletedOnRequest = seg.nextOffset() <= deletedBefore;
-            if (expiredEverywhere || ((localExpired || localOversize || deletedOnRequest) && cold.isOffloaded(seg))) {
-                size[0] -= seg.sizeInBytes();
-                return true;
-            }
-            return false;
-        });
-        if (deleted > 0) {
-            LOG.debug("local retention deleted {} segment(s) of {}", deleted, log.topicPartition());
-        }
-        return deleted;
-    }
-
-    /**
-     * Compacts a {@code compact} or {@code compact,delete} partition when segments closed since its last run (keeps the
-     * latest record per key; tombstones go after {@link #DELETE_RETENTION_MS}).
-     */
-    private void maybeCompact(PartitionLog log, long nowMs) {
-        List<SegmentInfo> closed = log.closedSegments();
-        if (closed.isEmpty()) {
-            return;
-        }
-        long closedEnd = closed.get(closed.size() - 1).nextOffset();
-        Long done = compactedUpTo.get(log.topicPartition());
-        if (done != null && done >= closedEnd) {
-            return;
-        }
-        CompactionResult r = log.compact(nowMs, DELETE_RETENTION_MS);
-        compactedUpTo.put(log.topicPartition(), r.keyMapFull() ? r.cleanedUpToOffset() : closedEnd);
-        if (r.recordsRemoved() > 0) {
-            LOG.info("compacted {}: {} records removed, {} -> {} bytes", log.topicPartition(), r.recordsRemoved(),
-                    r.bytesBefore(), r.bytesAfter());
-        }
-    }
-
-    /**
-     * Retention of a topic without a cold tier: by age of the newest record, by total local size, and the segments
-     * holding only records deleted on request.
-     */
-    private int applyPlainRetention(PartitionLog log, long retentionMs, long retentionBytes, long deletedBefore, long nowMs) {
-        long[] size = {log.sizeInBytes()};
-        return log.deleteOldestSegmentsWhile(seg -> {
-            boolean expired = retentionMs >= 0 && nowMs - seg.maxTimestamp() > retentionMs;
-            boolean oversize = retentionBytes >= 0 && size[0] > retentionBytes;
-            if (expired || oversize || seg.nextOffset() <= deletedBefore) {
-                size[0] -= seg.sizeInBytes();
-                return true;
-            }
-            return false;
-        });
     }
 
     // ---------------------------------------------------------------- lifecycle

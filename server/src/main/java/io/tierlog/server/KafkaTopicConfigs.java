@@ -1,5 +1,7 @@
 package io.tierlog.server;
 
+import io.tierlog.cold.housekeeping.Housekeeper;
+
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tierlog.kafka.KafkaBackend.ConfigEntry;
@@ -34,7 +36,7 @@ final class KafkaTopicConfigs {
             "unclean.leader.election.enable", new Fixed(Set.of("false", "true"), "Tierlog is a single broker"),
             "min.compaction.lag.ms", new Fixed(Set.of("0"),
                     "compaction takes every closed segment; a minimum lag is not implemented"),
-            "delete.retention.ms", new Fixed(Set.of(Long.toString(Broker.DELETE_RETENTION_MS)),
+            "delete.retention.ms", new Fixed(Set.of(Long.toString(Housekeeper.DELETE_RETENTION_MS)),
                     "compacted topics keep tombstones for Kafka's default of 24 hours"));
 
     /** Kafka names Tierlog refuses with a reason (any other unknown name is refused as unsupported). */
@@ -120,7 +122,7 @@ final class KafkaTopicConfigs {
         if (c.cleanup().compacts()) {
             out.put("min.compaction.lag.ms", new ConfigEntry("min.compaction.lag.ms", "0", true, true, false));
             out.put("delete.retention.ms", new ConfigEntry("delete.retention.ms",
-                    Long.toString(Broker.DELETE_RETENTION_MS), true, true, false));
+                    Long.toString(Housekeeper.DELETE_RETENTION_MS), true, true, false));
         }
         return new ArrayList<>(out.values());
     }

@@ -2,6 +2,7 @@ package io.tierlog.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tierlog.cold.housekeeping.RetentionPolicy;
 
 import java.util.Iterator;
 import java.util.Set;
@@ -27,6 +28,13 @@ record TopicConfig(String schema, long segmentBytes, long segmentMs, long retent
     CleanupPolicy cleanup() {
         return CleanupPolicy.parse(cleanupPolicy)
                 .orElseThrow(() -> new IllegalStateException("unchecked cleanup policy '" + cleanupPolicy + "'"));
+    }
+
+    /** The housekeeper's view of these settings (the tiers' own terms). */
+    RetentionPolicy retentionPolicy() {
+        return new RetentionPolicy(remoteStorage ? RetentionPolicy.Storage.TIERED : RetentionPolicy.Storage.LOCAL,
+                cleanup().housekeeping, new RetentionPolicy.Limits(retentionMs, retentionBytes),
+                new RetentionPolicy.Limits(localRetentionMs, localRetentionBytes));
     }
 
     /** Parses the JSON {@code config} object over the defaults; null or missing = all defaults. */
