@@ -10,7 +10,6 @@ import io.tierlog.hot.FsyncPolicy;
 import io.tierlog.hot.LogConfig;
 import io.tierlog.hot.LogManager;
 import io.tierlog.hot.PartitionLog;
-import io.tierlog.hot.SegmentInfo;
 import io.tierlog.ingest.Acks;
 import io.tierlog.ingest.AppendAck;
 import io.tierlog.ingest.IngestConfig;
