@@ -234,6 +234,7 @@ final class Broker implements AutoCloseable {
             throw ApiException.overloaded("only " + free + " bytes free on the data directory's file system (minimum "
                     + config.minFreeDiskBytes() + "); waiting for offload and retention to make room");
         }
+        perPartition.values().forEach(v -> requireTopicCodec(t, v));
         List<CompletableFuture<AppendAck>> futures = new ArrayList<>(perPartition.size());
         topicLock.readLock().lock();
         try {
@@ -253,6 +254,30 @@ final class Broker implements AutoCloseable {
     }
 
     /**
+     * Refuses a batch whose codec is not the one the topic's {@code compression.type} names (nothing is refused under
+     * {@code producer}). Kafka would recompress such a batch; Tierlog stores batches as sent (fetch serves them
+     * without re-encoding, idempotent producers' sequences stay as written), so the client is told to use the
+     * topic's codec instead.
+     */
+    private static void requireTopicCodec(TopicRegistry.Topic t, BatchValidator.Valid v) {
+        TopicCompression wanted = t.config().compression();
+        if (wanted == TopicCompression.PRODUCER) {
+            return;
+        }
+        int n = 0;
+        for (io.tierlog.core.RecordBatch b : io.tierlog.core.RecordBatch.iterate(v.batches())) {
+            if (!wanted.accepts(b.compression())) {
+                throw new BatchValidator.RejectedBatchException(BatchValidator.Problem.UNSUPPORTED_COMPRESSION, "batch " + n
+                        + " is compressed with " + b.compression().name().toLowerCase(java.util.Locale.ROOT) + " but topic '"
+                        + t.name() + "' has compression.type=" + wanted.configName + ": Tierlog stores batches as sent"
+                        + " and does not recompress them; send " + wanted.configName + " batches (or set the topic's"
+                        + " compression.type to producer)", List.of(), null);
+            }
+            n++;
+        }
+    }
+
+    /**
      * The Kafka door's produce: one partition's validated batch, acknowledged through the returned future (the
      * caller does not block). Same disk guard and topic lock as {@link #produce}.
      */
@@ -261,6 +286,11 @@ final class Broker implements AutoCloseable {
         if (free < config.minFreeDiskBytes()) {
             return CompletableFuture.failedFuture(ApiException.overloaded("only " + free + " bytes free on the data "
                     + "directory's file system (minimum " + config.minFreeDiskBytes() + ")"));
+        }
+        try {
+            requireTopicCodec(t, v);
+        } catch (BatchValidator.RejectedBatchException e) {
+            return CompletableFuture.failedFuture(e);
         }
         topicLock.readLock().lock();
         try {

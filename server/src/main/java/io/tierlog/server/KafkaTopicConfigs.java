@@ -16,9 +16,10 @@ import java.util.Set;
  * A topic's settings under Kafka's config names (CreateTopics, DescribeConfigs), translated to and from Tierlog's
  * {@link TopicConfig} so that both doors validate them in one place. Names Tierlog honours: retention.ms,
  * retention.bytes, segment.bytes, segment.ms, cleanup.policy ({@code delete}, {@code compact} or both),
- * remote.storage.enable, local.retention.ms, local.retention.bytes and Tierlog's own tierlog.schema. A few Kafka
+ * remote.storage.enable, local.retention.ms, local.retention.bytes, compression.type ({@link TopicCompression})
+ * and Tierlog's own tierlog.schema. A few Kafka
  * names are accepted only at the value that describes what Tierlog does anyway (message.timestamp.type=CreateTime,
- * compression.type=producer, min.insync.replicas=1, min.compaction.lag.ms=0, delete.retention.ms=86400000, ...):
+ * min.insync.replicas=1, min.compaction.lag.ms=0, delete.retention.ms=86400000, ...):
  * Kafka Streams and the tools send several of them. Anything else is refused by name, with the reason where
  * Tierlog knows the setting but does not implement it.
  */
@@ -31,7 +32,6 @@ final class KafkaTopicConfigs {
 
     private static final Map<String, Fixed> FIXED = Map.of(
             "message.timestamp.type", new Fixed(Set.of("CreateTime"), "Tierlog keeps the producer's timestamps"),
-            "compression.type", new Fixed(Set.of("producer"), "batches are stored as the producer compressed them"),
             "min.insync.replicas", new Fixed(Set.of("1"), "Tierlog is a single broker"),
             "unclean.leader.election.enable", new Fixed(Set.of("false", "true"), "Tierlog is a single broker"),
             "min.compaction.lag.ms", new Fixed(Set.of("0"),
@@ -72,6 +72,9 @@ final class KafkaTopicConfigs {
                         ApiException.badRequest("topic config 'cleanup.policy' must be one of " + CleanupPolicy.choices()
                                 + " on Tierlog, was '" + v + "'")).configName);
                 case "remote.storage.enable" -> n.put("remoteStorage", bool(k, v));
+                case "compression.type" -> n.put("compressionType", TopicCompression.parse(v).orElseThrow(() ->
+                        ApiException.badRequest("topic config 'compression.type' must be one of "
+                                + TopicCompression.choices() + " (or 'uncompressed'), was '" + v + "'")).configName);
                 case "local.retention.ms" -> localMs = v;
                 case "local.retention.bytes" -> localBytes = v;
                 default -> {
@@ -117,7 +120,7 @@ final class KafkaTopicConfigs {
         put(out, "local.retention.bytes", c.localRetentionBytes(), d.localRetentionBytes());
         put(out, SCHEMA, c.schema(), "bytes");
         out.put("message.timestamp.type", new ConfigEntry("message.timestamp.type", "CreateTime", true, true, false));
-        out.put("compression.type", new ConfigEntry("compression.type", "producer", true, true, false));
+        put(out, "compression.type", c.compressionType(), d.compressionType());
         out.put("min.insync.replicas", new ConfigEntry("min.insync.replicas", "1", true, true, false));
         if (c.cleanup().compacts()) {
             out.put("min.compaction.lag.ms", new ConfigEntry("min.compaction.lag.ms", "0", true, true, false));
@@ -129,7 +132,8 @@ final class KafkaTopicConfigs {
 
     private static List<String> names() {
         List<String> all = new ArrayList<>(List.of("cleanup.policy", "retention.ms", "retention.bytes", "segment.bytes",
-                "segment.ms", "remote.storage.enable", "local.retention.ms", "local.retention.bytes", SCHEMA));
+                "segment.ms", "remote.storage.enable", "local.retention.ms", "local.retention.bytes", "compression.type",
+                SCHEMA));
         all.addAll(new java.util.TreeSet<>(FIXED.keySet()));
         return all;
     }
