@@ -71,7 +71,7 @@ final class Broker implements AutoCloseable {
         this.registry = registry;
         this.topics = topics;
         this.cold = cold;
-        this.housekeeper = new Housekeeper(cold);
+        this.housekeeper = new Housekeeper(cold, registry);
         this.logs = new LogManager(config.dataDir());
         this.validator = new BatchValidator(config.limits());
         this.storageFaults = io.micrometer.core.instrument.Counter.builder("tierlog.storage.faults")

@@ -1,5 +1,7 @@
 package io.tierlog.cold.housekeeping;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.tierlog.cold.ColdTier;
 import io.tierlog.core.TopicPartition;
 import io.tierlog.hot.CompactionResult;
@@ -28,6 +30,10 @@ public final class Housekeeper {
     public static final long DELETE_RETENTION_MS = 24L * 60 * 60 * 1000;
 
     private final ColdTier cold;
+    private final Counter deletedExpiredEverywhere;
+    private final Counter deletedOffloaded;
+    private final Counter deletedLocalOnly;
+    private final Counter waitingForOffload;
     /** Per compacted partition: the end of the closed segments at its last compaction (nothing new = no run). */
     private final ConcurrentHashMap<TopicPartition, Long> compactedUpTo = new ConcurrentHashMap<>();
 
@@ -46,8 +52,16 @@ public final class Housekeeper {
     public record Outcome(int localSegmentsDeleted, int remoteSegmentsDeleted, Optional<CompactionResult> compaction) {
     }
 
-    public Housekeeper(ColdTier cold) {
+    public Housekeeper(ColdTier cold, MeterRegistry registry) {
         this.cold = cold;
+        String deleted = "tierlog.housekeeping.local.deleted.segments";
+        this.deletedExpiredEverywhere = Counter.builder(deleted).tag("reason", "expired_everywhere")
+                .description("local segments deleted by retention").register(registry);
+        this.deletedOffloaded = Counter.builder(deleted).tag("reason", "offloaded_past_local_limit").register(registry);
+        this.deletedLocalOnly = Counter.builder(deleted).tag("reason", "local_only_retention").register(registry);
+        this.waitingForOffload = Counter.builder("tierlog.housekeeping.local.waiting.for.offload")
+                .description("runs in which a local segment past its limit was kept because it is not offloaded yet")
+                .register(registry);
     }
 
     /** One housekeeping pass over {@code log} under {@code policy} at {@code nowMs}. */
@@ -100,6 +114,12 @@ public final class Housekeeper {
         long deletedBefore = log.deletedBefore();
         int deleted = log.deleteOldestSegmentsWhile(seg -> {
             LocalVerdict v = tieredVerdict(seg, policy, size[0], deletedBefore, cold.isOffloaded(seg), nowMs);
+            switch (v) {
+                case EXPIRED_EVERYWHERE -> deletedExpiredEverywhere.increment();
+                case OFFLOADED_AND_PAST_LOCAL_LIMIT -> deletedOffloaded.increment();
+                case WAITING_FOR_OFFLOAD -> waitingForOffload.increment();
+                case KEEP -> { }
+            }
             if (v == LocalVerdict.EXPIRED_EVERYWHERE || v == LocalVerdict.OFFLOADED_AND_PAST_LOCAL_LIMIT) {
                 size[0] -= seg.sizeInBytes();
                 return true;
@@ -112,16 +132,18 @@ public final class Housekeeper {
         return deleted;
     }
 
-    private static int applyLocalOnlyRetention(PartitionLog log, RetentionPolicy.Limits total, long nowMs) {
+    private int applyLocalOnlyRetention(PartitionLog log, RetentionPolicy.Limits total, long nowMs) {
         long[] size = {log.sizeInBytes()};
         long deletedBefore = log.deletedBefore();
-        return log.deleteOldestSegmentsWhile(seg -> {
+        int deleted = log.deleteOldestSegmentsWhile(seg -> {
             if (localOnlyDeletes(seg, total, size[0], deletedBefore, nowMs)) {
                 size[0] -= seg.sizeInBytes();
                 return true;
             }
             return false;
         });
+        deletedLocalOnly.increment(deleted);
+        return deleted;
     }
 
     /**

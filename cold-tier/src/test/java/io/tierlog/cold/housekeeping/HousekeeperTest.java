@@ -45,6 +45,7 @@ class HousekeeperTest {
     private LogManager logs;
     private ColdTier cold;
     private FaultyObjectStore store;
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final Random rnd = new Random(3);
 
     @BeforeEach
@@ -77,7 +78,7 @@ class HousekeeperTest {
         TopicPartition tp = new TopicPartition("tiered", 0);
         PartitionLog log = filled(tp);
         RetentionPolicy policy = new RetentionPolicy(Storage.TIERED, Cleanup.DELETE, Limits.NONE, new Limits(1000, -1));
-        Housekeeper housekeeper = new Housekeeper(cold);
+        Housekeeper housekeeper = new Housekeeper(cold, registry);
         List<SegmentInfo> closed = log.closedSegments();
         assertThat(closed).hasSizeGreaterThan(2);
         store.writesDown = true;
@@ -85,6 +86,7 @@ class HousekeeperTest {
 
         Housekeeper.Outcome blocked = housekeeper.run(log, policy, NOW);
         assertThat(blocked.localSegmentsDeleted()).as("nothing offloaded yet").isZero();
+        assertThat(registry.counter("tierlog.housekeeping.local.waiting.for.offload").count()).isEqualTo(1);
         assertThat(log.closedSegments()).hasSameSizeAs(closed);
 
         store.writesDown = false;
@@ -92,6 +94,8 @@ class HousekeeperTest {
         Housekeeper.Outcome done = housekeeper.run(log, policy, NOW);
         assertThat(done.localSegmentsDeleted()).isEqualTo(closed.size());
         assertThat(done.remoteSegmentsDeleted()).isZero();
+        assertThat(registry.counter("tierlog.housekeeping.local.deleted.segments", "reason", "offloaded_past_local_limit")
+                .count()).isEqualTo(closed.size());
         assertThat(log.logStartOffset()).isEqualTo(closed.getLast().nextOffset());
         assertThat(LogFixture.fromOffset(cold.read(tp, 0, 1 << 20))).first().extracting(Record::offset).isEqualTo(0L);
     }
@@ -105,7 +109,7 @@ class HousekeeperTest {
         int closed = log.closedSegments().size();
         RetentionPolicy policy = new RetentionPolicy(Storage.TIERED, Cleanup.DELETE, new Limits(1000, -1), Limits.NONE);
 
-        Housekeeper.Outcome o = new Housekeeper(cold).run(log, policy, NOW);
+        Housekeeper.Outcome o = new Housekeeper(cold, registry).run(log, policy, NOW);
         assertThat(o.localSegmentsDeleted()).isEqualTo(closed);
         assertThat(o.remoteSegmentsDeleted()).isEqualTo(closed);
         assertThat(cold.segments(tp)).isEmpty();
@@ -117,7 +121,7 @@ class HousekeeperTest {
         PartitionLog log = filled(tp);
         RetentionPolicy policy = new RetentionPolicy(Storage.LOCAL, Cleanup.DELETE, new Limits(-1, 20 * 1024), Limits.NONE);
 
-        Housekeeper.Outcome o = new Housekeeper(cold).run(log, policy, NOW);
+        Housekeeper.Outcome o = new Housekeeper(cold, registry).run(log, policy, NOW);
         assertThat(o.localSegmentsDeleted()).isPositive();
         assertThat(log.sizeInBytes()).isLessThanOrEqualTo(20 * 1024);
         assertThat(o.compaction()).isEmpty();
@@ -130,7 +134,7 @@ class HousekeeperTest {
         PartitionLog log = logs.open(tp, SMALL_SEGMENTS);
         appendSameKeys(log, 0);
         RetentionPolicy policy = new RetentionPolicy(Storage.LOCAL, Cleanup.COMPACT, Limits.NONE, Limits.NONE);
-        Housekeeper housekeeper = new Housekeeper(cold);
+        Housekeeper housekeeper = new Housekeeper(cold, registry);
 
         Housekeeper.Outcome first = housekeeper.run(log, policy, NOW);
         assertThat(first.compaction()).hasValueSatisfying(r -> assertThat(r.recordsRemoved()).isPositive());
