@@ -234,14 +234,15 @@ final class Broker implements AutoCloseable {
             throw ApiException.overloaded("only " + free + " bytes free on the data directory's file system (minimum "
                     + config.minFreeDiskBytes() + "); waiting for offload and retention to make room");
         }
-        perPartition.values().forEach(v -> requireTopicCodec(t, v));
+        Map<Integer, BatchValidator.Valid> encoded = new java.util.TreeMap<>();
+        perPartition.forEach((p, v) -> encoded.put(p, inTopicCodec(t, v)));
         List<CompletableFuture<AppendAck>> futures = new ArrayList<>(perPartition.size());
         topicLock.readLock().lock();
         try {
             if (topics.get(t.name()).isEmpty()) {
                 throw ApiException.notFound("topic '" + t.name() + "' does not exist");
             }
-            perPartition.forEach((p, v) -> futures.add(ingest.append(new TopicPartition(t.name(), p), v.batches(),
+            encoded.forEach((p, v) -> futures.add(ingest.append(new TopicPartition(t.name(), p), v.batches(),
                     v.minTimestamp(), acks)));
         } finally {
             topicLock.readLock().unlock();
@@ -254,27 +255,12 @@ final class Broker implements AutoCloseable {
     }
 
     /**
-     * Refuses a batch whose codec is not the one the topic's {@code compression.type} names (nothing is refused under
-     * {@code producer}). Kafka would recompress such a batch; Tierlog stores batches as sent (fetch serves them
-     * without re-encoding, idempotent producers' sequences stay as written), so the client is told to use the
-     * topic's codec instead.
+     * The batches in the topic's {@code compression.type}: as sent under {@code producer}, otherwise re-encoded in the
+     * named codec when the client used another (as Kafka does; {@link BatchRecompressor}).
      */
-    private static void requireTopicCodec(TopicRegistry.Topic t, BatchValidator.Valid v) {
+    private static BatchValidator.Valid inTopicCodec(TopicRegistry.Topic t, BatchValidator.Valid v) {
         TopicCompression wanted = t.config().compression();
-        if (wanted == TopicCompression.PRODUCER) {
-            return;
-        }
-        int n = 0;
-        for (io.tierlog.core.RecordBatch b : io.tierlog.core.RecordBatch.iterate(v.batches())) {
-            if (!wanted.accepts(b.compression())) {
-                throw new BatchValidator.RejectedBatchException(BatchValidator.Problem.UNSUPPORTED_COMPRESSION, "batch " + n
-                        + " is compressed with " + b.compression().name().toLowerCase(java.util.Locale.ROOT) + " but topic '"
-                        + t.name() + "' has compression.type=" + wanted.configName + ": Tierlog stores batches as sent"
-                        + " and does not recompress them; send " + wanted.configName + " batches (or set the topic's"
-                        + " compression.type to producer)", List.of(), null);
-            }
-            n++;
-        }
+        return wanted == TopicCompression.PRODUCER ? v : BatchRecompressor.toCodec(v, wanted.serverBuiltBatches);
     }
 
     /**
@@ -287,8 +273,9 @@ final class Broker implements AutoCloseable {
             return CompletableFuture.failedFuture(ApiException.overloaded("only " + free + " bytes free on the data "
                     + "directory's file system (minimum " + config.minFreeDiskBytes() + ")"));
         }
+        BatchValidator.Valid encoded;
         try {
-            requireTopicCodec(t, v);
+            encoded = inTopicCodec(t, v);
         } catch (BatchValidator.RejectedBatchException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -298,7 +285,7 @@ final class Broker implements AutoCloseable {
                 return CompletableFuture.failedFuture(new io.tierlog.query.UnknownPartitionException(
                         new TopicPartition(t.name(), partition)));
             }
-            return ingest.append(new TopicPartition(t.name(), partition), v.batches(), v.minTimestamp(), acks);
+            return ingest.append(new TopicPartition(t.name(), partition), encoded.batches(), encoded.minTimestamp(), acks);
         } finally {
             topicLock.readLock().unlock();
         }

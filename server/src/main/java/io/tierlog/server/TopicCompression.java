@@ -9,8 +9,8 @@ import java.util.Optional;
 /**
  * A topic's {@code compression.type} (Kafka's name and values): {@code producer} keeps what the client sent, and has
  * the server compress the batches it builds itself (from JSON) with zstd, so that HTTP producers do not store
- * uncompressed batches; an explicit codec is the one every stored batch of the topic uses. Tierlog does not
- * recompress client batches: a binary batch (Kafka or HTTP) in another codec is refused with the reason.
+ * uncompressed batches; an explicit codec is the one every stored batch of the topic uses: clients' batches in
+ * another codec are re-encoded in it, as Kafka does ({@link BatchRecompressor}).
  */
 enum TopicCompression {
     PRODUCER("producer", Compression.ZSTD),
@@ -28,11 +28,6 @@ enum TopicCompression {
     TopicCompression(String configName, Compression serverBuiltBatches) {
         this.configName = configName;
         this.serverBuiltBatches = serverBuiltBatches;
-    }
-
-    /** Whether a client's batch compressed with {@code codec} is stored as it is. */
-    boolean accepts(Compression codec) {
-        return this == PRODUCER || codec == serverBuiltBatches;
     }
 
     /**

@@ -12,7 +12,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.errors.UnsupportedCompressionTypeException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,7 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -36,8 +34,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A topic's compression.type through both doors: batches the server builds from JSON are stored compressed (read
- * back from the segment files), clients' batches are stored as sent under {@code producer} and refused in another
- * codec than an explicit one.
+ * back from the segment files), clients' batches are stored as sent under {@code producer}, and those in another
+ * codec than an explicit one re-encoded in it with the same records.
  */
 class TopicCompressionTest {
     @TempDir
@@ -54,17 +52,27 @@ class TopicCompressionTest {
         s.close();
     }
 
-    /** Codecs of every batch stored in the topic's local segment files. */
-    private List<Compression> storedCodecs(String topic) throws IOException {
-        List<Compression> out = new ArrayList<>();
+    /** Calls {@code each} with every batch stored in the topic's local segment files, in order, CRC-checked. */
+    private void forEachStoredBatch(String topic, java.util.function.Consumer<RecordBatch> each) throws IOException {
         try (Stream<Path> files = Files.walk(dir.resolve("topics").resolve(topic))) {
             for (Path log : files.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
                 for (RecordBatch b : RecordBatch.iterate(ByteBuffer.wrap(Files.readAllBytes(log)))) {
                     assertThat(b.isValidHeaderAndCrc()).isTrue();
-                    out.add(b.compression());
+                    each.accept(b);
                 }
             }
         }
+    }
+
+    private List<Compression> storedCodecs(String topic) throws IOException {
+        List<Compression> out = new ArrayList<>();
+        forEachStoredBatch(topic, b -> out.add(b.compression()));
+        return out;
+    }
+
+    private List<io.tierlog.core.Record> storedRecords(String topic) throws IOException {
+        List<io.tierlog.core.Record> out = new ArrayList<>();
+        forEachStoredBatch(topic, b -> out.addAll(b.records()));
         return out;
     }
 
@@ -120,23 +128,31 @@ class TopicCompressionTest {
     }
 
     @Test
-    void aBinaryBatchInAnotherCodecThanTheTopicsIsRefusedAndNothingIsStored() throws IOException {
+    void aBinaryBatchInAnotherCodecIsStoredInTheTopicsCodecWithTheSameRecords() throws IOException {
         s.createTopic("strict", 1, "{\"schema\":\"bytes\",\"compressionType\":\"zstd\"}");
-        byte[] lz4 = bytes(new BatchBuilder(Compression.LZ4).add(1, "k".getBytes(), "v".getBytes()).build());
-        ServerHarness.Resp refused = s.post("/v1/topics/strict/records?partition=0", "application/vnd.tierlog.batch", lz4);
-        assertThat(refused.status()).isEqualTo(400);
-        assertThat(refused.json().toString()).contains("compressed with lz4").contains("compression.type=zstd")
-                .contains("does not recompress");
-        assertThat(storedCodecs("strict")).isEmpty();
-
-        byte[] zstd = bytes(new BatchBuilder(Compression.ZSTD).add(1, "k".getBytes(), "v".getBytes()).build());
+        List<io.tierlog.core.Header> headers = List.of(new io.tierlog.core.Header("h", "x".getBytes()));
+        byte[] lz4 = bytes(new BatchBuilder(Compression.LZ4).add(1732470000000L, "k1".getBytes(), "v1".getBytes(), headers)
+                .add(1732469999000L, null, "v2".getBytes()).add(1732470005000L, "k3".getBytes(), null).build());
+        assertThat(s.post("/v1/topics/strict/records?partition=0", "application/vnd.tierlog.batch", lz4).status())
+                .isEqualTo(200);
+        byte[] zstd = bytes(new BatchBuilder(Compression.ZSTD).add(1732470006000L, "k4".getBytes(), "v4".getBytes()).build());
         assertThat(s.post("/v1/topics/strict/records?partition=0", "application/vnd.tierlog.batch", zstd).status())
                 .isEqualTo(200);
-        assertThat(storedCodecs("strict")).containsExactly(Compression.ZSTD);
+
+        assertThat(storedCodecs("strict")).containsExactly(Compression.ZSTD, Compression.ZSTD);
+        List<io.tierlog.core.Record> stored = storedRecords("strict");
+        assertThat(stored).extracting(io.tierlog.core.Record::offset).containsExactly(0L, 1L, 2L, 3L);
+        assertThat(stored).extracting(io.tierlog.core.Record::timestamp)
+                .containsExactly(1732470000000L, 1732469999000L, 1732470005000L, 1732470006000L);
+        assertThat(new String(stored.get(0).key())).isEqualTo("k1");
+        assertThat(new String(stored.get(0).headers().get(0).value())).isEqualTo("x");
+        assertThat(stored.get(1).key()).isNull();
+        assertThat(stored.get(2).value()).isNull();
+        assertThat(new String(stored.get(3).value())).isEqualTo("v4");
     }
 
     @Test
-    void kafkaClientsSeeAndSetCompressionTypeAndAreRefusedInAnotherCodec() throws Exception {
+    void kafkaClientsSeeAndSetCompressionTypeAndTheirBatchesAreStoredInTheTopicsCodec() throws Exception {
         String bootstrap = "127.0.0.1:" + s.server.kafkaPort();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             admin.createTopics(List.of(new NewTopic("k-zstd", 1, (short) 1).configs(Map.of("compression.type", "zstd")),
@@ -150,16 +166,31 @@ class TopicCompressionTest {
                     .hasMessageContaining("compression.type");
         }
 
-        try (KafkaProducer<String, String> lz4 = producer(bootstrap, "lz4")) {
-            assertThatThrownBy(() -> lz4.send(new ProducerRecord<>("k-zstd", 0, "k", "v")).get(20, TimeUnit.SECONDS))
-                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(UnsupportedCompressionTypeException.class);
+        // an idempotent lz4 producer: re-encoded batches keep its sequence numbers, so nothing is doubled
+        try (KafkaProducer<String, String> lz4 = producer(bootstrap, "lz4", true)) {
+            for (int i = 0; i < 500; i++) {
+                lz4.send(new ProducerRecord<>("k-zstd", 0, "k" + i, "value-" + i));
+            }
             lz4.send(new ProducerRecord<>("k-any", 0, "k", "v")).get(20, TimeUnit.SECONDS);
+            lz4.flush();
         }
-        try (KafkaProducer<String, String> zstd = producer(bootstrap, "zstd")) {
-            zstd.send(new ProducerRecord<>("k-zstd", 0, "k", "v")).get(20, TimeUnit.SECONDS);
-        }
-        assertThat(storedCodecs("k-zstd")).containsExactly(Compression.ZSTD);
+        assertThat(storedCodecs("k-zstd")).isNotEmpty().containsOnly(Compression.ZSTD);
         assertThat(storedCodecs("k-any")).as("producer: stored as sent").containsExactly(Compression.LZ4);
+        List<io.tierlog.core.Record> stored = storedRecords("k-zstd");
+        assertThat(stored).hasSize(500);
+        for (int i = 0; i < 500; i++) {
+            assertThat(stored.get(i).offset()).isEqualTo(i);
+            assertThat(new String(stored.get(i).key())).isEqualTo("k" + i);
+            assertThat(new String(stored.get(i).value())).isEqualTo("value-" + i);
+        }
+        List<Integer> sequences = new ArrayList<>();
+        List<Long> producerIds = new ArrayList<>();
+        forEachStoredBatch("k-zstd", b -> {
+            sequences.add(b.baseSequence());
+            producerIds.add(b.producerId());
+        });
+        assertThat(sequences).first().isEqualTo(0);
+        assertThat(producerIds).doesNotContain(RecordBatch.NO_PRODUCER_ID).containsOnly(producerIds.get(0));
     }
 
     private static Map<String, org.apache.kafka.clients.admin.ConfigEntry> describe(Admin admin, String topic) throws Exception {
@@ -170,13 +201,13 @@ class TopicCompressionTest {
         return out;
     }
 
-    private static KafkaProducer<String, String> producer(String bootstrap, String compression) {
+    private static KafkaProducer<String, String> producer(String bootstrap, String compression, boolean idempotent) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression);
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
-        p.put(ProducerConfig.ACKS_CONFIG, "1");
-        p.put(ProducerConfig.RETRIES_CONFIG, "0");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, Boolean.toString(idempotent));
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "20000");
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
