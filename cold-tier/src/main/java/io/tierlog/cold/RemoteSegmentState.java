@@ -13,7 +13,7 @@ package io.tierlog.cold;
  * Only {@code COPY_SEGMENT_FINISHED} is visible to readers and lets local retention delete the local copy. An
  * object whose deletion failed stays in {@code DELETE_SEGMENT_STARTED}: it is an orphan, removed by the next sweep.
  */
-public enum RemoteSegmentState {
+enum RemoteSegmentState {
     /** The object is being written; no manifest names it. */
     COPY_SEGMENT_STARTED,
     /** The partition's manifest names the object: readers see it, the local copy may go. */
@@ -27,7 +27,7 @@ public enum RemoteSegmentState {
      * Whether a segment may move from {@code from} to {@code to}; {@code from == null} means "no state yet", from
      * which only {@link #COPY_SEGMENT_STARTED} is reachable. Staying in the same state is valid (idempotent retries).
      */
-    public static boolean isValidTransition(RemoteSegmentState from, RemoteSegmentState to) {
+    static boolean isValidTransition(RemoteSegmentState from, RemoteSegmentState to) {
         if (to == null) {
             return false;
         }
