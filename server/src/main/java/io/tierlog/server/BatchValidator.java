@@ -54,7 +54,9 @@ final class BatchValidator {
         /** A record breaks a rule of the topic: Kafka's INVALID_RECORD, with the bad records listed. */
         INVALID_RECORD,
         /** A record value exceeds the limit: Kafka's MESSAGE_TOO_LARGE, HTTP 413. */
-        TOO_LARGE
+        TOO_LARGE,
+        /** The batch's codec is not the one the topic's compression.type names: Kafka's UNSUPPORTED_COMPRESSION_TYPE. */
+        UNSUPPORTED_COMPRESSION
     }
 
     /** One refused record: its index in its batch and why. */

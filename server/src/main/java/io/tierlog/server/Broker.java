@@ -2,14 +2,14 @@ package io.tierlog.server;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tierlog.cold.ColdTier;
+import io.tierlog.cold.housekeeping.Housekeeper;
+import io.tierlog.cold.housekeeping.RetentionPolicy;
 import io.tierlog.core.TierlogException;
 import io.tierlog.core.TopicPartition;
-import io.tierlog.hot.CompactionResult;
 import io.tierlog.hot.FsyncPolicy;
 import io.tierlog.hot.LogConfig;
 import io.tierlog.hot.LogManager;
 import io.tierlog.hot.PartitionLog;
-import io.tierlog.hot.SegmentInfo;
 import io.tierlog.ingest.Acks;
 import io.tierlog.ingest.AppendAck;
 import io.tierlog.ingest.IngestConfig;
@@ -62,10 +62,7 @@ final class Broker implements AutoCloseable {
     private final ScheduledExecutorService housekeeping;
     private final BatchValidator validator;
     private final io.micrometer.core.instrument.Counter storageFaults;
-    /** How long a compacted topic keeps tombstones (Kafka's delete.retention.ms default). */
-    static final long DELETE_RETENTION_MS = 24L * 60 * 60 * 1000;
-    private final java.util.concurrent.ConcurrentHashMap<TopicPartition, Long> compactedUpTo =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final Housekeeper housekeeper;
     /** Topic deletion takes the write lock so that no produce or read runs against a half-deleted topic. */
     private final ReentrantReadWriteLock topicLock = new ReentrantReadWriteLock();
 
@@ -74,6 +71,7 @@ final class Broker implements AutoCloseable {
         this.registry = registry;
         this.topics = topics;
         this.cold = cold;
+        this.housekeeper = new Housekeeper(cold, registry);
         this.logs = new LogManager(config.dataDir());
         this.validator = new BatchValidator(config.limits());
         this.storageFaults = io.micrometer.core.instrument.Counter.builder("tierlog.storage.faults")
@@ -194,7 +192,7 @@ final class Broker implements AutoCloseable {
             removeLogGauges(name);
             cold.deleteTopic(name);
             logs.deleteTopic(name);
-            compactedUpTo.keySet().removeIf(tp -> tp.topic().equals(name));
+            housekeeper.forgetTopic(name);
             // as Kafka does: committed offsets go with their topic, so one created again under the name starts clean
             try {
                 query.consumerOffsets().deleteTopic(name);
@@ -236,13 +234,15 @@ final class Broker implements AutoCloseable {
             throw ApiException.overloaded("only " + free + " bytes free on the data directory's file system (minimum "
                     + config.minFreeDiskBytes() + "); waiting for offload and retention to make room");
         }
+        Map<Integer, BatchValidator.Valid> encoded = new java.util.TreeMap<>();
+        perPartition.forEach((p, v) -> encoded.put(p, inTopicCodec(t, v)));
         List<CompletableFuture<AppendAck>> futures = new ArrayList<>(perPartition.size());
         topicLock.readLock().lock();
         try {
             if (topics.get(t.name()).isEmpty()) {
                 throw ApiException.notFound("topic '" + t.name() + "' does not exist");
             }
-            perPartition.forEach((p, v) -> futures.add(ingest.append(new TopicPartition(t.name(), p), v.batches(),
+            encoded.forEach((p, v) -> futures.add(ingest.append(new TopicPartition(t.name(), p), v.batches(),
                     v.minTimestamp(), acks)));
         } finally {
             topicLock.readLock().unlock();
@@ -255,6 +255,15 @@ final class Broker implements AutoCloseable {
     }
 
     /**
+     * The batches in the topic's {@code compression.type}: as sent under {@code producer}, otherwise re-encoded in the
+     * named codec when the client used another (as Kafka does; {@link BatchRecompressor}).
+     */
+    private static BatchValidator.Valid inTopicCodec(TopicRegistry.Topic t, BatchValidator.Valid v) {
+        TopicCompression wanted = t.config().compression();
+        return wanted == TopicCompression.PRODUCER ? v : BatchRecompressor.toCodec(v, wanted.serverBuiltBatches);
+    }
+
+    /**
      * The Kafka door's produce: one partition's validated batch, acknowledged through the returned future (the
      * caller does not block). Same disk guard and topic lock as {@link #produce}.
      */
@@ -264,13 +273,19 @@ final class Broker implements AutoCloseable {
             return CompletableFuture.failedFuture(ApiException.overloaded("only " + free + " bytes free on the data "
                     + "directory's file system (minimum " + config.minFreeDiskBytes() + ")"));
         }
+        BatchValidator.Valid encoded;
+        try {
+            encoded = inTopicCodec(t, v);
+        } catch (BatchValidator.RejectedBatchException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         topicLock.readLock().lock();
         try {
             if (topics.get(t.name()).filter(x -> x.id().equals(t.id())).isEmpty()) {
                 return CompletableFuture.failedFuture(new io.tierlog.query.UnknownPartitionException(
                         new TopicPartition(t.name(), partition)));
             }
-            return ingest.append(new TopicPartition(t.name(), partition), v.batches(), v.minTimestamp(), acks);
+            return ingest.append(new TopicPartition(t.name(), partition), encoded.batches(), encoded.minTimestamp(), acks);
         } finally {
             topicLock.readLock().unlock();
         }
@@ -462,104 +477,26 @@ final class Broker implements AutoCloseable {
         }
     }
 
-    /** Time-based roll, interval flush, local retention (only of offloaded segments), total retention. */
+    /**
+     * One pass of the {@link Housekeeper} over every partition: time-based roll, interval flush, local retention
+     * (only of offloaded segments), total retention, compaction. A failing partition does not stop the others.
+     */
     void housekeeping(long nowMs) {
         for (TopicRegistry.Topic t : topics.all()) {
-            TopicConfig tc = t.config();
+            RetentionPolicy policy = t.config().retentionPolicy();
             for (int p = 0; p < t.partitions(); p++) {
                 TopicPartition tp = new TopicPartition(t.name(), p);
-                Optional<PartitionLog> maybe = logs.get(tp);
-                if (maybe.isEmpty()) {
+                Optional<PartitionLog> log = logs.get(tp);
+                if (log.isEmpty()) {
                     continue;
                 }
-                PartitionLog log = maybe.get();
                 try {
-                    log.maybeRoll(nowMs);
-                    log.maybeFlush(nowMs);
-                    CleanupPolicy policy = tc.cleanup();
-                    if (tc.remoteStorage()) {
-                        applyLocalRetention(log, tc, nowMs);
-                        cold.applyRetention(tp, tc.retentionMs(), tc.retentionBytes(), log.deletedBefore(), nowMs);
-                    } else {
-                        if (policy.deletes()) {
-                            applyPlainRetention(log, tc.retentionMs(), tc.retentionBytes(), log.deletedBefore(), nowMs);
-                        }
-                        if (policy.compacts()) {
-                            maybeCompact(log, nowMs);
-                        }
-                    }
+                    housekeeper.run(log.get(), policy, nowMs);
                 } catch (RuntimeException e) {
                     LOG.warn("housekeeping of {} failed: {}", tp, e.toString());
                 }
             }
         }
-    }
-
-    /**
-     * Local retention of a tiered topic: the oldest closed segments go once the cold tier's manifest holds them
-     * and they are past {@code localRetentionMs} (by their newest record) or keep the local size above
-     * {@code localRetentionBytes}. A segment past the total {@code retentionMs} goes in any case: its data has
-     * expired everywhere.
-     */
-    private int applyLocalRetention(PartitionLog log, TopicConfig tc, long nowMs) {
-        long[] size = {log.sizeInBytes()};
-        long deletedBefore = log.deletedBefore();
-        int deleted = log.deleteOldestSegmentsWhile(seg -> {
-            boolean expiredEverywhere = tc.retentionMs() >= 0 && nowMs - seg.maxTimestamp() > tc.retentionMs();
-            boolean localExpired = tc.localRetentionMs() >= 0 && nowMs - seg.maxTimestamp() > tc.localRetentionMs();
-            boolean localOversize = tc.localRetentionBytes() >= 0 && size[0] > tc.localRetentionBytes();
-            // records deleted on request: uploaded first all the same, so the offloader never meets a vanished
-            // segment (remote retention then drops the copy)
-            boolean deletedOnRequest = seg.nextOffset() <= deletedBefore;
-            if (expiredEverywhere || ((localExpired || localOversize || deletedOnRequest) && cold.isOffloaded(seg))) {
-                size[0] -= seg.sizeInBytes();
-                return true;
-            }
-            return false;
-        });
-        if (deleted > 0) {
-            LOG.debug("local retention deleted {} segment(s) of {}", deleted, log.topicPartition());
-        }
-        return deleted;
-    }
-
-    /**
-     * Compacts a {@code compact} or {@code compact,delete} partition when segments closed since its last run (keeps the
-     * latest record per key; tombstones go after {@link #DELETE_RETENTION_MS}).
-     */
-    private void maybeCompact(PartitionLog log, long nowMs) {
-        List<SegmentInfo> closed = log.closedSegments();
-        if (closed.isEmpty()) {
-            return;
-        }
-        long closedEnd = closed.get(closed.size() - 1).nextOffset();
-        Long done = compactedUpTo.get(log.topicPartition());
-        if (done != null && done >= closedEnd) {
-            return;
-        }
-        CompactionResult r = log.compact(nowMs, DELETE_RETENTION_MS);
-        compactedUpTo.put(log.topicPartition(), r.keyMapFull() ? r.cleanedUpToOffset() : closedEnd);
-        if (r.recordsRemoved() > 0) {
-            LOG.info("compacted {}: {} records removed, {} -> {} bytes", log.topicPartition(), r.recordsRemoved(),
-                    r.bytesBefore(), r.bytesAfter());
-        }
-    }
-
-    /**
-     * Retention of a topic without a cold tier: by age of the newest record, by total local size, and the segments
-     * holding only records deleted on request.
-     */
-    private int applyPlainRetention(PartitionLog log, long retentionMs, long retentionBytes, long deletedBefore, long nowMs) {
-        long[] size = {log.sizeInBytes()};
-        return log.deleteOldestSegmentsWhile(seg -> {
-            boolean expired = retentionMs >= 0 && nowMs - seg.maxTimestamp() > retentionMs;
-            boolean oversize = retentionBytes >= 0 && size[0] > retentionBytes;
-            if (expired || oversize || seg.nextOffset() <= deletedBefore) {
-                size[0] -= seg.sizeInBytes();
-                return true;
-            }
-            return false;
-        });
     }
 
     // ---------------------------------------------------------------- lifecycle

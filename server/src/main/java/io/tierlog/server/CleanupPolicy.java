@@ -1,5 +1,7 @@
 package io.tierlog.server;
 
+import io.tierlog.cold.housekeeping.RetentionPolicy;
+
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
@@ -12,24 +14,27 @@ import java.util.TreeSet;
  * rewrites local segments, which the cold tier cannot follow.
  */
 enum CleanupPolicy {
-    DELETE("delete"),
-    COMPACT("compact"),
-    COMPACT_DELETE("compact,delete");
+    DELETE("delete", RetentionPolicy.Cleanup.DELETE),
+    COMPACT("compact", RetentionPolicy.Cleanup.COMPACT),
+    COMPACT_DELETE("compact,delete", RetentionPolicy.Cleanup.COMPACT_DELETE);
 
     /** The name in topic configs (both doors, topic.json). */
     final String configName;
+    /** The same policy as the housekeeper, which applies it, names it. */
+    final RetentionPolicy.Cleanup housekeeping;
 
-    CleanupPolicy(String configName) {
+    CleanupPolicy(String configName, RetentionPolicy.Cleanup housekeeping) {
         this.configName = configName;
+        this.housekeeping = housekeeping;
     }
 
     boolean compacts() {
-        return this != DELETE;
+        return housekeeping.compacts();
     }
 
     /** Whether time and size retention delete whole segments. */
     boolean deletes() {
-        return this != COMPACT;
+        return housekeeping.deletes();
     }
 
     /**

@@ -332,7 +332,7 @@ final class HttpApi {
             }
             JsonNode root = parseJson(body(ctx));
             Map<Integer, RecordBatch> batches = records.parseProduce(root, t.config().metrics(), t.partitions(),
-                    System.currentTimeMillis());
+                    System.currentTimeMillis(), t.config().compression().serverBuiltBatches);
             batches.forEach((p, b) -> perPartition.put(p, new BatchValidator.Valid(b.buffer(), 1, b.recordCount(),
                     b.minTimestamp())));
         } else {

@@ -399,6 +399,7 @@ final class KafkaDoor implements KafkaBackend {
                 case CORRUPT -> Reason.CORRUPT_MESSAGE;
                 case INVALID_RECORD -> Reason.INVALID_RECORD;
                 case TOO_LARGE -> Reason.RECORD_TOO_LARGE;
+                case UNSUPPORTED_COMPRESSION -> Reason.UNSUPPORTED_COMPRESSION_TYPE;
             };
             List<BackendException.RecordError> errors = r.recordErrors().stream()
                     .map(x -> new BackendException.RecordError(x.index(), x.message())).toList();

@@ -1,5 +1,7 @@
 package io.tierlog.server;
 
+import io.tierlog.cold.housekeeping.Housekeeper;
+
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tierlog.kafka.KafkaBackend.ConfigEntry;
@@ -14,9 +16,10 @@ import java.util.Set;
  * A topic's settings under Kafka's config names (CreateTopics, DescribeConfigs), translated to and from Tierlog's
  * {@link TopicConfig} so that both doors validate them in one place. Names Tierlog honours: retention.ms,
  * retention.bytes, segment.bytes, segment.ms, cleanup.policy ({@code delete}, {@code compact} or both),
- * remote.storage.enable, local.retention.ms, local.retention.bytes and Tierlog's own tierlog.schema. A few Kafka
+ * remote.storage.enable, local.retention.ms, local.retention.bytes, compression.type ({@link TopicCompression})
+ * and Tierlog's own tierlog.schema. A few Kafka
  * names are accepted only at the value that describes what Tierlog does anyway (message.timestamp.type=CreateTime,
- * compression.type=producer, min.insync.replicas=1, min.compaction.lag.ms=0, delete.retention.ms=86400000, ...):
+ * min.insync.replicas=1, min.compaction.lag.ms=0, delete.retention.ms=86400000, ...):
  * Kafka Streams and the tools send several of them. Anything else is refused by name, with the reason where
  * Tierlog knows the setting but does not implement it.
  */
@@ -29,12 +32,11 @@ final class KafkaTopicConfigs {
 
     private static final Map<String, Fixed> FIXED = Map.of(
             "message.timestamp.type", new Fixed(Set.of("CreateTime"), "Tierlog keeps the producer's timestamps"),
-            "compression.type", new Fixed(Set.of("producer"), "batches are stored as the producer compressed them"),
             "min.insync.replicas", new Fixed(Set.of("1"), "Tierlog is a single broker"),
             "unclean.leader.election.enable", new Fixed(Set.of("false", "true"), "Tierlog is a single broker"),
             "min.compaction.lag.ms", new Fixed(Set.of("0"),
                     "compaction takes every closed segment; a minimum lag is not implemented"),
-            "delete.retention.ms", new Fixed(Set.of(Long.toString(Broker.DELETE_RETENTION_MS)),
+            "delete.retention.ms", new Fixed(Set.of(Long.toString(Housekeeper.DELETE_RETENTION_MS)),
                     "compacted topics keep tombstones for Kafka's default of 24 hours"));
 
     /** Kafka names Tierlog refuses with a reason (any other unknown name is refused as unsupported). */
@@ -70,6 +72,9 @@ final class KafkaTopicConfigs {
                         ApiException.badRequest("topic config 'cleanup.policy' must be one of " + CleanupPolicy.choices()
                                 + " on Tierlog, was '" + v + "'")).configName);
                 case "remote.storage.enable" -> n.put("remoteStorage", bool(k, v));
+                case "compression.type" -> n.put("compressionType", TopicCompression.parse(v).orElseThrow(() ->
+                        ApiException.badRequest("topic config 'compression.type' must be one of "
+                                + TopicCompression.choices() + " (or 'uncompressed'), was '" + v + "'")).configName);
                 case "local.retention.ms" -> localMs = v;
                 case "local.retention.bytes" -> localBytes = v;
                 default -> {
@@ -115,19 +120,20 @@ final class KafkaTopicConfigs {
         put(out, "local.retention.bytes", c.localRetentionBytes(), d.localRetentionBytes());
         put(out, SCHEMA, c.schema(), "bytes");
         out.put("message.timestamp.type", new ConfigEntry("message.timestamp.type", "CreateTime", true, true, false));
-        out.put("compression.type", new ConfigEntry("compression.type", "producer", true, true, false));
+        put(out, "compression.type", c.compressionType(), d.compressionType());
         out.put("min.insync.replicas", new ConfigEntry("min.insync.replicas", "1", true, true, false));
         if (c.cleanup().compacts()) {
             out.put("min.compaction.lag.ms", new ConfigEntry("min.compaction.lag.ms", "0", true, true, false));
             out.put("delete.retention.ms", new ConfigEntry("delete.retention.ms",
-                    Long.toString(Broker.DELETE_RETENTION_MS), true, true, false));
+                    Long.toString(Housekeeper.DELETE_RETENTION_MS), true, true, false));
         }
         return new ArrayList<>(out.values());
     }
 
     private static List<String> names() {
         List<String> all = new ArrayList<>(List.of("cleanup.policy", "retention.ms", "retention.bytes", "segment.bytes",
-                "segment.ms", "remote.storage.enable", "local.retention.ms", "local.retention.bytes", SCHEMA));
+                "segment.ms", "remote.storage.enable", "local.retention.ms", "local.retention.bytes", "compression.type",
+                SCHEMA));
         all.addAll(new java.util.TreeSet<>(FIXED.keySet()));
         return all;
     }

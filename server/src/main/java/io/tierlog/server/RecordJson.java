@@ -53,9 +53,9 @@ final class RecordJson {
 
     /**
      * Parses a JSON produce body into one encoded batch per partition (all validated before anything is
-     * appended, so a bad record rejects the whole request).
+     * appended, so a bad record rejects the whole request), compressed with {@code codec}.
      */
-    Map<Integer, RecordBatch> parseProduce(JsonNode root, boolean metrics, int partitions, long nowMs) {
+    Map<Integer, RecordBatch> parseProduce(JsonNode root, boolean metrics, int partitions, long nowMs, Compression codec) {
         if (root == null || !root.isObject()) {
             throw ApiException.badRequest("body must be a JSON object {\"records\": [...]}");
         }
@@ -77,9 +77,9 @@ final class RecordJson {
         for (JsonNode r : records) {
             try {
                 if (metrics) {
-                    addMetric(r, partitions, nowMs, builders);
+                    addMetric(r, partitions, nowMs, builders, codec);
                 } else {
-                    addBytes(r, partitions, nowMs, builders);
+                    addBytes(r, partitions, nowMs, builders, codec);
                 }
             } catch (ApiException e) {
                 throw new ApiException(e.status, e.code, "records[" + i + "]: " + e.getMessage(), e.extra);
@@ -93,7 +93,7 @@ final class RecordJson {
         return out;
     }
 
-    private void addMetric(JsonNode r, int partitions, long nowMs, Map<Integer, BatchBuilder> builders) {
+    private void addMetric(JsonNode r, int partitions, long nowMs, Map<Integer, BatchBuilder> builders, Compression codec) {
         checkFields(r, METRIC_FIELDS);
         String name = requiredText(r, "name");
         TreeMap<String, String> tags = new TreeMap<>();
@@ -131,10 +131,10 @@ final class RecordJson {
         Validation.metricEvent(event, limits);
         byte[] key = event.seriesKey().toBytes();
         int p = partition(r, partitions, key);
-        MetricCodec.append(builders.computeIfAbsent(p, x -> new BatchBuilder(Compression.NONE)), event, limits);
+        MetricCodec.append(builders.computeIfAbsent(p, x -> new BatchBuilder(codec)), event, limits);
     }
 
-    private void addBytes(JsonNode r, int partitions, long nowMs, Map<Integer, BatchBuilder> builders) {
+    private void addBytes(JsonNode r, int partitions, long nowMs, Map<Integer, BatchBuilder> builders, Compression codec) {
         checkFields(r, BYTES_FIELDS);
         byte[] key = null;
         JsonNode k = r.get("key");
@@ -191,7 +191,7 @@ final class RecordJson {
         }
         long ts = timestamp(r, nowMs);
         int p = partition(r, partitions, key);
-        builders.computeIfAbsent(p, x -> new BatchBuilder(Compression.NONE)).add(ts, key, value, headers);
+        builders.computeIfAbsent(p, x -> new BatchBuilder(codec)).add(ts, key, value, headers);
     }
 
     private static void checkFields(JsonNode r, Set<String> allowed) {

@@ -2,6 +2,7 @@ package io.tierlog.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tierlog.cold.housekeeping.RetentionPolicy;
 
 import java.util.Iterator;
 import java.util.Set;
@@ -12,13 +13,15 @@ import java.util.Set;
  * types and out-of-range values are rejected with a message naming the key.
  */
 record TopicConfig(String schema, long segmentBytes, long segmentMs, long retentionMs, long retentionBytes,
-                   long localRetentionMs, long localRetentionBytes, String cleanupPolicy, boolean remoteStorage) {
+                   long localRetentionMs, long localRetentionBytes, String cleanupPolicy, boolean remoteStorage,
+                   String compressionType) {
 
     static final TopicConfig DEFAULTS = new TopicConfig("metrics", 128L * 1024 * 1024, 60L * 60 * 1000,
-            7L * 24 * 60 * 60 * 1000, -1, 24L * 60 * 60 * 1000, -1, "delete", true);
+            7L * 24 * 60 * 60 * 1000, -1, 24L * 60 * 60 * 1000, -1, "delete", true, "producer");
 
     private static final Set<String> KEYS = Set.of("schema", "segmentBytes", "segmentMs", "retentionMs",
-            "retentionBytes", "localRetentionMs", "localRetentionBytes", "cleanupPolicy", "remoteStorage");
+            "retentionBytes", "localRetentionMs", "localRetentionBytes", "cleanupPolicy", "remoteStorage",
+            "compressionType");
 
     boolean metrics() {
         return schema.equals("metrics");
@@ -27,6 +30,18 @@ record TopicConfig(String schema, long segmentBytes, long segmentMs, long retent
     CleanupPolicy cleanup() {
         return CleanupPolicy.parse(cleanupPolicy)
                 .orElseThrow(() -> new IllegalStateException("unchecked cleanup policy '" + cleanupPolicy + "'"));
+    }
+
+    TopicCompression compression() {
+        return TopicCompression.parse(compressionType)
+                .orElseThrow(() -> new IllegalStateException("unchecked compression type '" + compressionType + "'"));
+    }
+
+    /** The housekeeper's view of these settings (the tiers' own terms). */
+    RetentionPolicy retentionPolicy() {
+        return new RetentionPolicy(remoteStorage ? RetentionPolicy.Storage.TIERED : RetentionPolicy.Storage.LOCAL,
+                cleanup().housekeeping, new RetentionPolicy.Limits(retentionMs, retentionBytes),
+                new RetentionPolicy.Limits(localRetentionMs, localRetentionBytes));
     }
 
     /** Parses the JSON {@code config} object over the defaults; null or missing = all defaults. */
@@ -53,6 +68,10 @@ record TopicConfig(String schema, long segmentBytes, long segmentMs, long retent
         CleanupPolicy policy = CleanupPolicy.parse(cleanupText).orElseThrow(() -> ApiException.badRequest(
                 "config.cleanupPolicy must be one of " + CleanupPolicy.choices() + ", was '" + cleanupText + "'"));
         String cleanup = policy.configName;
+        String compressionText = text(node, "compressionType", d.compressionType);
+        String compression = TopicCompression.parse(compressionText).orElseThrow(() -> ApiException.badRequest(
+                "config.compressionType must be one of " + TopicCompression.choices() + ", was '" + compressionText + "'"))
+                .configName;
         long segmentBytes = number(node, "segmentBytes", d.segmentBytes);
         if (segmentBytes < 1024 || segmentBytes > Integer.MAX_VALUE) {
             throw ApiException.badRequest("config.segmentBytes must be in 1024.." + Integer.MAX_VALUE + ", was " + segmentBytes);
@@ -80,7 +99,7 @@ record TopicConfig(String schema, long segmentBytes, long segmentMs, long retent
             }
         }
         return new TopicConfig(schema, segmentBytes, segmentMs, retentionMs, retentionBytes, localRetentionMs,
-                localRetentionBytes, cleanup, remote);
+                localRetentionBytes, cleanup, remote, compression);
     }
 
     void writeTo(ObjectNode out) {
@@ -93,6 +112,7 @@ record TopicConfig(String schema, long segmentBytes, long segmentMs, long retent
         out.put("localRetentionBytes", localRetentionBytes);
         out.put("cleanupPolicy", cleanupPolicy);
         out.put("remoteStorage", remoteStorage);
+        out.put("compressionType", compressionType);
     }
 
     private static String text(JsonNode node, String key, String def) {

@@ -32,8 +32,9 @@ final class ConsoleFixture {
     static ConsoleFixture load(ServerHarness h) {
         long end = System.currentTimeMillis() / 60_000 * 60_000;
         long start = end - (POINTS - 1) * 60_000L;
+        // uncompressed batches, so that these few samples fill several 1 KiB segments (zstd would fit them in one)
         h.createTopic("cpu", 2, "{\"segmentBytes\":1024,\"localRetentionMs\":-1,\"localRetentionBytes\":" + LOCAL_BYTES
-                + ",\"retentionMs\":-1}");
+                + ",\"retentionMs\":-1,\"compressionType\":\"none\"}");
         h.createTopic("orders", 3, "{\"schema\":\"bytes\"}");
         for (int i = 0; i < POINTS; i += 10) {
             StringBuilder sb = new StringBuilder("{\"records\":[");
