@@ -27,8 +27,10 @@ enum ConfigKey {
     S3_ENDPOINT("s3.endpoint", "", "S3-compatible endpoint URL; empty = start the embedded S3 store"),
     S3_BUCKET("s3.bucket", "tierlog", "bucket holding the cold tier (created when missing)"),
     S3_REGION("s3.region", "us-east-1", "S3 region"),
-    S3_ACCESS_KEY("s3.access.key", "tierlog", "S3 access key (also the embedded store's identity)"),
-    S3_SECRET_KEY("s3.secret.key", "tierlog-secret", "S3 secret key (also the embedded store's credential)"),
+    S3_ACCESS_KEY("s3.access.key", "",
+            "S3 access key; empty = the AWS default chain, or for the embedded store a key generated per data directory"),
+    S3_SECRET_KEY("s3.secret.key", "",
+            "S3 secret key; empty = the AWS default chain, or for the embedded store one generated into <data.dir>/s3-credentials.properties (0600)"),
     S3_PREFIX("s3.prefix", "tierlog", "key prefix of every object the cold tier writes (no leading or trailing /)"),
     S3_EMBEDDED_PORT("s3.embedded.port", "0", "port of the embedded S3 store (0 = pick a free port)"),
     RETENTION_CHECK_INTERVAL_MS("retention.check.interval.ms", "30000",
@@ -51,7 +53,15 @@ enum ConfigKey {
     MAX_NAME_LENGTH("max.name.length", "256", "longest metric name or tag key"),
     MAX_TAG_VALUE_LENGTH("max.tag.value.length", "256", "longest tag value"),
     MAX_WAIT_MS("max.wait.ms", "30000", "upper bound of a long poll's maxWaitMs"),
-    MAX_RECORDS_PER_RESPONSE("max.records.per.response", "10000", "upper bound of maxRecords");
+    MAX_RECORDS_PER_RESPONSE("max.records.per.response", "10000", "upper bound of maxRecords"),
+    AUTH_TOKEN_FILE("auth.token.file", "",
+            "JSON file of principals, hashed tokens and grants (tierlog token add writes it); empty = no authentication"),
+    AUTH_RELOAD_INTERVAL_MS("auth.reload.interval.ms", "1000",
+            "how often (at most) a request checks whether the token file changed and reloads it"),
+    AUTH_METRICS_OPEN("auth.metrics.open", "false",
+            "true = GET /metrics needs no token (for a Prometheus without credentials); else it needs cluster admin"),
+    INSECURE("insecure", "false",
+            "true = allow listening on a non-loopback address without authentication (flag: --insecure)");
 
     final String key;
     final String defaultValue;
