@@ -1,5 +1,7 @@
 package io.tierlog.kafka;
 
+import io.tierlog.auth.Authenticator;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -53,13 +55,29 @@ public final class KafkaListener implements AutoCloseable {
     private Thread acceptor;
     private GroupCoordinator groups;
     private int port;
+    private final Authenticator authenticator;
 
     public KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry) {
-        this(config, backend, registry, RequestMemory.defaultBudget(config.maxRequestBytes()));
+        this(config, backend, registry, null);
+    }
+
+    /**
+     * A listener that requires SASL (PLAIN, SCRAM-SHA-256/512) with the credentials of {@code authenticator} and
+     * checks every request against the principal's grants; a null authenticator serves everyone as ANONYMOUS.
+     */
+    public KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry,
+                         Authenticator authenticator) {
+        this(config, backend, registry, RequestMemory.defaultBudget(config.maxRequestBytes()), authenticator);
     }
 
     /** With an explicit budget for request frames held at once (tests). */
     KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry, int requestMemoryBudget) {
+        this(config, backend, registry, requestMemoryBudget, null);
+    }
+
+    KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry, int requestMemoryBudget,
+                  Authenticator authenticator) {
+        this.authenticator = authenticator;
         if (requestMemoryBudget < config.maxRequestBytes()) {
             throw new IllegalArgumentException("the request memory budget " + requestMemoryBudget
                     + " must hold one frame of maxRequestBytes " + config.maxRequestBytes());
@@ -92,7 +110,7 @@ public final class KafkaListener implements AutoCloseable {
         int advertisedPort = config.advertisedPort() == 0 ? port : config.advertisedPort();
         BrokerIdentity broker = new BrokerIdentity(config.nodeId(), config.advertisedHost(), advertisedPort);
         groups = new GroupCoordinator(backend, config.groups());
-        RequestDispatcher dispatcher = new RequestDispatcher(backend, broker, new SupportedApis(), config.maxRequestBytes(),
+        RequestDispatcher dispatcher = new RequestDispatcher(backend, broker, new SupportedApis(authenticator != null), config.maxRequestBytes(),
                 groups);
         acceptor = Thread.ofPlatform().name("kafka-acceptor-" + port).daemon().start(() -> accept(dispatcher));
         state = State.RUNNING;
@@ -133,6 +151,7 @@ public final class KafkaListener implements AutoCloseable {
                 log.debug("TCP_NODELAY not set on {}", id, e);
             }
             Connection c = new Connection(id, socket, dispatcher, metrics, config.maxRequestBytes(), requestMemory,
+                    authenticator == null ? null : new SaslSession(authenticator),
                     () -> connections.remove(id));
             connections.put(id, c);
             c.start();

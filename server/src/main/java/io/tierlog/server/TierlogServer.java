@@ -108,7 +108,7 @@ public final class TierlogServer implements AutoCloseable {
             if (config.kafkaEnabled()) {
                 kafka = new KafkaListener(new KafkaListenerConfig(config.host(), config.kafkaPort(),
                         advertisedHost(config), config.kafkaAdvertisedPort(), config.kafkaMaxRequestBytes(), 0, config.kafkaGroups()),
-                        new KafkaDoor(broker), registry);
+                        new KafkaDoor(broker), registry, authenticator);
                 try {
                     kafka.start();
                 } catch (IOException e) {

@@ -244,6 +244,35 @@ class HttpSecurityTest {
                 Map.of())).isEqualTo(1);
     }
 
+    @Test
+    void theSameTokenIsTheSaslPasswordOnTheKafkaListenerAndAnUnauthenticatedClientGetsNothing() throws Exception {
+        assertThat(as(adminToken, "POST", "/v1/topics", "{\"name\":\"metrics.kafka\",\"config\":{\"schema\":\"bytes\"}}")
+                .status()).isEqualTo(201);
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", "127.0.0.1:" + h.server.kafkaPort());
+        p.put("key.serializer", org.apache.kafka.common.serialization.StringSerializer.class.getName());
+        p.put("value.serializer", org.apache.kafka.common.serialization.StringSerializer.class.getName());
+        p.put("max.block.ms", "5000");
+        p.put("delivery.timeout.ms", "10000");
+        p.put("request.timeout.ms", "5000");
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(p)) {
+            // PLAINTEXT against a SASL listener: the connection is closed before Metadata, nothing is written
+            assertThatThrownBy(() -> producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("metrics.kafka",
+                    0, "k", "no")).get()).isNotNull();
+        }
+        p.put("security.protocol", "SASL_PLAINTEXT");
+        p.put("sasl.mechanism", "SCRAM-SHA-512");
+        p.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"writer\" "
+                + "password=\"" + writerToken + "\";");
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(p)) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("metrics.kafka", 0, "k", "yes")).get();
+        }
+        ServerHarness.Resp read = as(readerToken, "GET", "/v1/topics/metrics.kafka/partitions/0/records?offset=0", null);
+        assertThat(read.status()).isEqualTo(200);
+        assertThat(read.json().get("records")).hasSize(1);
+        assertThat(read.body()).contains("eWVz"); // "yes", base64: the unauthenticated "no" never arrived
+    }
+
     private static void assertForbidden(ServerHarness.Resp r, String why) {
         assertThat(r.status()).as(r.body()).isEqualTo(403);
         assertThat(r.json().get("error").asText()).isEqualTo("forbidden");
