@@ -60,6 +60,11 @@ enum ConfigKey {
             "how often (at most) a request checks whether the token file changed and reloads it"),
     AUTH_METRICS_OPEN("auth.metrics.open", "false",
             "true = GET /metrics needs no token (for a Prometheus without credentials); else it needs cluster admin"),
+    TLS_CERT_FILE("tls.cert.file", "",
+            "PEM certificate chain (server first) for HTTPS and the Kafka listener's TLS; empty = no TLS"),
+    TLS_KEY_FILE("tls.key.file", "", "PEM PKCS#8 private key of tls.cert.file"),
+    TLS_CLIENT_CA_FILE("tls.client.ca.file", "",
+            "PEM CA whose client certificates identify principals (subject CN = principal name); empty = none asked"),
     INSECURE("insecure", "false",
             "true = allow listening on a non-loopback address without authentication (flag: --insecure)");
 

@@ -7,6 +7,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.tierlog.auth.Authenticator;
 import io.tierlog.auth.Permission;
 import io.tierlog.auth.Principal;
+import io.tierlog.auth.TlsFiles;
+
+import java.security.cert.X509Certificate;
 
 import java.util.Optional;
 
@@ -54,6 +57,11 @@ final class HttpAccess {
         Optional<Principal> p = Optional.empty();
         if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             p = authenticator.bearer(header.substring(7).trim());
+        } else if (header == null
+                && ctx.req().getAttribute("jakarta.servlet.request.X509Certificate") instanceof X509Certificate[] chain
+                && chain.length > 0) {
+            // TLS already checked the chain against tls.client.ca.file; its subject CN names the principal
+            p = TlsFiles.principalName(chain[0]).flatMap(authenticator::principal);
         }
         if (p.isEmpty()) {
             unauthenticated.increment();

@@ -10,6 +10,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.tierlog.auth.Permission;
+import io.tierlog.auth.TlsFiles;
 import io.tierlog.core.InvalidInputException;
 import io.tierlog.core.Limits;
 import io.tierlog.core.Record;
@@ -75,9 +76,25 @@ final class HttpApi {
     }
 
     /** Builds and starts the HTTP server; {@code extension} adds routes and static files (the web console). */
-    Javalin start(String host, int port, java.util.function.Consumer<io.javalin.config.JavalinConfig> extension) {
+    Javalin start(String host, int port, java.util.function.Consumer<io.javalin.config.JavalinConfig> extension,
+                  TlsFiles tls) {
         Javalin app = Javalin.create(cfg -> {
             extension.accept(cfg);
+            if (tls != null) {
+                // the only connector: HTTPS; Javalin adds its plain one only when none was added
+                cfg.jetty.addConnector((server, httpConfig) -> {
+                    httpConfig.addCustomizer(new org.eclipse.jetty.server.SecureRequestCustomizer(false));
+                    var ssl = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+                    ssl.setSslContext(tls.context());
+                    ssl.setWantClientAuth(tls.clientCertificates());
+                    var c = new org.eclipse.jetty.server.ServerConnector(server,
+                            new org.eclipse.jetty.server.SslConnectionFactory(ssl, "http/1.1"),
+                            new org.eclipse.jetty.server.HttpConnectionFactory(httpConfig));
+                    c.setHost(host);
+                    c.setPort(port);
+                    return c;
+                });
+            }
             cfg.concurrency.useVirtualThreads = true;
             cfg.startup.showJavalinBanner = false;
             cfg.http.maxRequestSize = limits.maxRequestBytes();

@@ -107,7 +107,8 @@ public final class Main {
                 LOG.warn("cannot handle SIG{} ({}); the shutdown hook will close the server", sig, e.getMessage());
             }
         }
-        System.out.println("tierlog listening on http://" + config.host() + ":" + server.port());
+        System.out.println("tierlog listening on " + (config.security().tlsEnabled() ? "https" : "http") + "://"
+                + config.host() + ":" + server.port());
         if (server.kafkaPort() >= 0) {
             System.out.println("tierlog listening for Kafka clients on " + config.host() + ":" + server.kafkaPort()
                     + " (bootstrap.servers=" + config.host() + ":" + server.kafkaPort() + ")");

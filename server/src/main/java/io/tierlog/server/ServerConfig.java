@@ -32,11 +32,27 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
      * Who may connect: the token file (null = no authentication), how often it is checked for changes, whether
      * /metrics is open, and whether listening on a non-loopback address without authentication was explicitly allowed.
      */
-    public record Security(Path tokenFile, long reloadIntervalMs, boolean metricsOpen, boolean insecure) {
+    public record Security(Path tokenFile, long reloadIntervalMs, boolean metricsOpen, boolean insecure, Path tlsCert,
+                           Path tlsKey, Path tlsClientCa) {
         public Security {
             if (reloadIntervalMs < 0) {
                 throw new IllegalArgumentException("auth.reload.interval.ms must be >= 0, was " + reloadIntervalMs);
             }
+            if ((tlsCert == null) != (tlsKey == null)) {
+                throw new IllegalArgumentException("tls.cert.file and tls.key.file must be given together");
+            }
+            if (tlsClientCa != null && tlsCert == null) {
+                throw new IllegalArgumentException("tls.client.ca.file needs tls.cert.file and tls.key.file");
+            }
+        }
+
+        /** Security with only a token file (tests). */
+        public Security(Path tokenFile, long reloadIntervalMs, boolean metricsOpen, boolean insecure) {
+            this(tokenFile, reloadIntervalMs, metricsOpen, insecure, null, null, null);
+        }
+
+        public boolean tlsEnabled() {
+            return tlsCert != null;
         }
 
         public boolean authenticationEnabled() {
@@ -194,7 +210,13 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
         String file = values.get(ConfigKey.AUTH_TOKEN_FILE);
         return new Security(file.isEmpty() ? null : Path.of(file).toAbsolutePath(),
                 longOf(values, ConfigKey.AUTH_RELOAD_INTERVAL_MS), boolOf(values, ConfigKey.AUTH_METRICS_OPEN),
-                boolOf(values, ConfigKey.INSECURE));
+                boolOf(values, ConfigKey.INSECURE), pathOf(values, ConfigKey.TLS_CERT_FILE),
+                pathOf(values, ConfigKey.TLS_KEY_FILE), pathOf(values, ConfigKey.TLS_CLIENT_CA_FILE));
+    }
+
+    private static Path pathOf(Map<ConfigKey, String> values, ConfigKey k) {
+        String s = values.get(k);
+        return s.isEmpty() ? null : Path.of(s).toAbsolutePath();
     }
 
     private static boolean boolOf(Map<ConfigKey, String> values, ConfigKey k) {

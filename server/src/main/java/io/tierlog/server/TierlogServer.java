@@ -17,6 +17,7 @@ import io.tierlog.cold.ColdTier;
 import io.tierlog.cold.ColdTierConfig;
 import io.tierlog.cold.S3Config;
 import io.tierlog.cold.S3ObjectStore;
+import io.tierlog.auth.TlsFiles;
 import io.tierlog.auth.TokenFile;
 import io.tierlog.kafka.KafkaListener;
 import io.tierlog.kafka.KafkaListenerConfig;
@@ -71,6 +72,8 @@ public final class TierlogServer implements AutoCloseable {
         refuseOpenDoors(config);
         TokenFile authenticator = config.security().authenticationEnabled()
                 ? TokenFile.open(config.security().tokenFile(), config.security().reloadIntervalMs()) : null;
+        TlsFiles tls = config.security().tlsEnabled() ? TlsFiles.load(config.security().tlsCert(),
+                config.security().tlsKey(), config.security().tlsClientCa()) : null;
         EmbeddedS3 embedded = null;
         S3ObjectStore store = null;
         Broker broker = null;
@@ -122,9 +125,9 @@ public final class TierlogServer implements AutoCloseable {
                     access);
             ConsoleApi console = new ConsoleApi(broker, objectMapper(), registry, config, store, endpoint.toString(),
                     kafka == null ? -1 : kafka.port(), access);
-            Javalin http = api.start(config.host(), config.port(), console::install);
+            Javalin http = api.start(config.host(), config.port(), console::install, tls);
             TierlogServer server = new TierlogServer(config, embedded, store, broker, api, http, registry, kafka);
-            LOG.info("tierlog serving on http://{}:{} (data in {}, cold tier s3://{}/{} at {})", config.host(),
+            LOG.info("tierlog serving on {}://{}:{} (data in {}, cold tier s3://{}/{} at {})", tls == null ? "http" : "https", config.host(),
                     http.port(), config.dataDir().toAbsolutePath(), config.s3Bucket(), config.s3Prefix(), endpoint);
             return server;
         } catch (RuntimeException e) {
