@@ -19,6 +19,7 @@ import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.SaslAuthenticateRequest;
 import org.apache.kafka.common.requests.SaslHandshakeRequest;
 import io.tierlog.auth.Principal;
+import io.tierlog.auth.TlsFiles;
 import org.apache.kafka.common.requests.RequestContext;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
@@ -55,7 +56,11 @@ final class Connection implements Runnable {
 
     private final String id;
     private final SocketChannel socket;
-    private final SocketTransport transport;
+    private final org.apache.kafka.common.network.TransferableChannel transport;
+    /** Where request bytes come from: the socket, or the TLS channel over it. */
+    private final java.nio.channels.ByteChannel in;
+    /** The TLS channel when the listener speaks TLS, else null. */
+    private final tlschannel.TlsChannel tls;
     private final RequestDispatcher dispatcher;
     private final ListenerMetrics metrics;
     private final int maxRequestBytes;
@@ -82,12 +87,26 @@ final class Connection implements Runnable {
     private Principal principal;
 
     Connection(String id, SocketChannel socket, RequestDispatcher dispatcher, ListenerMetrics metrics,
-               int maxRequestBytes, RequestMemory requestMemory, SaslSession sasl, Runnable onClose) {
+               int maxRequestBytes, RequestMemory requestMemory, SaslSession sasl, TlsFiles tlsFiles, Runnable onClose) {
         this.id = id;
+        if (tlsFiles != null) {
+            // the handshake runs on the first read, on the reader's thread
+            this.tls = tlschannel.ServerTlsChannel.newBuilder(socket, tlsFiles.context()).withEngineFactory(ctx -> {
+                javax.net.ssl.SSLEngine e = ctx.createSSLEngine();
+                e.setUseClientMode(false);
+                e.setWantClientAuth(tlsFiles.clientCertificates());
+                return e;
+            }).build();
+            this.in = tls;
+            this.transport = new TlsTransport(tls, metrics);
+        } else {
+            this.tls = null;
+            this.in = socket;
+            this.transport = new SocketTransport(socket, metrics);
+        }
         this.sasl = sasl;
         this.principal = sasl == null ? Principal.ANONYMOUS : null;
         this.socket = socket;
-        this.transport = new SocketTransport(socket, metrics);
         this.dispatcher = dispatcher;
         this.metrics = metrics;
         this.maxRequestBytes = maxRequestBytes;
@@ -299,7 +318,7 @@ final class Connection implements Runnable {
     /** Fills {@code buf}; false on end of stream before the first byte when {@code eofAllowed}. */
     private boolean readFully(ByteBuffer buf, boolean eofAllowed) throws IOException, ProtocolViolation {
         while (buf.hasRemaining()) {
-            int n = socket.read(buf);
+            int n = in.read(buf);
             if (n < 0) {
                 if (eofAllowed && buf.position() == 0) {
                     return false;
@@ -332,6 +351,9 @@ final class Connection implements Runnable {
                     header.apiKey() + " v" + header.apiVersion() + " is not served (client " + header.clientId() + ")", null);
         }
         ApiKeys key = header.apiKey();
+        if (principal == null && tls != null && sasl != null) {
+            principal = certificatePrincipal(); // a client certificate from the client CA stands for SASL
+        }
         if (principal == null && key != ApiKeys.API_VERSIONS && key != ApiKeys.SASL_HANDSHAKE
                 && key != ApiKeys.SASL_AUTHENTICATE) {
             // as Kafka: nothing but the SASL exchange (and ApiVersions) before authentication
@@ -376,6 +398,19 @@ final class Connection implements Runnable {
             reply = CompletableFuture.completedFuture(r);
         }
         return new Pending(ctx, reply, frame.capacity(), new CompletableFuture<>());
+    }
+
+    /** The principal a TLS client certificate names (subject CN), or null without one. */
+    private Principal certificatePrincipal() {
+        try {
+            java.security.cert.Certificate[] chain = tls.getSslEngine().getSession().getPeerCertificates();
+            if (chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate x) {
+                return TlsFiles.principalName(x).flatMap(sasl::principal).orElse(null);
+            }
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return null; // no client certificate: SASL it is
+        }
+        return null;
     }
 
     /** Applies a SASL step's outcome to this connection and returns its answer. */

@@ -1,6 +1,7 @@
 package io.tierlog.kafka;
 
 import io.tierlog.auth.Authenticator;
+import io.tierlog.auth.TlsFiles;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -56,6 +57,7 @@ public final class KafkaListener implements AutoCloseable {
     private GroupCoordinator groups;
     private int port;
     private final Authenticator authenticator;
+    private final TlsFiles tls;
 
     public KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry) {
         this(config, backend, registry, null);
@@ -67,17 +69,27 @@ public final class KafkaListener implements AutoCloseable {
      */
     public KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry,
                          Authenticator authenticator) {
-        this(config, backend, registry, RequestMemory.defaultBudget(config.maxRequestBytes()), authenticator);
+        this(config, backend, registry, RequestMemory.defaultBudget(config.maxRequestBytes()), authenticator, null);
+    }
+
+    /**
+     * As above, and with {@code tls} (null = plaintext) every connection speaks TLS (SASL_SSL, or SSL with a client
+     * certificate that names a principal when the TLS files have a client CA).
+     */
+    public KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry,
+                         Authenticator authenticator, TlsFiles tls) {
+        this(config, backend, registry, RequestMemory.defaultBudget(config.maxRequestBytes()), authenticator, tls);
     }
 
     /** With an explicit budget for request frames held at once (tests). */
     KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry, int requestMemoryBudget) {
-        this(config, backend, registry, requestMemoryBudget, null);
+        this(config, backend, registry, requestMemoryBudget, null, null);
     }
 
     KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry, int requestMemoryBudget,
-                  Authenticator authenticator) {
+                  Authenticator authenticator, TlsFiles tls) {
         this.authenticator = authenticator;
+        this.tls = tls;
         if (requestMemoryBudget < config.maxRequestBytes()) {
             throw new IllegalArgumentException("the request memory budget " + requestMemoryBudget
                     + " must hold one frame of maxRequestBytes " + config.maxRequestBytes());
@@ -151,7 +163,7 @@ public final class KafkaListener implements AutoCloseable {
                 log.debug("TCP_NODELAY not set on {}", id, e);
             }
             Connection c = new Connection(id, socket, dispatcher, metrics, config.maxRequestBytes(), requestMemory,
-                    authenticator == null ? null : new SaslSession(authenticator),
+                    authenticator == null ? null : new SaslSession(authenticator), tls,
                     () -> connections.remove(id));
             connections.put(id, c);
             c.start();

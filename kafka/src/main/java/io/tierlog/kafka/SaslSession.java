@@ -35,6 +35,7 @@ import org.apache.kafka.common.security.scram.internals.ScramSaslServer;
  * the connection's reader thread only.
  */
 final class SaslSession {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SaslSession.class);
     static final List<String> MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
 
     /** The answer to a SASL request and, once the exchange ended, its outcome. */
@@ -48,6 +49,11 @@ final class SaslSession {
 
     SaslSession(Authenticator authenticator) {
         this.authenticator = authenticator;
+    }
+
+    /** The principal of that name (a TLS client certificate named it). */
+    Optional<Principal> principal(String name) {
+        return authenticator.principal(name);
     }
 
     Step handshake(SaslHandshakeRequest request) {
@@ -86,6 +92,7 @@ final class SaslSession {
             return fail(request, Errors.SASL_AUTHENTICATION_FAILED, e.getMessage());
         } catch (SaslException | RuntimeException e) {
             // malformed client messages: one message for all, so that nothing about the credentials leaks
+            LOG.debug("{} exchange failed", server.getMechanismName(), e);
             return fail(request, Errors.SASL_AUTHENTICATION_FAILED, "Authentication failed during "
                     + server.getMechanismName());
         }

@@ -111,7 +111,7 @@ public final class TierlogServer implements AutoCloseable {
             if (config.kafkaEnabled()) {
                 kafka = new KafkaListener(new KafkaListenerConfig(config.host(), config.kafkaPort(),
                         advertisedHost(config), config.kafkaAdvertisedPort(), config.kafkaMaxRequestBytes(), 0, config.kafkaGroups()),
-                        new KafkaDoor(broker), registry, authenticator);
+                        new KafkaDoor(broker), registry, authenticator, tls);
                 try {
                     kafka.start();
                 } catch (IOException e) {
