@@ -32,6 +32,8 @@ enum ConfigKey {
     S3_SECRET_KEY("s3.secret.key", "",
             "S3 secret key; empty = the AWS default chain, or for the embedded store one generated into <data.dir>/s3-credentials.properties (0600)"),
     S3_PREFIX("s3.prefix", "tierlog", "key prefix of every object the cold tier writes (no leading or trailing /)"),
+    S3_TLS_VERIFY("s3.tls.verify", "true",
+            "false = accept any TLS certificate from an https s3.endpoint (a test store with a self-signed certificate)"),
     S3_EMBEDDED_PORT("s3.embedded.port", "0", "port of the embedded S3 store (0 = pick a free port)"),
     RETENTION_CHECK_INTERVAL_MS("retention.check.interval.ms", "30000",
             "period of the background task that rolls by segmentMs, flushes and applies retention"),

@@ -33,7 +33,7 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
      * /metrics is open, and whether listening on a non-loopback address without authentication was explicitly allowed.
      */
     public record Security(Path tokenFile, long reloadIntervalMs, boolean metricsOpen, boolean insecure, Path tlsCert,
-                           Path tlsKey, Path tlsClientCa) {
+                           Path tlsKey, Path tlsClientCa, boolean s3TlsVerify) {
         public Security {
             if (reloadIntervalMs < 0) {
                 throw new IllegalArgumentException("auth.reload.interval.ms must be >= 0, was " + reloadIntervalMs);
@@ -48,7 +48,7 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
 
         /** Security with only a token file (tests). */
         public Security(Path tokenFile, long reloadIntervalMs, boolean metricsOpen, boolean insecure) {
-            this(tokenFile, reloadIntervalMs, metricsOpen, insecure, null, null, null);
+            this(tokenFile, reloadIntervalMs, metricsOpen, insecure, null, null, null, true);
         }
 
         public boolean tlsEnabled() {
@@ -211,7 +211,8 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
         return new Security(file.isEmpty() ? null : Path.of(file).toAbsolutePath(),
                 longOf(values, ConfigKey.AUTH_RELOAD_INTERVAL_MS), boolOf(values, ConfigKey.AUTH_METRICS_OPEN),
                 boolOf(values, ConfigKey.INSECURE), pathOf(values, ConfigKey.TLS_CERT_FILE),
-                pathOf(values, ConfigKey.TLS_KEY_FILE), pathOf(values, ConfigKey.TLS_CLIENT_CA_FILE));
+                pathOf(values, ConfigKey.TLS_KEY_FILE), pathOf(values, ConfigKey.TLS_CLIENT_CA_FILE),
+                boolOf(values, ConfigKey.S3_TLS_VERIFY));
     }
 
     private static Path pathOf(Map<ConfigKey, String> values, ConfigKey k) {

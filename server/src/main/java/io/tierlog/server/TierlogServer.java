@@ -94,7 +94,7 @@ public final class TierlogServer implements AutoCloseable {
             }
             S3Config s3 = new S3Config(endpoint, config.s3Region(), config.s3Bucket(), accessKey, secretKey, true,
                     Duration.ofSeconds(30), 3, 32L * 1024 * 1024, 16L * 1024 * 1024);
-            store = S3ObjectStore.create(s3);
+            store = S3ObjectStore.create(s3, config.security().s3TlsVerify());
             store.createBucketIfMissing();
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             new ClassLoaderMetrics().bindTo(registry);
