@@ -63,18 +63,34 @@ public final class S3ObjectStore implements ObjectStore {
         this.config = config;
     }
 
-    /** Builds the client described by {@code c}; does not contact the server. */
+    /** Builds the client described by {@code c}, verifying the endpoint's TLS certificate; does not contact the server. */
     public static S3ObjectStore create(S3Config c) {
+        return create(c, true);
+    }
+
+    /**
+     * As {@link #create(S3Config)}; {@code verifyCertificates} false accepts any certificate from an https endpoint
+     * (a test store with a self-signed certificate). That gives up protection against an impostor endpoint, so it is
+     * logged at WARN.
+     */
+    public static S3ObjectStore create(S3Config c, boolean verifyCertificates) {
+        if (!verifyCertificates) {
+            LOG.warn("the S3 endpoint's TLS certificate is NOT verified (s3.tls.verify=false): anyone able to intercept "
+                    + "the connection to {} can read and change the cold tier", c.endpoint());
+        }
         AwsCredentialsProvider credentials = c.accessKey() != null
                 ? StaticCredentialsProvider.create(AwsBasicCredentials.create(c.accessKey(), c.secretKey()))
                 : DefaultCredentialsProvider.builder().build();
         Duration attemptTimeout = c.apiCallTimeout();
+        var http = ApacheHttpClient.builder()
+                .maxConnections(64)
+                .connectionTimeout(Duration.ofSeconds(5))
+                .socketTimeout(attemptTimeout)
+                .tcpKeepAlive(true);
+        // the SDK builds and closes the HTTP client it is given as a builder; TRUST_ALL_CERTIFICATES is its own switch
+        software.amazon.awssdk.http.SdkHttpClient.Builder<?> httpBuilder = verifyCertificates ? http : new TrustAll(http);
         var builder = S3Client.builder()
-                .httpClientBuilder(ApacheHttpClient.builder()
-                        .maxConnections(64)
-                        .connectionTimeout(Duration.ofSeconds(5))
-                        .socketTimeout(attemptTimeout)
-                        .tcpKeepAlive(true))
+                .httpClientBuilder(httpBuilder)
                 .region(Region.of(c.region()))
                 .forcePathStyle(c.pathStyle())
                 .credentialsProvider(credentials)
@@ -300,6 +316,17 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public void close() {
         s3.close();
+    }
+
+    /** Builds the HTTP client with the SDK's switch that accepts any server certificate. */
+    private record TrustAll(ApacheHttpClient.Builder http)
+            implements software.amazon.awssdk.http.SdkHttpClient.Builder<TrustAll> {
+        @Override
+        public software.amazon.awssdk.http.SdkHttpClient buildWithDefaults(software.amazon.awssdk.utils.AttributeMap defaults) {
+            return http.buildWithDefaults(software.amazon.awssdk.utils.AttributeMap.builder()
+                    .put(software.amazon.awssdk.http.SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, Boolean.TRUE)
+                    .build().merge(defaults));
+        }
     }
 
     /** Limits a stream to {@code remaining} bytes (the SDK must not read past the part's range). */

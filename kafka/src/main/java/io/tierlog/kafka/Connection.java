@@ -16,6 +16,10 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.SaslAuthenticateRequest;
+import org.apache.kafka.common.requests.SaslHandshakeRequest;
+import io.tierlog.auth.Principal;
+import io.tierlog.auth.TlsFiles;
 import org.apache.kafka.common.requests.RequestContext;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
@@ -52,7 +56,11 @@ final class Connection implements Runnable {
 
     private final String id;
     private final SocketChannel socket;
-    private final SocketTransport transport;
+    private final org.apache.kafka.common.network.TransferableChannel transport;
+    /** Where request bytes come from: the socket, or the TLS channel over it. */
+    private final java.nio.channels.ByteChannel in;
+    /** The TLS channel when the listener speaks TLS, else null. */
+    private final tlschannel.TlsChannel tls;
     private final RequestDispatcher dispatcher;
     private final ListenerMetrics metrics;
     private final int maxRequestBytes;
@@ -73,11 +81,32 @@ final class Connection implements Runnable {
         static final Pending END = new Pending(null, null, 0, null);
     }
 
+    /** Null when the listener has no authentication; else this connection's SASL exchange. */
+    private final SaslSession sasl;
+    /** Who this connection acts for: ANONYMOUS without authentication, null until SASL succeeded. Reader thread only. */
+    private Principal principal;
+
     Connection(String id, SocketChannel socket, RequestDispatcher dispatcher, ListenerMetrics metrics,
-               int maxRequestBytes, RequestMemory requestMemory, Runnable onClose) {
+               int maxRequestBytes, RequestMemory requestMemory, SaslSession sasl, TlsFiles tlsFiles, Runnable onClose) {
         this.id = id;
+        if (tlsFiles != null) {
+            // the handshake runs on the first read, on the reader's thread
+            this.tls = tlschannel.ServerTlsChannel.newBuilder(socket, tlsFiles.context()).withEngineFactory(ctx -> {
+                javax.net.ssl.SSLEngine e = ctx.createSSLEngine();
+                e.setUseClientMode(false);
+                e.setWantClientAuth(tlsFiles.clientCertificates());
+                return e;
+            }).build();
+            this.in = tls;
+            this.transport = new TlsTransport(tls, metrics);
+        } else {
+            this.tls = null;
+            this.in = socket;
+            this.transport = new SocketTransport(socket, metrics);
+        }
+        this.sasl = sasl;
+        this.principal = sasl == null ? Principal.ANONYMOUS : null;
         this.socket = socket;
-        this.transport = new SocketTransport(socket, metrics);
         this.dispatcher = dispatcher;
         this.metrics = metrics;
         this.maxRequestBytes = maxRequestBytes;
@@ -124,6 +153,12 @@ final class Connection implements Runnable {
                         case Reply.Silent s -> { }
                         case Reply.Close c -> {
                             log.debug("closing Kafka connection {}: {}", id, c.why());
+                            broken = true;
+                            closeSocket();
+                        }
+                        case Reply.Final f -> {
+                            write(p.ctx(), f.response());
+                            log.info("closing Kafka connection {}: {}", id, f.why());
                             broken = true;
                             closeSocket();
                         }
@@ -283,7 +318,7 @@ final class Connection implements Runnable {
     /** Fills {@code buf}; false on end of stream before the first byte when {@code eofAllowed}. */
     private boolean readFully(ByteBuffer buf, boolean eofAllowed) throws IOException, ProtocolViolation {
         while (buf.hasRemaining()) {
-            int n = socket.read(buf);
+            int n = in.read(buf);
             if (n < 0) {
                 if (eofAllowed && buf.position() == 0) {
                     return false;
@@ -315,6 +350,16 @@ final class Connection implements Runnable {
             throw new ProtocolViolation("unsupported_version",
                     header.apiKey() + " v" + header.apiVersion() + " is not served (client " + header.clientId() + ")", null);
         }
+        ApiKeys key = header.apiKey();
+        if (principal == null && tls != null && sasl != null) {
+            principal = certificatePrincipal(); // a client certificate from the client CA stands for SASL
+        }
+        if (principal == null && key != ApiKeys.API_VERSIONS && key != ApiKeys.SASL_HANDSHAKE
+                && key != ApiKeys.SASL_AUTHENTICATE) {
+            // as Kafka: nothing but the SASL exchange (and ApiVersions) before authentication
+            throw new ProtocolViolation("unauthenticated", key + " before SASL authentication (client "
+                    + header.clientId() + ")", null);
+        }
         RequestContext ctx = new RequestContext(header, id, remote.getAddress(), Optional.of(remote.getPort()),
                 KafkaPrincipal.ANONYMOUS, LISTENER_NAME, SecurityProtocol.PLAINTEXT, ClientInformation.EMPTY, false);
         AbstractRequest request;
@@ -328,7 +373,8 @@ final class Connection implements Runnable {
         log.debug("{} v{} from {} on {}", header.apiKey(), header.apiVersion(), header.clientId(), id);
         CompletableFuture<Reply> reply;
         if (request instanceof ProduceRequest produce) {
-            reply = failSafe(request, () -> dispatcher.produce(produce));
+            Principal who = principal;
+            reply = failSafe(request, () -> dispatcher.produce(produce, who));
         } else {
             if (last != null) {
                 try {
@@ -339,13 +385,44 @@ final class Connection implements Runnable {
             }
             Reply r;
             try {
-                r = dispatcher.dispatch(request, ctx, fetchSessions);
+                r = switch (request) {
+                    case SaslHandshakeRequest h when sasl != null && principal == null -> saslStep(sasl.handshake(h));
+                    case SaslAuthenticateRequest a when sasl != null && principal == null -> saslStep(sasl.authenticate(a));
+                    case SaslHandshakeRequest h -> new Reply.Close("SaslHandshake after authentication (re-authentication is not served)");
+                    case SaslAuthenticateRequest a -> new Reply.Close("SaslAuthenticate after authentication");
+                    default -> dispatcher.dispatch(request, ctx, fetchSessions, principal);
+                };
             } catch (RuntimeException e) {
                 r = onFailure(request, e);
             }
             reply = CompletableFuture.completedFuture(r);
         }
         return new Pending(ctx, reply, frame.capacity(), new CompletableFuture<>());
+    }
+
+    /** The principal a TLS client certificate names (subject CN), or null without one. */
+    private Principal certificatePrincipal() {
+        try {
+            java.security.cert.Certificate[] chain = tls.getSslEngine().getSession().getPeerCertificates();
+            if (chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate x) {
+                return TlsFiles.principalName(x).flatMap(sasl::principal).orElse(null);
+            }
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return null; // no client certificate: SASL it is
+        }
+        return null;
+    }
+
+    /** Applies a SASL step's outcome to this connection and returns its answer. */
+    private Reply saslStep(SaslSession.Step step) {
+        if (step.failed()) {
+            metrics.rejected("sasl_failed");
+        }
+        step.authenticated().ifPresent(p -> {
+            principal = p;
+            log.debug("Kafka connection {} authenticated as {}", id, p.name());
+        });
+        return step.reply();
     }
 
     /** A produce's asynchronous reply; a handler failure becomes the error answer instead of an exception. */

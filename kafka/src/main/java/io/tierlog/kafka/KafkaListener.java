@@ -1,5 +1,8 @@
 package io.tierlog.kafka;
 
+import io.tierlog.auth.Authenticator;
+import io.tierlog.auth.TlsFiles;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -54,13 +57,40 @@ public final class KafkaListener implements AutoCloseable {
     private Thread acceptor;
     private GroupCoordinator groups;
     private int port;
+    private final Authenticator authenticator;
+    private final TlsFiles tls;
 
     public KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry) {
-        this(config, backend, registry, RequestMemory.defaultBudget(config.maxRequestBytes()));
+        this(config, backend, registry, null);
+    }
+
+    /**
+     * A listener that requires SASL (PLAIN, SCRAM-SHA-256/512) with the credentials of {@code authenticator} and
+     * checks every request against the principal's grants; a null authenticator serves everyone as ANONYMOUS.
+     */
+    public KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry,
+                         Authenticator authenticator) {
+        this(config, backend, registry, RequestMemory.defaultBudget(config.maxRequestBytes()), authenticator, null);
+    }
+
+    /**
+     * As above, and with {@code tls} (null = plaintext) every connection speaks TLS (SASL_SSL, or SSL with a client
+     * certificate that names a principal when the TLS files have a client CA).
+     */
+    public KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry,
+                         Authenticator authenticator, TlsFiles tls) {
+        this(config, backend, registry, RequestMemory.defaultBudget(config.maxRequestBytes()), authenticator, tls);
     }
 
     /** With an explicit budget for request frames held at once (tests). */
     KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry, int requestMemoryBudget) {
+        this(config, backend, registry, requestMemoryBudget, null, null);
+    }
+
+    KafkaListener(KafkaListenerConfig config, KafkaBackend backend, MeterRegistry registry, int requestMemoryBudget,
+                  Authenticator authenticator, TlsFiles tls) {
+        this.authenticator = authenticator;
+        this.tls = tls;
         if (requestMemoryBudget < config.maxRequestBytes()) {
             throw new IllegalArgumentException("the request memory budget " + requestMemoryBudget
                     + " must hold one frame of maxRequestBytes " + config.maxRequestBytes());
@@ -93,7 +123,7 @@ public final class KafkaListener implements AutoCloseable {
         int advertisedPort = config.advertisedPort() == 0 ? port : config.advertisedPort();
         BrokerIdentity broker = new BrokerIdentity(config.nodeId(), config.advertisedHost(), advertisedPort);
         groups = new GroupCoordinator(backend, config.groups());
-        RequestDispatcher dispatcher = new RequestDispatcher(backend, broker, new SupportedApis(), config.maxRequestBytes(),
+        RequestDispatcher dispatcher = new RequestDispatcher(backend, broker, new SupportedApis(authenticator != null), config.maxRequestBytes(),
                 groups);
         acceptor = Thread.ofPlatform().name("kafka-acceptor-" + port).daemon().start(() -> accept(dispatcher));
         state = State.RUNNING;
@@ -155,6 +185,7 @@ public final class KafkaListener implements AutoCloseable {
                 log.debug("TCP_NODELAY not set on {}", id, e);
             }
             Connection c = new Connection(id, socket, dispatcher, metrics, config.maxRequestBytes(), requestMemory,
+                    authenticator == null ? null : new SaslSession(authenticator), tls,
                     () -> connections.remove(id));
             connections.put(id, c);
             c.start();

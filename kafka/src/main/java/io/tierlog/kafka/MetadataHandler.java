@@ -31,7 +31,8 @@ final class MetadataHandler {
         this.broker = broker;
     }
 
-    Reply metadata(MetadataRequest request) {
+    /** Metadata as {@code visible} may see it: other topics are left out of "all topics" and refused when named. */
+    Reply metadata(MetadataRequest request, java.util.function.Predicate<String> visible) {
         short version = request.version();
         MetadataRequestData req = request.data();
         MetadataResponseData resp = new MetadataResponseData()
@@ -42,22 +43,32 @@ final class MetadataHandler {
         boolean allTopics = req.topics() == null || (version == 0 && req.topics().isEmpty());
         if (allTopics) {
             for (KafkaBackend.TopicView t : backend.topics()) {
-                resp.topics().add(topic(t));
+                if (visible.test(t.name())) {
+                    resp.topics().add(topic(t));
+                }
             }
         } else {
             for (MetadataRequestData.MetadataRequestTopic rt : req.topics()) {
-                resp.topics().add(requested(rt, version));
+                resp.topics().add(requested(rt, version, visible));
             }
         }
         return new Reply.Respond(new MetadataResponse(resp, version));
     }
 
-    private MetadataResponseData.MetadataResponseTopic requested(MetadataRequestData.MetadataRequestTopic rt, short version) {
+    private MetadataResponseData.MetadataResponseTopic requested(MetadataRequestData.MetadataRequestTopic rt, short version,
+                                                                java.util.function.Predicate<String> visible) {
         // the Java admin asks by id with the name left at "" (not null)
         boolean byId = rt.topicId() != null && !Uuid.ZERO_UUID.equals(rt.topicId());
         Optional<KafkaBackend.TopicView> found = byId
                 ? backend.topic(TopicIds.fromKafka(rt.topicId()))
                 : Optional.ofNullable(rt.name()).flatMap(backend::topic);
+        String name = found.map(KafkaBackend.TopicView::name).orElse(rt.name());
+        if (name != null && !name.isEmpty() && !visible.test(name)) {
+            // Kafka's answer to a topic the principal may not describe, whether or not it exists
+            MetadataResponseData.MetadataResponseTopic denied = new MetadataResponseData.MetadataResponseTopic()
+                    .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+            return byId ? denied.setTopicId(rt.topicId()).setName(version >= 12 ? null : "") : denied.setName(rt.name());
+        }
         if (found.isPresent()) {
             return topic(found.get());
         }

@@ -14,6 +14,10 @@ sealed interface Reply {
         }
     }
 
+    /** Write {@code response}, then close the connection (a failed SASL authentication, as Kafka does). */
+    record Final(AbstractResponse response, String why) implements Reply {
+    }
+
     /** Nothing to write (Produce with acks=0). */
     record Silent() implements Reply {
     }

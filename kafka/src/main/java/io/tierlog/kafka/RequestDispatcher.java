@@ -1,6 +1,10 @@
 package io.tierlog.kafka;
 
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+
+import io.tierlog.auth.Permission;
+import io.tierlog.auth.Principal;
 
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.protocol.Errors;
@@ -42,6 +46,7 @@ final class RequestDispatcher {
     private final TopicAdminHandler topicAdmin;
     private final GroupHandler groups;
     private final OffsetsHandler offsets;
+    private final KafkaAuthorizer authorizer;
 
     RequestDispatcher(KafkaBackend backend, BrokerIdentity broker, SupportedApis apis, int maxRequestBytes,
                       GroupCoordinator groupCoordinator) {
@@ -54,6 +59,7 @@ final class RequestDispatcher {
         this.topicAdmin = new TopicAdminHandler(backend, broker, maxRequestBytes);
         this.groups = new GroupHandler(groupCoordinator);
         this.offsets = new OffsetsHandler(backend, groupCoordinator);
+        this.authorizer = new KafkaAuthorizer(backend);
     }
 
     SupportedApis apis() {
@@ -61,14 +67,20 @@ final class RequestDispatcher {
     }
 
     /** Starts a Produce: its batches go to the backend now, the answer completes when they are acknowledged. */
-    CompletableFuture<Reply> produce(ProduceRequest request) {
-        return produce.handle(request);
+    CompletableFuture<Reply> produce(ProduceRequest request, Principal principal) {
+        Optional<Reply> denied = authorizer.deny(request, principal);
+        return denied.isPresent() ? CompletableFuture.completedFuture(denied.get()) : produce.handle(request);
     }
 
-    Reply dispatch(AbstractRequest request, RequestContext ctx, FetchSessions sessions) throws InterruptedException {
+    Reply dispatch(AbstractRequest request, RequestContext ctx, FetchSessions sessions, Principal principal)
+            throws InterruptedException {
+        Optional<Reply> denied = authorizer.deny(request, principal);
+        if (denied.isPresent()) {
+            return denied.get();
+        }
         return switch (request) {
             case ApiVersionsRequest r -> apiVersions(r);
-            case MetadataRequest r -> metadata.metadata(r);
+            case MetadataRequest r -> metadata.metadata(r, topic -> seesTopic(principal, topic));
             case ProduceRequest r -> {
                 try {
                     yield produce.handle(r).get();
@@ -98,6 +110,15 @@ final class RequestDispatcher {
             default -> throw new IllegalStateException("no handler for " + request.apiKey()
                     + " although SupportedApis lets it through");
         };
+    }
+
+    private static boolean seesTopic(Principal p, String topic) {
+        for (Permission perm : Permission.values()) {
+            if (p.may(perm, topic)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Reply apiVersions(ApiVersionsRequest r) {

@@ -24,6 +24,18 @@ final class SupportedApis {
     private final Map<ApiKeys, Range> ranges = new EnumMap<>(ApiKeys.class);
 
     SupportedApis() {
+        this(false);
+    }
+
+    /** With {@code sasl}, SaslHandshake v1 and SaslAuthenticate are advertised and served (only then). */
+    SupportedApis(boolean sasl) {
+        if (sasl) {
+            // v1 only is served (its tokens travel in SaslAuthenticate frames; v0's raw tokens are not), but v0 is
+            // advertised: librdkafka turns its SASL handshake feature on only when the range includes v0
+            add(ApiKeys.SASL_HANDSHAKE, 1, 1);
+            ranges.put(ApiKeys.SASL_HANDSHAKE, new Range((short) 0, (short) 1, (short) 1));
+            add(ApiKeys.SASL_AUTHENTICATE, 0, 2);
+        }
         add(ApiKeys.API_VERSIONS, 0, 4);
         add(ApiKeys.METADATA, 0, 13);
         add(ApiKeys.PRODUCE, 3, 13);

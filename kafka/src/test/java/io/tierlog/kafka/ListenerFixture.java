@@ -41,7 +41,23 @@ final class ListenerFixture implements AutoCloseable {
     }
 
     private ListenerFixture(KafkaListenerConfig config, int requestMemoryBudget) throws IOException {
-        listener = new KafkaListener(config, backend, registry, requestMemoryBudget);
+        this(config, requestMemoryBudget, null, null);
+    }
+
+    /** A listener that requires SASL with these credentials. */
+    ListenerFixture(io.tierlog.auth.Authenticator authenticator) throws IOException {
+        this(authenticator, null);
+    }
+
+    /** A listener that speaks TLS (and requires SASL when {@code authenticator} is given). */
+    ListenerFixture(io.tierlog.auth.Authenticator authenticator, io.tierlog.auth.TlsFiles tls) throws IOException {
+        this(KafkaListenerConfig.of("127.0.0.1", 0), RequestMemory.defaultBudget(KafkaListenerConfig.DEFAULT_MAX_REQUEST_BYTES),
+                authenticator, tls);
+    }
+
+    private ListenerFixture(KafkaListenerConfig config, int requestMemoryBudget, io.tierlog.auth.Authenticator authenticator,
+                            io.tierlog.auth.TlsFiles tls) throws IOException {
+        listener = new KafkaListener(config, backend, registry, requestMemoryBudget, authenticator, tls);
         listener.start();
     }
 

@@ -27,9 +27,13 @@ enum ConfigKey {
     S3_ENDPOINT("s3.endpoint", "", "S3-compatible endpoint URL; empty = start the embedded S3 store"),
     S3_BUCKET("s3.bucket", "tierlog", "bucket holding the cold tier (created when missing)"),
     S3_REGION("s3.region", "us-east-1", "S3 region"),
-    S3_ACCESS_KEY("s3.access.key", "tierlog", "S3 access key (also the embedded store's identity)"),
-    S3_SECRET_KEY("s3.secret.key", "tierlog-secret", "S3 secret key (also the embedded store's credential)"),
+    S3_ACCESS_KEY("s3.access.key", "",
+            "S3 access key; empty = the AWS default chain, or for the embedded store a key generated per data directory"),
+    S3_SECRET_KEY("s3.secret.key", "",
+            "S3 secret key; empty = the AWS default chain, or for the embedded store one generated into <data.dir>/s3-credentials.properties (0600)"),
     S3_PREFIX("s3.prefix", "tierlog", "key prefix of every object the cold tier writes (no leading or trailing /)"),
+    S3_TLS_VERIFY("s3.tls.verify", "true",
+            "false = accept any TLS certificate from an https s3.endpoint (a test store with a self-signed certificate)"),
     S3_EMBEDDED_PORT("s3.embedded.port", "0", "port of the embedded S3 store (0 = pick a free port)"),
     RETENTION_CHECK_INTERVAL_MS("retention.check.interval.ms", "30000",
             "period of the background task that rolls by segmentMs, flushes and applies retention"),
@@ -57,7 +61,20 @@ enum ConfigKey {
     RECEIVERS_MAX_DECODED_BYTES("receivers.max.decoded.bytes", "16777216",
             "largest remote_write or OTLP body after snappy or gzip is undone; checked before decompressing where the format declares it"),
     OTLP_PROMOTE_RESOURCE_ATTRIBUTES("otlp.promote.resource.attributes", "",
-            "comma-separated OTLP resource attributes that become labels (service.name and service.instance.id always become job and instance)");
+            "comma-separated OTLP resource attributes that become labels (service.name and service.instance.id always become job and instance)"),
+    AUTH_TOKEN_FILE("auth.token.file", "",
+            "JSON file of principals, hashed tokens and grants (tierlog token add writes it); empty = no authentication"),
+    AUTH_RELOAD_INTERVAL_MS("auth.reload.interval.ms", "1000",
+            "how often (at most) a request checks whether the token file changed and reloads it"),
+    AUTH_METRICS_OPEN("auth.metrics.open", "false",
+            "true = GET /metrics needs no token (for a Prometheus without credentials); else it needs cluster admin"),
+    TLS_CERT_FILE("tls.cert.file", "",
+            "PEM certificate chain (server first) for HTTPS and the Kafka listener's TLS; empty = no TLS"),
+    TLS_KEY_FILE("tls.key.file", "", "PEM PKCS#8 private key of tls.cert.file"),
+    TLS_CLIENT_CA_FILE("tls.client.ca.file", "",
+            "PEM CA whose client certificates identify principals (subject CN = principal name); empty = none asked"),
+    INSECURE("insecure", "false",
+            "true = allow listening on a non-loopback address without authentication (flag: --insecure)");
 
     final String key;
     final String defaultValue;

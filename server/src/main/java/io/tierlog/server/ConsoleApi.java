@@ -3,6 +3,7 @@ package io.tierlog.server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tierlog.auth.Permission;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.staticfiles.Location;
@@ -77,8 +78,11 @@ final class ConsoleApi {
     private record Probe(long atMs, long tookMs, String error) {
     }
 
+    private final HttpAccess access;
+
     ConsoleApi(Broker broker, ObjectMapper json, MeterRegistry registry, ServerConfig config, ObjectStore store,
-               String s3Endpoint, int kafkaPort, LiveGroups liveGroups) {
+               String s3Endpoint, int kafkaPort, LiveGroups liveGroups, HttpAccess access) {
+        this.access = access;
         this.broker = broker;
         this.json = json;
         this.registry = registry;
@@ -110,12 +114,13 @@ final class ConsoleApi {
             String resource = "META-INF/resources/webjars/uplot/" + uplot + "/dist/" + f.getKey();
             r.get("/vendor/uplot/" + f.getKey(), ctx -> vendorFile(ctx, resource, f.getValue(), uplot));
         }
-        r.get("/v1/status", this::status);
-        r.get("/v1/storage", this::storage);
-        r.get("/v1/topics/{topic}/partitions/{partition}/segments", this::segments);
-        r.get("/v1/topics/{topic}/series", this::series);
-        r.get("/v1/groups", this::groups);
-        r.get("/v1/groups/{group}", this::group);
+        r.get("/v1/status", access.authenticated(this::status));
+        r.get("/v1/storage", access.clusterAdmin(this::storage)); // names the data directory and the S3 endpoint
+        r.get("/v1/topics/{topic}/partitions/{partition}/segments", access.onTopic(Permission.CONSUME, this::segments));
+        r.get("/v1/topics/{topic}/series", access.onTopic(Permission.CONSUME, this::series));
+        // groups carry no permissions of their own: listing them shows every topic's consumers, an admin's view
+        r.get("/v1/groups", access.clusterAdmin(this::groups));
+        r.get("/v1/groups/{group}", access.clusterAdmin(this::group));
     }
 
     /** The charting library's files the console loads, with their media types. */

@@ -69,10 +69,70 @@ final class EmbeddedS3 implements AutoCloseable {
             throw new IllegalStateException("cannot start the embedded S3 store: " + e.getMessage(), e);
         }
         URI endpoint = URI.create("http://" + host + ":" + proxy.getPort());
-        LOG.info("embedded S3 store at {} bucket={} accessKey={} secretKey={} (files under {})",
-                endpoint, bucket, accessKey, secretKey, baseDir.toAbsolutePath());
+        // the keys are not logged: they are in the 0600 credentials file (or the operator's own configuration)
+        LOG.info("embedded S3 store at {} bucket={} accessKey={} (files under {})",
+                endpoint, bucket, accessKey, baseDir.toAbsolutePath());
         return new EmbeddedS3(proxy, store, endpoint);
     }
+
+    /** The embedded store's key pair: owner-only readable, generated once per data directory. */
+    record Credentials(String accessKey, String secretKey) {
+        @Override
+        public String toString() {
+            return "Credentials[accessKey=" + accessKey + "]";
+        }
+    }
+
+    /** Name of the embedded store's credentials file in the data directory. */
+    static final String CREDENTIALS_FILE = "s3-credentials.properties";
+
+    /**
+     * The keys in {@code <dataDir>/s3-credentials.properties}, created with fresh random keys and mode 0600 when
+     * missing, so that no two installations share a secret and none is ever printed. A file others may read has
+     * its permissions narrowed (and a warning).
+     */
+    static Credentials credentials(Path dataDir) {
+        Path file = dataDir.resolve(CREDENTIALS_FILE);
+        try {
+            if (!Files.exists(file)) {
+                java.security.SecureRandom random = new java.security.SecureRandom();
+                byte[] a = new byte[12];
+                byte[] b = new byte[30];
+                random.nextBytes(a);
+                random.nextBytes(b);
+                Properties p = new Properties();
+                p.setProperty("access.key", "tierlog-" + java.util.HexFormat.of().formatHex(a));
+                p.setProperty("secret.key", java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b));
+                Path tmp = dataDir.resolve(CREDENTIALS_FILE + ".tmp");
+                Files.deleteIfExists(tmp);
+                Files.createFile(tmp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+                try (var w = Files.newBufferedWriter(tmp, java.nio.charset.StandardCharsets.UTF_8)) {
+                    p.store(w, "keys of the embedded S3 store of this data directory; keep private");
+                }
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                LOG.info("generated the embedded S3 store's keys into {} (mode 0600)", file);
+            }
+            if (!Files.getPosixFilePermissions(file).equals(OWNER_ONLY)) {
+                LOG.warn("{} was readable by others; narrowing it to 0600", file);
+                Files.setPosixFilePermissions(file, OWNER_ONLY);
+            }
+            Properties p = new Properties();
+            try (var r = Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
+                p.load(r);
+            }
+            String access = p.getProperty("access.key", "").trim();
+            String secret = p.getProperty("secret.key", "").trim();
+            if (access.isEmpty() || secret.isEmpty()) {
+                throw new IllegalStateException(file + " must hold access.key and secret.key");
+            }
+            return new Credentials(access, secret);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or create the embedded S3 credentials " + file, e);
+        }
+    }
+
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
 
     URI endpoint() {
         return endpoint;

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import io.tierlog.auth.Permission;
+import io.tierlog.auth.TlsFiles;
 import io.tierlog.core.InvalidInputException;
 import io.tierlog.core.Limits;
 import io.tierlog.core.Record;
@@ -61,9 +63,11 @@ final class HttpApi {
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     /** {@code host:port} Kafka clients bootstrap from (the listener's advertised address); null when it is off. */
     private final String kafkaBootstrapServers;
+    private final HttpAccess access;
 
-    HttpApi(Broker broker, ObjectMapper json, Limits limits, String kafkaBootstrapServers) {
+    HttpApi(Broker broker, ObjectMapper json, Limits limits, String kafkaBootstrapServers, HttpAccess access) {
         this.broker = broker;
+        this.access = access;
         this.json = json;
         this.limits = limits;
         this.kafkaBootstrapServers = kafkaBootstrapServers;
@@ -72,9 +76,25 @@ final class HttpApi {
     }
 
     /** Builds and starts the HTTP server; {@code extension} adds routes and static files (the web console). */
-    Javalin start(String host, int port, java.util.function.Consumer<io.javalin.config.JavalinConfig> extension) {
+    Javalin start(String host, int port, java.util.function.Consumer<io.javalin.config.JavalinConfig> extension,
+                  TlsFiles tls) {
         Javalin app = Javalin.create(cfg -> {
             extension.accept(cfg);
+            if (tls != null) {
+                // the only connector: HTTPS; Javalin adds its plain one only when none was added
+                cfg.jetty.addConnector((server, httpConfig) -> {
+                    httpConfig.addCustomizer(new org.eclipse.jetty.server.SecureRequestCustomizer(false));
+                    var ssl = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+                    ssl.setSslContext(tls.context());
+                    ssl.setWantClientAuth(tls.clientCertificates());
+                    var c = new org.eclipse.jetty.server.ServerConnector(server,
+                            new org.eclipse.jetty.server.SslConnectionFactory(ssl, "http/1.1"),
+                            new org.eclipse.jetty.server.HttpConnectionFactory(httpConfig));
+                    c.setHost(host);
+                    c.setPort(port);
+                    return c;
+                });
+            }
             cfg.concurrency.useVirtualThreads = true;
             cfg.startup.showJavalinBanner = false;
             cfg.http.maxRequestSize = limits.maxRequestBytes();
@@ -87,21 +107,23 @@ final class HttpApi {
                     throw ApiException.overloaded("server is shutting down");
                 }
             });
+            r.before(access::authenticate); // after the shutdown check: a closing server answers 503 to everyone
             r.after(ctx -> inFlight.decrementAndGet());
             r.get("/v1/health", ctx -> ok(ctx, Map.of("status", "ok")));
-            r.get("/v1/cluster", this::cluster);
-            r.get("/metrics", this::metrics);
-            r.post("/v1/topics", this::createTopic);
-            r.get("/v1/topics", this::listTopics);
-            r.get("/v1/topics/{topic}", this::describeTopic);
-            r.delete("/v1/topics/{topic}", this::deleteTopic);
-            r.post("/v1/topics/{topic}/records", this::produce);
-            r.get("/v1/topics/{topic}/records", this::queryTopic);
-            r.get("/v1/topics/{topic}/partitions/{partition}/records", this::readPartition);
-            r.get("/v1/topics/{topic}/partitions/{partition}/offsets", this::offsetForTimestamp);
-            r.get("/v1/topics/{topic}/partitions/{partition}/stream", this::stream);
-            r.put("/v1/groups/{group}/offsets", this::commitOffsets);
-            r.get("/v1/groups/{group}/offsets", this::fetchOffsets);
+            r.get("/v1/cluster", access.authenticated(this::cluster));
+            r.get("/metrics", access.metrics(this::metrics));
+            r.post("/v1/topics", access.authenticated(this::createTopic)); // admin on the name in the body
+            r.get("/v1/topics", access.authenticated(this::listTopics)); // lists the topics the principal may see
+            r.get("/v1/topics/{topic}", access.seeingTopic(this::describeTopic));
+            r.delete("/v1/topics/{topic}", access.onTopic(Permission.ADMIN, this::deleteTopic));
+            r.post("/v1/topics/{topic}/records", access.onTopic(Permission.PRODUCE, this::produce));
+            r.get("/v1/topics/{topic}/records", access.onTopic(Permission.CONSUME, this::queryTopic));
+            r.get("/v1/topics/{topic}/partitions/{partition}/records", access.onTopic(Permission.CONSUME, this::readPartition));
+            r.get("/v1/topics/{topic}/partitions/{partition}/offsets",
+                    access.onTopic(Permission.CONSUME, this::offsetForTimestamp));
+            r.get("/v1/topics/{topic}/partitions/{partition}/stream", access.onTopic(Permission.CONSUME, this::stream));
+            r.put("/v1/groups/{group}/offsets", access.authenticated(this::commitOffsets)); // consume on the body's topic
+            r.get("/v1/groups/{group}/offsets", access.authenticated(this::fetchOffsets)); // consume on ?topic=
             r.exception(Exception.class, this::onException);
             r.error(404, ctx -> rewriteFrameworkError(ctx, "not_found"));
             r.error(405, ctx -> rewriteFrameworkError(ctx, "invalid_request"));
@@ -250,6 +272,7 @@ final class HttpApi {
             throw ApiException.badRequest("'name' is required and must be a string");
         }
         String name = Validation.topicName(nameNode.textValue());
+        access.require(ctx, Permission.ADMIN, name);
         JsonNode p = body.get("partitions");
         int partitions = 1;
         if (p != null && !p.isNull()) {
@@ -267,7 +290,9 @@ final class HttpApi {
         ObjectNode out = json.createObjectNode();
         ArrayNode arr = out.putArray("topics");
         for (TopicRegistry.Topic t : broker.topics()) {
-            arr.add(describe(t));
+            if (HttpAccess.seesTopic(ctx, t.name())) {
+                arr.add(describe(t));
+            }
         }
         ctx.contentType(JSON_TYPE).result(bytes(out));
     }
@@ -554,6 +579,7 @@ final class HttpApi {
         if (tn == null || !tn.isTextual()) {
             throw ApiException.badRequest("'topic' is required and must be a string");
         }
+        access.require(ctx, Permission.CONSUME, Validation.topicName(tn.textValue()));
         TopicRegistry.Topic t = topicNamed(Validation.topicName(tn.textValue()));
         JsonNode offs = body.get("offsets");
         if (offs == null || !offs.isArray()) {
@@ -593,6 +619,7 @@ final class HttpApi {
         if (topic == null) {
             throw ApiException.badRequest("give ?topic=NAME");
         }
+        access.require(ctx, Permission.CONSUME, Validation.topicName(topic));
         TopicRegistry.Topic t = topicNamed(Validation.topicName(topic));
         ObjectNode out = json.createObjectNode();
         ArrayNode arr = out.putArray("offsets");

@@ -37,15 +37,20 @@ public final class Main {
         server.addOption(OptionSpec.builder("--config").paramLabel("FILE").type(String.class)
                 .description("Java properties file with any of the keys below (see docs/configuration.md)").build());
         for (ConfigKey k : ConfigKey.values()) {
-            server.addOption(OptionSpec.builder(k.flag()).paramLabel("VALUE").type(String.class)
+            OptionSpec.Builder o = OptionSpec.builder(k.flag()).paramLabel("VALUE").type(String.class)
                     .description(k.description + " (file key " + k.key + ", env " + k.envVar() + ", default '"
-                            + k.defaultValue + "')").build());
+                            + k.defaultValue + "')");
+            if (k == ConfigKey.INSECURE) {
+                o.arity("0..1").fallbackValue("true"); // a bare --insecure, as the warning in the docs spells it
+            }
+            server.addOption(o.build());
         }
         server.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help.").build());
         CommandSpec top = CommandSpec.create().name("tierlog");
         top.usageMessage().description("Tierlog: an event-streaming log for metrics with tiered storage.");
         top.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help.").build());
         top.addSubcommand("server", new CommandLine(server));
+        top.addSubcommand("token", new CommandLine(TokenCommand.spec()));
         CommandLine cli = new CommandLine(top);
         PrintWriter err = new PrintWriter(System.err, true);
         ParseResult parsed;
@@ -64,6 +69,9 @@ public final class Main {
             return 2;
         }
         ParseResult sub = parsed.subcommand();
+        if (sub.commandSpec().name().equals("token")) {
+            return TokenCommand.run(sub, new PrintWriter(System.out, true), err);
+        }
         Map<String, String> flags = new LinkedHashMap<>();
         for (ConfigKey k : ConfigKey.values()) {
             if (sub.hasMatchedOption(k.flag())) {
@@ -99,7 +107,8 @@ public final class Main {
                 LOG.warn("cannot handle SIG{} ({}); the shutdown hook will close the server", sig, e.getMessage());
             }
         }
-        System.out.println("tierlog listening on http://" + config.host() + ":" + server.port());
+        System.out.println("tierlog listening on " + (config.security().tlsEnabled() ? "https" : "http") + "://"
+                + config.host() + ":" + server.port());
         if (server.kafkaPort() >= 0) {
             System.out.println("tierlog listening for Kafka clients on " + config.host() + ":" + server.kafkaPort()
                     + " (bootstrap.servers=" + config.host() + ":" + server.kafkaPort() + ")");

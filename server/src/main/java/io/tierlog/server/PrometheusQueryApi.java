@@ -44,10 +44,12 @@ final class PrometheusQueryApi {
 
     private final Broker broker;
     private final ObjectMapper json;
+    private final HttpAccess access;
 
-    PrometheusQueryApi(Broker broker, ObjectMapper json) {
+    PrometheusQueryApi(Broker broker, ObjectMapper json, HttpAccess access) {
         this.broker = broker;
         this.json = json;
+        this.access = access;
     }
 
     void install(JavalinConfig cfg) {
@@ -100,7 +102,13 @@ final class PrometheusQueryApi {
             } catch (ApiException api) {
                 status = api.status;
                 body.put("status", "error");
-                body.put("errorType", api.status == 404 ? "bad_data" : api.status == 503 ? "unavailable" : "internal");
+                body.put("errorType", switch (api.status) {
+                    case 401 -> "unauthorized";
+                    case 403 -> "forbidden";
+                    case 404 -> "not_found";
+                    case 503 -> "unavailable";
+                    default -> api.status < 500 ? "bad_data" : "internal";
+                });
                 body.put("error", api.getMessage());
             } catch (RuntimeException internal) {
                 LOG.error("{} {} failed", ctx.method(), ctx.path(), internal);
@@ -206,6 +214,7 @@ final class PrometheusQueryApi {
 
     private TopicSeriesSource source(Context ctx) {
         String name = ctx.pathParamMap().getOrDefault("topic", DEFAULT_TOPIC);
+        access.require(ctx, io.tierlog.auth.Permission.CONSUME, name);
         TopicRegistry.Topic topic = broker.topic(name).orElseThrow(() -> ApiException.notFound("topic '" + name
                 + "' does not exist (Prometheus queries read a metrics topic: /prometheus/{topic}/api/v1/..., or '"
                 + DEFAULT_TOPIC + "' under /api/v1/...)"));

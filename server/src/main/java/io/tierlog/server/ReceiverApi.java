@@ -44,7 +44,10 @@ final class ReceiverApi {
     private final OtlpMetricsDecoder otlp;
     private final MeterRegistry registry;
 
-    ReceiverApi(Broker broker, Limits limits, ServerConfig.ReceiverConfig config, MeterRegistry registry) {
+    private final HttpAccess access;
+
+    ReceiverApi(Broker broker, Limits limits, ServerConfig.ReceiverConfig config, MeterRegistry registry, HttpAccess access) {
+        this.access = access;
         this.broker = broker;
         this.config = config;
         this.registry = registry;
@@ -60,6 +63,7 @@ final class ReceiverApi {
     // ---------------------------------------------------------------- remote_write
 
     private void remoteWrite(Context ctx) {
+        requireProduce(ctx);
         RemoteWriteDecoder.Version version;
         try {
             version = RemoteWriteDecoder.version(ctx.header("Content-Type"));
@@ -103,6 +107,7 @@ final class ReceiverApi {
     // ---------------------------------------------------------------- OTLP
 
     private void otlp(Context ctx) {
+        requireProduce(ctx);
         OtlpMetricsDecoder.Encoding encoding;
         try {
             encoding = OtlpMetricsDecoder.encoding(ctx.header("Content-Type"));
@@ -141,8 +146,8 @@ final class ReceiverApi {
 
     // ---------------------------------------------------------------- shared
 
-    /** {@code ?topic=}, else the {@code X-Tierlog-Topic} header, else the configured topic; it must be a metrics topic. */
-    private TopicRegistry.Topic topic(Context ctx) {
+    /** {@code ?topic=}, else the {@code X-Tierlog-Topic} header, else the configured topic. */
+    private String topicName(Context ctx) {
         String name = ctx.queryParam("topic");
         if (name == null || name.isEmpty()) {
             name = ctx.header(TOPIC_HEADER);
@@ -150,7 +155,17 @@ final class ReceiverApi {
         if (name == null || name.isEmpty()) {
             name = config.topic();
         }
-        String n = Validation.topicName(name);
+        return Validation.topicName(name);
+    }
+
+    /** 403 unless the caller may produce to the request's topic: checked before anything of the request is read. */
+    private void requireProduce(Context ctx) {
+        access.require(ctx, io.tierlog.auth.Permission.PRODUCE, topicName(ctx));
+    }
+
+    /** The request's topic ({@link #topicName}); it must be a metrics topic. */
+    private TopicRegistry.Topic topic(Context ctx) {
+        String n = topicName(ctx);
         TopicRegistry.Topic t = broker.topic(n).orElseThrow(() -> ApiException.notFound("topic '" + n
                 + "' does not exist; create it as a metrics topic (POST /v1/topics) or name another with ?topic="));
         if (!t.config().metrics()) {

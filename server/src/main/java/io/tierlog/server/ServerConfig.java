@@ -26,7 +26,40 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                            int ingestShards, int ingestRingSize, long ingestPublishTimeoutMs,
                            long minFreeDiskBytes, Limits limits, int kafkaPort, String kafkaAdvertisedHost,
                            int kafkaAdvertisedPort, int kafkaMaxRequestBytes, GroupConfig kafkaGroups,
-                           IngestConfig.WaitStrategy ingestWaitStrategy, ReceiverConfig receivers) {
+                           IngestConfig.WaitStrategy ingestWaitStrategy, ReceiverConfig receivers,
+                           Security security) {
+
+    /**
+     * Who may connect: the token file (null = no authentication), how often it is checked for changes, whether
+     * /metrics is open, and whether listening on a non-loopback address without authentication was explicitly allowed.
+     */
+    public record Security(Path tokenFile, long reloadIntervalMs, boolean metricsOpen, boolean insecure, Path tlsCert,
+                           Path tlsKey, Path tlsClientCa, boolean s3TlsVerify) {
+        public Security {
+            if (reloadIntervalMs < 0) {
+                throw new IllegalArgumentException("auth.reload.interval.ms must be >= 0, was " + reloadIntervalMs);
+            }
+            if ((tlsCert == null) != (tlsKey == null)) {
+                throw new IllegalArgumentException("tls.cert.file and tls.key.file must be given together");
+            }
+            if (tlsClientCa != null && tlsCert == null) {
+                throw new IllegalArgumentException("tls.client.ca.file needs tls.cert.file and tls.key.file");
+            }
+        }
+
+        /** Security with only a token file (tests). */
+        public Security(Path tokenFile, long reloadIntervalMs, boolean metricsOpen, boolean insecure) {
+            this(tokenFile, reloadIntervalMs, metricsOpen, insecure, null, null, null, true);
+        }
+
+        public boolean tlsEnabled() {
+            return tlsCert != null;
+        }
+
+        public boolean authenticationEnabled() {
+            return tokenFile != null;
+        }
+    }
 
     public ServerConfig {
         // "./data" must become an absolute, normalised path: the embedded S3 store rejects "." segments as
@@ -71,6 +104,9 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
         if (kafkaGroups == null) {
             throw new IllegalArgumentException("kafkaGroups must be given");
         }
+        if (security == null) {
+            throw new IllegalArgumentException("security must be given");
+        }
         if (limits.maxRequestBytes() < 1024) {
             throw new IllegalArgumentException("max.request.bytes must be >= 1024");
         }
@@ -91,6 +127,15 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
             }
             promotedResourceAttributes = java.util.Set.copyOf(promotedResourceAttributes);
         }
+    }
+
+    /** Without the S3 secret key: a configuration may be logged or shown. */
+    @Override
+    public String toString() {
+        return "ServerConfig[host=" + host + ", port=" + port + ", dataDir=" + dataDir + ", s3Endpoint=" + s3Endpoint
+                + ", s3Bucket=" + s3Bucket + ", s3AccessKey=" + s3AccessKey + ", s3SecretKey="
+                + (s3SecretKey == null || s3SecretKey.isEmpty() ? "" : "(hidden)") + ", kafkaPort=" + kafkaPort
+                + ", security=" + security + "]";
     }
 
     /** True when the Kafka listener is to run ({@code kafka.port} is not -1). */
@@ -176,7 +221,8 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                 longOf(values, ConfigKey.INGEST_PUBLISH_TIMEOUT_MS), longOf(values, ConfigKey.MIN_FREE_DISK_BYTES),
                 limits, intOf(values, ConfigKey.KAFKA_PORT), values.get(ConfigKey.KAFKA_ADVERTISED_HOST),
                 intOf(values, ConfigKey.KAFKA_ADVERTISED_PORT), intOf(values, ConfigKey.KAFKA_MAX_REQUEST_BYTES),
-                groupConfig(values), waitStrategy(values.get(ConfigKey.INGEST_WAIT_STRATEGY)), receiverConfig(values));
+                groupConfig(values), waitStrategy(values.get(ConfigKey.INGEST_WAIT_STRATEGY)), receiverConfig(values),
+                security(values));
     }
 
     private static ReceiverConfig receiverConfig(Map<ConfigKey, String> values) {
@@ -188,6 +234,37 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
         }
         return new ReceiverConfig(values.get(ConfigKey.RECEIVERS_TOPIC), intOf(values, ConfigKey.RECEIVERS_MAX_DECODED_BYTES),
                 promoted);
+    }
+
+    private static Security security(Map<ConfigKey, String> values) {
+        String file = values.get(ConfigKey.AUTH_TOKEN_FILE);
+        return new Security(file.isEmpty() ? null : Path.of(file).toAbsolutePath(),
+                longOf(values, ConfigKey.AUTH_RELOAD_INTERVAL_MS), boolOf(values, ConfigKey.AUTH_METRICS_OPEN),
+                boolOf(values, ConfigKey.INSECURE), pathOf(values, ConfigKey.TLS_CERT_FILE),
+                pathOf(values, ConfigKey.TLS_KEY_FILE), pathOf(values, ConfigKey.TLS_CLIENT_CA_FILE),
+                boolOf(values, ConfigKey.S3_TLS_VERIFY));
+    }
+
+    private static Path pathOf(Map<ConfigKey, String> values, ConfigKey k) {
+        String s = values.get(k);
+        return s.isEmpty() ? null : Path.of(s).toAbsolutePath();
+    }
+
+    private static boolean boolOf(Map<ConfigKey, String> values, ConfigKey k) {
+        String s = values.get(k);
+        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(k.key + " must be true or false, was '" + s + "'");
+        };
+    }
+
+    /** A copy with another security setting (tests start secured servers from the defaults). */
+    public ServerConfig withSecurity(Security s) {
+        return new ServerConfig(host, port, dataDir, s3Endpoint, s3Bucket, s3Region, s3AccessKey, s3SecretKey, s3Prefix,
+                s3EmbeddedPort, retentionCheckIntervalMs, fsyncIntervalMs, shutdownTimeoutMs, ingestShards,
+                ingestRingSize, ingestPublishTimeoutMs, minFreeDiskBytes, limits, kafkaPort, kafkaAdvertisedHost,
+                kafkaAdvertisedPort, kafkaMaxRequestBytes, kafkaGroups, ingestWaitStrategy, receivers, s);
     }
 
     private static IngestConfig.WaitStrategy waitStrategy(String name) {

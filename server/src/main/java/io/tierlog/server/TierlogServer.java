@@ -17,6 +17,8 @@ import io.tierlog.cold.ColdTier;
 import io.tierlog.cold.ColdTierConfig;
 import io.tierlog.cold.S3Config;
 import io.tierlog.cold.S3ObjectStore;
+import io.tierlog.auth.TlsFiles;
+import io.tierlog.auth.TokenFile;
 import io.tierlog.kafka.KafkaListener;
 import io.tierlog.kafka.KafkaListenerConfig;
 import org.slf4j.Logger;
@@ -67,21 +69,32 @@ public final class TierlogServer implements AutoCloseable {
             throw new UncheckedIOException("cannot create the data directory " + config.dataDir(), e);
         }
         DataDirFormat.checkOrInitialise(config.dataDir());
+        refuseOpenDoors(config);
+        TokenFile authenticator = config.security().authenticationEnabled()
+                ? TokenFile.open(config.security().tokenFile(), config.security().reloadIntervalMs()) : null;
+        TlsFiles tls = config.security().tlsEnabled() ? TlsFiles.load(config.security().tlsCert(),
+                config.security().tlsKey(), config.security().tlsClientCa()) : null;
         EmbeddedS3 embedded = null;
         S3ObjectStore store = null;
         Broker broker = null;
         KafkaListener kafka = null;
         try {
             URI endpoint = config.s3Endpoint();
+            String accessKey = blankToNull(config.s3AccessKey());
+            String secretKey = blankToNull(config.s3SecretKey());
             if (config.embeddedS3()) {
+                if (accessKey == null || secretKey == null) {
+                    EmbeddedS3.Credentials keys = EmbeddedS3.credentials(config.dataDir());
+                    accessKey = keys.accessKey();
+                    secretKey = keys.secretKey();
+                }
                 embedded = EmbeddedS3.start(config.dataDir().resolve("s3"), "127.0.0.1", config.s3EmbeddedPort(),
-                        config.s3Bucket(), config.s3AccessKey(), config.s3SecretKey());
+                        config.s3Bucket(), accessKey, secretKey);
                 endpoint = embedded.endpoint();
             }
-            S3Config s3 = new S3Config(endpoint, config.s3Region(), config.s3Bucket(), blankToNull(config.s3AccessKey()),
-                    blankToNull(config.s3SecretKey()), true, Duration.ofSeconds(30), 3, 32L * 1024 * 1024,
-                    16L * 1024 * 1024);
-            store = S3ObjectStore.create(s3);
+            S3Config s3 = new S3Config(endpoint, config.s3Region(), config.s3Bucket(), accessKey, secretKey, true,
+                    Duration.ofSeconds(30), 3, 32L * 1024 * 1024, 16L * 1024 * 1024);
+            store = S3ObjectStore.create(s3, config.security().s3TlsVerify());
             store.createBucketIfMissing();
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             new ClassLoaderMetrics().bindTo(registry);
@@ -98,7 +111,7 @@ public final class TierlogServer implements AutoCloseable {
             if (config.kafkaEnabled()) {
                 kafka = new KafkaListener(new KafkaListenerConfig(config.host(), config.kafkaPort(),
                         advertisedHost(config), config.kafkaAdvertisedPort(), config.kafkaMaxRequestBytes(), 0, config.kafkaGroups()),
-                        new KafkaDoor(broker), registry);
+                        new KafkaDoor(broker), registry, authenticator, tls);
                 try {
                     kafka.start();
                 } catch (IOException e) {
@@ -107,18 +120,20 @@ public final class TierlogServer implements AutoCloseable {
                 }
                 LOG.info("listening for Kafka clients on {}:{}", config.host(), kafka.port());
             }
-            HttpApi api = new HttpApi(broker, objectMapper(), config.limits(), kafka == null ? null : kafkaBootstrap(config, kafka));
+            HttpAccess access = new HttpAccess(authenticator, config.security().metricsOpen(), registry);
+            HttpApi api = new HttpApi(broker, objectMapper(), config.limits(), kafka == null ? null : kafkaBootstrap(config, kafka),
+                    access);
             ConsoleApi console = new ConsoleApi(broker, objectMapper(), registry, config, store, endpoint.toString(),
-                    kafka == null ? -1 : kafka.port(), kafka == null ? LiveGroups.NONE : LiveGroups.of(kafka));
-            ReceiverApi receivers = new ReceiverApi(broker, config.limits(), config.receivers(), registry);
-            PrometheusQueryApi prometheus = new PrometheusQueryApi(broker, objectMapper());
+                    kafka == null ? -1 : kafka.port(), kafka == null ? LiveGroups.NONE : LiveGroups.of(kafka), access);
+            ReceiverApi receivers = new ReceiverApi(broker, config.limits(), config.receivers(), registry, access);
+            PrometheusQueryApi prometheus = new PrometheusQueryApi(broker, objectMapper(), access);
             Javalin http = api.start(config.host(), config.port(), cfg -> {
                 console.install(cfg);
                 receivers.install(cfg);
                 prometheus.install(cfg);
-            });
+            }, tls);
             TierlogServer server = new TierlogServer(config, embedded, store, broker, api, http, registry, kafka);
-            LOG.info("tierlog serving on http://{}:{} (data in {}, cold tier s3://{}/{} at {})", config.host(),
+            LOG.info("tierlog serving on {}://{}:{} (data in {}, cold tier s3://{}/{} at {})", tls == null ? "http" : "https", config.host(),
                     http.port(), config.dataDir().toAbsolutePath(), config.s3Bucket(), config.s3Prefix(), endpoint);
             return server;
         } catch (RuntimeException e) {
@@ -136,6 +151,32 @@ public final class TierlogServer implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * Refuses to serve a non-loopback address without authentication unless the operator said {@code --insecure}:
+     * an open port on a network would let anyone read, write and delete everything.
+     */
+    static void refuseOpenDoors(ServerConfig config) {
+        if (config.security().authenticationEnabled()) {
+            return;
+        }
+        boolean loopback;
+        try {
+            loopback = java.net.InetAddress.getByName(config.host()).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("host '" + config.host() + "' does not resolve", e);
+        }
+        if (loopback) {
+            return;
+        }
+        if (!config.security().insecure()) {
+            throw new IllegalArgumentException("refusing to listen on " + config.host() + " without authentication: "
+                    + "set auth.token.file (see docs/security.md), bind to 127.0.0.1, or pass --insecure to accept that "
+                    + "anyone who reaches the port may read, write and delete everything");
+        }
+        LOG.warn("listening on {} WITHOUT AUTHENTICATION (--insecure): anyone who reaches the port may read, write "
+                + "and delete everything", config.host());
     }
 
     /** The JSON settings of the API: strict about trailing garbage and duplicate keys. */
