@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
  * path. {@code sdk} drives a running server through the Java SDK (optionally beside a Kafka peer); {@code kafka-perf}
  * runs Kafka's own benchmark tools against Tierlog and Apache Kafka; {@code fetch-perf} and {@code e2e-latency} are
  * the two Kafka clients kafka-perf adds, usable alone against any broker; {@code promql-perf} times Tierlog's
- * Prometheus query API against Prometheus on the same samples.
+ * Prometheus query API against Prometheus on the same samples, {@code remote-write-perf} its remote_write receiver
+ * against Prometheus'.
  */
 @Command(name = "loadtest", mixinStandardHelpOptions = true,
         description = "Tierlog load tests and benchmarks against Apache Kafka.")
@@ -33,6 +34,7 @@ public final class Main implements Callable<Integer> {
         cli.addSubcommand("fetch-perf", new FetchPerformance());
         cli.addSubcommand("e2e-latency", new FixedRateLatency());
         cli.addSubcommand("promql-perf", new io.tierlog.loadtest.prom.PromqlPerf());
+        cli.addSubcommand("remote-write-perf", new io.tierlog.loadtest.prom.RemoteWritePerf());
         System.exit(cli.execute(args));
     }
 

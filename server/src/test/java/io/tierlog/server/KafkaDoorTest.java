@@ -216,10 +216,14 @@ class KafkaDoorTest {
         assertThat(s.post("/v1/topics", "{\"name\": \"purged\", \"partitions\": 1, \"config\": {\"schema\": \"bytes\","
                 + " \"segmentBytes\": 4096, \"localRetentionMs\": 60000}}").status()).isEqualTo(201);
         try (KafkaProducer<String, String> p = producer("none", true)) {
+            // 50 records (~4.5 KiB) at a time, each group flushed alone: the partition's writer never merges groups
+            // into one append, so every group closes a 4 KiB segment and the closed ones reach past offset 600
             for (int i = 0; i < 1000; i++) {
                 p.send(new ProducerRecord<>("purged", 0, "k" + i, "payload-" + i + "-" + "x".repeat(40)));
+                if (i % 50 == 49) {
+                    p.flush();
+                }
             }
-            p.flush();
         }
         // every closed segment offloaded, and still local (local retention: one minute)
         await().atMost(Duration.ofSeconds(30)).until(() -> partition("purged").get("remoteEndOffset").asLong() > 600);

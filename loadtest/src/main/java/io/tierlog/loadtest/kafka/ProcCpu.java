@@ -11,25 +11,25 @@ import java.util.concurrent.TimeUnit;
  * benchmark charges each broker for its work: the difference across one tool run, divided by the records.
  * Linux only; the unit is clock ticks ({@code getconf CLK_TCK}, 100 on most systems).
  */
-final class ProcCpu {
+public final class ProcCpu {
     private static final long TICKS_PER_SECOND = clockTicks();
 
     private ProcCpu() {
     }
 
     /** CPU seconds in user space and in the kernel (system calls, page cache, network stack). */
-    record Times(double user, double system) {
-        double total() {
+    public record Times(double user, double system) {
+        public double total() {
             return user + system;
         }
 
-        Times minus(Times earlier) {
+        public Times minus(Times earlier) {
             return new Times(user - earlier.user, system - earlier.system);
         }
     }
 
     /** utime and stime of {@code pid}. */
-    static Times times(long pid) throws IOException {
+    public static Times times(long pid) throws IOException {
         long[] t = ticks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII));
         return new Times(t[0] / (double) TICKS_PER_SECOND, t[1] / (double) TICKS_PER_SECOND);
     }
@@ -42,7 +42,7 @@ final class ProcCpu {
     }
 
     /** The 1-minute load average, the machine's business while a figure was taken. */
-    static String loadAverage() {
+    public static String loadAverage() {
         try {
             String[] f = Files.readString(Path.of("/proc/loadavg"), StandardCharsets.US_ASCII).trim().split(" +");
             return f[0] + " " + f[1] + " " + f[2];
