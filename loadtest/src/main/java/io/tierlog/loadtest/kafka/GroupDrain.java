@@ -35,7 +35,8 @@ import picocli.CommandLine.Option;
  * members, the assignment and the commits, and it measures how fast a group of consumers empties a backlog. The drain
  * is complete when the highest offset seen in each partition reaches the topic's end (records read twice after a
  * rebalance are counted as {@code redelivered}, not as progress). Prints ConsumerPerformance's output line, with the
- * time until every member had its first assignment as {@code rebalance.time.ms}. Runs in its own JVM.
+ * time until every member had its first assignment as {@code rebalance.time.ms} and the whole drain (group forming
+ * included: members fetch while others join) as {@code fetch.time.ms}. Runs in its own JVM.
  */
 @Command(name = "group-drain", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Consume a topic to its end with a group of consumers (ConsumerPerformance's output).")
@@ -87,7 +88,7 @@ public final class GroupDrain implements Callable<Integer> {
             }));
         }
         everyMemberAssigned.await(2, TimeUnit.MINUTES);
-        long fetchStart = everyMemberAssigned.getCount() == 0 ? System.currentTimeMillis() : start;
+        long allAssigned = everyMemberAssigned.getCount() == 0 ? System.currentTimeMillis() : start;
         String failure = null;
         for (Future<?> m : members) {
             try {
@@ -105,8 +106,10 @@ public final class GroupDrain implements Callable<Integer> {
             System.out.printf("WARNING: Exiting before consuming the expected number of messages: %s.%n",
                     failure != null ? failure : "timeout (" + timeoutMs + " ms) exceeded");
         }
+        // members start fetching as soon as they have partitions, before the last one joined: the drain's time is
+        // the whole run, joins and rebalances included (rebalance.time.ms says how long the group took to form)
         double seconds = Math.max(1, end - start) / 1000.0;
-        double fetchSeconds = Math.max(1, end - fetchStart) / 1000.0;
+        double fetchSeconds = seconds;
         double mb = bytes.get() / (1024.0 * 1024.0);
         SimpleDateFormat date = new SimpleDateFormat("yyyy-MM-dd HH:mm:ss:SSS", Locale.ROOT);
         System.out.printf(Locale.ROOT, "members %d, polled %d, redelivered %d%n", consumers, polled.get(),
@@ -114,7 +117,7 @@ public final class GroupDrain implements Callable<Integer> {
         System.out.println("start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, "
                 + "rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec");
         System.out.printf(Locale.ROOT, "%s, %s, %.4f, %.4f, %d, %.4f, %d, %d, %.4f, %.4f%n", date.format(new Date(start)),
-                date.format(new Date(end)), mb, mb / seconds, read, read / seconds, fetchStart - start, end - fetchStart,
+                date.format(new Date(end)), mb, mb / seconds, read, read / seconds, allAssigned - start, end - start,
                 mb / fetchSeconds, read / fetchSeconds);
         return read >= messages && failure == null ? 0 : 1;
     }

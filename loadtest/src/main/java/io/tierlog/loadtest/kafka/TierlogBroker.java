@@ -30,7 +30,9 @@ public final class TierlogBroker implements Broker {
     static TierlogBroker start(String classPath, BrokerSettings settings, Path dataDir, Path log) throws IOException,
             InterruptedException {
         List<String> cmd = Jvm.command(settings.jvmOptions(), classPath, "io.tierlog.server.Main",
-                List.of("server", "--host", "127.0.0.1", "--port", "0", "--kafka-port", "0", "--data-dir", dataDir.toString()));
+                List.of("server", "--host", "127.0.0.1", "--port", "0", "--kafka-port", "0", "--data-dir", dataDir.toString(),
+                        // as the Kafka peer is configured (KafkaBroker): a group's first rebalance does not wait
+                        "--kafka-group-initial-rebalance-delay-ms", "0"));
         ChildProcess p = ChildProcess.start("tierlog-broker", cmd, log);
         try {
             Matcher m = p.awaitLine(KAFKA_LISTENING, settings.startTimeout());
