@@ -411,13 +411,12 @@ final class Broker implements AutoCloseable {
     }
 
     /**
-     * Every record of the topic with {@code from <= timestamp < to}, partition by partition, each partition's in
-     * offset order, handed to {@code sink} (across both tiers, no pages).
+     * Every record of one partition of the topic with {@code from <= timestamp < to}, in offset order, handed to
+     * {@code sink} (across both tiers, no pages).
      */
-    void scanTimeRange(TopicRegistry.Topic t, long from, long to, java.util.function.Consumer<io.tierlog.core.Record> sink) {
-        for (int p = 0; p < t.partitions(); p++) {
-            query.scanTimeRange(new TopicPartition(t.name(), p), from, to, null, sink);
-        }
+    void scanTimeRange(TopicRegistry.Topic t, int partition, long from, long to,
+                       java.util.function.Consumer<io.tierlog.core.Record> sink) {
+        query.scanTimeRange(new TopicPartition(t.name(), partition), from, to, null, sink);
     }
 
     long offsetForTimestamp(TopicPartition tp, long timestamp) {

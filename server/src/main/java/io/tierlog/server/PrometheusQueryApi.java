@@ -45,6 +45,8 @@ final class PrometheusQueryApi {
     private final Broker broker;
     private final ObjectMapper json;
     private final HttpAccess access;
+    /** Reads a topic's partitions side by side for a query (a virtual thread per partition: they share the cores). */
+    private final java.util.concurrent.ExecutorService scanners = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
     PrometheusQueryApi(Broker broker, ObjectMapper json, HttpAccess access) {
         this.broker = broker;
@@ -221,7 +223,7 @@ final class PrometheusQueryApi {
         if (!topic.config().metrics()) {
             throw new BadQueryException("topic '" + name + "' holds bytes, not metric samples");
         }
-        return new TopicSeriesSource(broker, topic, MAX_SAMPLES);
+        return new TopicSeriesSource(broker, topic, MAX_SAMPLES, scanners);
     }
 
     private static List<Object> matrix(Value.Matrix m) {

@@ -23,18 +23,20 @@ import java.util.TreeMap;
  * {@code __name__}, its tags as labels), its 9-byte sample the value. Reads go through the query service across both
  * tiers, in timestamp order, keeping only records whose labels match; a series' samples of one timestamp collapse
  * to the last one read. Bounded: more than {@code maxSamples} matching samples in one select is an execution error.
- * One instance serves one query (its key cache is not shared).
+ * One instance serves one query; partitions are read side by side on the given executor.
  */
 final class TopicSeriesSource implements SeriesSource {
     private final Broker broker;
     private final TopicRegistry.Topic topic;
     private final long maxSamples;
-    private final BytesKeyedCache<Labels> labelsByKey = new BytesKeyedCache<>(100_000);
+    private final java.util.concurrent.ExecutorService scanners;
 
-    TopicSeriesSource(Broker broker, TopicRegistry.Topic topic, long maxSamples) {
+    /** {@code scanners} reads the topic's partitions side by side (one task per partition). */
+    TopicSeriesSource(Broker broker, TopicRegistry.Topic topic, long maxSamples, java.util.concurrent.ExecutorService scanners) {
         this.broker = broker;
         this.topic = topic;
         this.maxSamples = maxSamples;
+        this.scanners = scanners;
     }
 
     @Override
@@ -44,22 +46,55 @@ final class TopicSeriesSource implements SeriesSource {
         if (to <= from) {
             return List.of();
         }
+        java.util.concurrent.atomic.AtomicLong samples = new java.util.concurrent.atomic.AtomicLong();
+        List<java.util.concurrent.Future<Map<Labels, Builder>>> parts = new ArrayList<>(topic.partitions());
+        for (int p = 0; p < topic.partitions(); p++) {
+            int partition = p;
+            parts.add(scanners.submit(() -> scan(partition, matchers, from, to, samples)));
+        }
         Map<Labels, Builder> series = new LinkedHashMap<>();
-        long[] samples = {0};
-        broker.scanTimeRange(topic, from, to, r -> {
-            Labels l = labels(r);
+        try {
+            for (var part : parts) {
+                part.get().forEach((labels, b) -> {
+                    Builder mine = series.putIfAbsent(labels, b);
+                    if (mine != null) {
+                        mine.addAll(b); // a series written to several partitions (explicit partitions): merged in time
+                    }
+                });
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            parts.forEach(f -> f.cancel(true));
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            parts.forEach(f -> f.cancel(true));
+            Thread.currentThread().interrupt();
+            throw new QueryExecutionException("query interrupted");
+        }
+        List<Series> out = new ArrayList<>(series.size());
+        series.values().forEach(b -> out.add(b.build()));
+        return out;
+    }
+
+    /** One partition's matching samples by series; {@code samples} bounds all partitions together. */
+    private Map<Labels, Builder> scan(int partition, List<Matcher> matchers, long from, long to,
+                                      java.util.concurrent.atomic.AtomicLong samples) {
+        BytesKeyedCache<Labels> labelsByKey = new BytesKeyedCache<>(100_000);
+        Map<Labels, Builder> series = new java.util.HashMap<>();
+        broker.scanTimeRange(topic, partition, from, to, r -> {
+            Labels l = labels(r, labelsByKey);
             if (l == null || !matchesAll(matchers, l)) {
                 return;
             }
             series.computeIfAbsent(l, Builder::new).add(r.timestamp(), ByteBuffer.wrap(r.value(), 1, 8).getDouble());
-            if (++samples[0] > maxSamples) {
+            if (samples.incrementAndGet() > maxSamples) {
                 throw new QueryExecutionException("query processing would load too many samples into memory in query "
                         + "execution (more than " + maxSamples + ")");
             }
         });
-        List<Series> out = new ArrayList<>(series.size());
-        series.values().forEach(b -> out.add(b.build()));
-        return out;
+        return series;
     }
 
     private static boolean matchesAll(List<Matcher> matchers, Labels l) {
@@ -72,7 +107,7 @@ final class TopicSeriesSource implements SeriesSource {
     }
 
     /** The labels of a metric record, or null when the record is not a metric sample. */
-    private Labels labels(Record r) {
+    private static Labels labels(Record r, BytesKeyedCache<Labels> labelsByKey) {
         if (r.key() == null || r.value() == null || r.value().length != MetricCodec.VALUE_SIZE) {
             return null;
         }
@@ -105,6 +140,12 @@ final class TopicSeriesSource implements SeriesSource {
 
         Builder(Labels labels) {
             this.labels = labels;
+        }
+
+        void addAll(Builder other) {
+            for (int i = 0; i < other.n; i++) {
+                add(other.ts[i], other.vs[i]);
+            }
         }
 
         void add(long t, double v) {
