@@ -226,16 +226,40 @@ final class PrometheusQueryApi {
         return new TopicSeriesSource(broker, topic, MAX_SAMPLES, scanners);
     }
 
-    private static List<Object> matrix(Value.Matrix m) {
-        List<Object> result = new ArrayList<>(m.series().size());
-        for (Series s : m.series()) {
-            List<Object> values = new ArrayList<>(s.size());
-            for (int i = 0; i < s.size(); i++) {
-                values.add(point(s.timestamps()[i], s.values()[i]));
+    /** A matrix written straight from the series' arrays: a range query's answer can hold millions of points. */
+    private static Object matrix(Value.Matrix m) {
+        return new com.fasterxml.jackson.databind.JsonSerializable.Base() {
+            @Override
+            public void serialize(com.fasterxml.jackson.core.JsonGenerator g, com.fasterxml.jackson.databind.SerializerProvider p)
+                    throws java.io.IOException {
+                g.writeStartArray();
+                for (Series s : m.series()) {
+                    g.writeStartObject();
+                    g.writeObjectFieldStart("metric");
+                    for (int i = 0; i < s.labels().size(); i++) {
+                        g.writeStringField(s.labels().name(i), s.labels().value(i));
+                    }
+                    g.writeEndObject();
+                    g.writeArrayFieldStart("values");
+                    for (int i = 0; i < s.size(); i++) {
+                        g.writeStartArray();
+                        g.writeNumber(seconds(s.timestamps()[i]));
+                        g.writeString(format(s.values()[i]));
+                        g.writeEndArray();
+                    }
+                    g.writeEndArray();
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
             }
-            result.add(Map.of("metric", s.labels().toMap(), "values", values));
-        }
-        return result;
+
+            @Override
+            public void serializeWithType(com.fasterxml.jackson.core.JsonGenerator g,
+                                          com.fasterxml.jackson.databind.SerializerProvider p,
+                                          com.fasterxml.jackson.databind.jsontype.TypeSerializer t) throws java.io.IOException {
+                serialize(g, p);
+            }
+        };
     }
 
     private static List<Object> point(long t, double v) {
@@ -244,7 +268,7 @@ final class PrometheusQueryApi {
 
     /** Unix seconds with milliseconds, as Prometheus writes them: a JSON number. */
     private static BigDecimal seconds(long t) {
-        return BigDecimal.valueOf(t, 3).stripTrailingZeros();
+        return t % 1000 == 0 ? BigDecimal.valueOf(t / 1000) : BigDecimal.valueOf(t, 3).stripTrailingZeros();
     }
 
     /** Go's FormatFloat(v, 'f', -1, 64) as Prometheus writes sample values: "NaN", "+Inf", "-Inf", no exponent. */
@@ -258,7 +282,11 @@ final class PrometheusQueryApi {
         if (v == 0) {
             return (1 / v) < 0 ? "-0" : "0";
         }
-        return new BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
+        if (v == Math.rint(v) && Math.abs(v) < 1e15) {
+            return Long.toString((long) v);
+        }
+        String shortest = Double.toString(v); // the shortest decimal that reads back as v, as Go's 'f', -1 picks
+        return shortest.indexOf('E') < 0 ? shortest : new BigDecimal(shortest).stripTrailingZeros().toPlainString();
     }
 
     private static String param(Context ctx, String name) {
