@@ -291,6 +291,68 @@ class ConsoleBrowserTest {
         }
     }
 
+    /**
+     * The console against the server's own authentication (a token file): the server's 401 opens the sign-in dialog, a
+     * token it does not know is refused and asked again, the full token shows the overview and a live tail that
+     * streams with the token in a header (never in an address), and a read-only token's delete meets the server's
+     * 403, shown where it was clicked, with the topic kept.
+     */
+    @Test
+    void signsInWithTheServersTokensAndShowsWhatAReadOnlyTokenMayNotDo() throws Exception {
+        String full = io.tierlog.auth.TokenEntry.newToken();
+        String reader = io.tierlog.auth.TokenEntry.newToken();
+        Path tokens = dir.resolve("tokens.json");
+        io.tierlog.auth.TokenFile.write(tokens, List.of(
+                io.tierlog.auth.TokenEntry.create("operator", full, List.of(
+                        new io.tierlog.auth.Grant(io.tierlog.auth.Permission.ADMIN, ""),
+                        new io.tierlog.auth.Grant(io.tierlog.auth.Permission.PRODUCE, ""),
+                        new io.tierlog.auth.Grant(io.tierlog.auth.Permission.CONSUME, ""))),
+                io.tierlog.auth.TokenEntry.create("viewer", reader, List.of(
+                        new io.tierlog.auth.Grant(io.tierlog.auth.Permission.CONSUME, "")))));
+        expectedErrors = e -> e.startsWith("log: Failed to load resource: the server responded with a status of 40");
+        try (ServerHarness secured = new ServerHarness(dir.resolve("secured"), Map.of("auth.token.file", tokens.toString()))) {
+            origins = List.of(h.base, secured.base);
+            String auth = "Bearer " + full;
+            assertThat(secured.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(secured.base + "/v1/topics"))
+                    .header("Authorization", auth).header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"name\":\"guarded\",\"partitions\":1}"))).status())
+                    .isEqualTo(201);
+            browser.open(secured.base + "/");
+            browser.waitFor("document.querySelector('dialog[open] input[name=token]')", WAIT);
+            browser.type("dialog[open] input[name=token]", "not-" + full);
+            browser.click("dialog[open] button[type=submit]");
+            browser.waitFor("document.querySelector('dialog[open] #auth-reason')?.textContent.includes('refused')", WAIT);
+            browser.type("dialog[open] input[name=token]", full);
+            browser.click("dialog[open] button[type=submit]");
+            browser.waitFor("document.querySelector(\"tr[data-topic='guarded']\") && !document.querySelector('dialog[open]')", WAIT);
+
+            browser.open(secured.base + "/#/topic/guarded");
+            browser.waitFor("document.querySelector('#tail-state')?.textContent === 'live'", WAIT);
+            String id = UUID.randomUUID().toString();
+            assertThat(secured.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(secured.base + "/v1/topics/guarded/records"))
+                    .header("Authorization", auth).header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(probe(id)))).status()).isEqualTo(200);
+            browser.waitFor(rowWith(id), WAIT);
+            assertThat(browser.requests()).as("addresses the page requested").noneMatch(u -> u.contains(full))
+                    .anyMatch(u -> u.endsWith("/v1/topics/guarded/partitions/0/stream"));
+
+            browser.click("#sign-out");
+            browser.waitFor("document.querySelector('dialog[open] input[name=token]')", WAIT);
+            browser.type("dialog[open] input[name=token]", reader);
+            browser.click("dialog[open] button[type=submit]");
+            browser.waitFor("!document.querySelector('dialog[open] input[name=token]') && document.querySelector('#delete-topic')", WAIT);
+            browser.click("#delete-topic");
+            browser.waitFor("document.querySelector('dialog[open] input[name=__confirm]')", WAIT);
+            browser.type("dialog[open] input[name=__confirm]", "guarded");
+            browser.waitFor("!document.querySelector('dialog[open] button.danger').disabled", WAIT);
+            browser.click("dialog[open] button.danger");
+            browser.waitFor("document.body.textContent.includes('needs the admin permission')", WAIT);
+            assertThat(secured.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(secured.base + "/v1/topics/guarded"))
+                    .header("Authorization", auth).GET()).status()).as("the topic is kept").isEqualTo(200);
+            browser.open("about:blank");
+        }
+    }
+
     @Test
     void queryChartsOneLinePerSeriesWithEveryPointAcrossBothTiers() {
         String q = "topic=cpu&name=cpu.usage&from=" + data.from + "&to=" + data.to;
