@@ -73,6 +73,14 @@ public final class RemoteWritePerf implements Callable<Integer> {
     @Option(names = "--heap", description = "heap of the Tierlog JVM (default: ${DEFAULT-VALUE})")
     String heap = "1g";
 
+    @Option(names = "--tierlog-jvm-arg", description = "an extra option for the Tierlog JVM, e.g. -XX:StartFlightRecording=filename=/tmp/rw.jfr (repeatable)")
+    List<String> tierlogJvmArgs = new ArrayList<>();
+
+    @Option(names = "--tiering", negatable = false,
+            description = "let Tierlog offload closed segments to its embedded S3 store during the run (default: off, as"
+                    + " kafka-perf runs it: Prometheus uploads nothing either)")
+    boolean tiering;
+
     @Option(names = "--partitions", description = "partitions of Tierlog's metrics topic (default: ${DEFAULT-VALUE})")
     int partitions = 4;
 
@@ -176,14 +184,17 @@ public final class RemoteWritePerf implements Callable<Integer> {
     private Result runTierlog(int repeat, List<List<byte[]>> payloads) throws Exception {
         Path data = dataRoot.resolve("remote-write-perf-tierlog-" + ProcessHandle.current().pid() + "-" + repeat);
         String cp = tierlogClassPath != null ? tierlogClassPath : TierlogBroker.serverClassPath(home);
-        try (ChildProcess p = ChildProcess.start("tierlog", Jvm.command(List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+UseG1GC"), cp,
+        List<String> jvm = new ArrayList<>(List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+UseG1GC"));
+        jvm.addAll(tierlogJvmArgs);
+        try (ChildProcess p = ChildProcess.start("tierlog", Jvm.command(jvm, cp,
                 "io.tierlog.server.Main", List.of("server", "--host", "127.0.0.1", "--port", "0", "--kafka-port", "-1",
                         "--data-dir", data.toString())), dataRoot.resolve("remote-write-perf-tierlog.log"))) {
             Matcher m = p.awaitLine(HTTP_LISTENING, Duration.ofSeconds(90));
             URI base = URI.create("http://" + m.group(1) + ":" + m.group(2));
             HttpResponse<String> created = http.send(HttpRequest.newBuilder(base.resolve("/v1/topics"))
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"metrics\",\"partitions\":" + partitions + "}")).build(),
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"metrics\",\"partitions\":" + partitions
+                            + ",\"config\":{\"remoteStorage\":" + tiering + "}}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (created.statusCode() != 201) {
                 throw new IllegalStateException("create topic: " + created.statusCode() + " " + created.body());
