@@ -400,7 +400,7 @@ public final class OtlpMetricsDecoder {
      */
     public static byte[] status(int code, String message, Encoding encoding) {
         if (encoding == Encoding.JSON) {
-            return ("{\"code\":" + code + ",\"message\":\"" + jsonEscape(message) + "\"}").getBytes(StandardCharsets.UTF_8);
+            return ("{\"code\":" + code + ",\"message\":\"" + io.tierlog.core.JsonStrings.escape(message) + "\"}").getBytes(StandardCharsets.UTF_8);
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try {
@@ -412,24 +412,5 @@ public final class OtlpMetricsDecoder {
             throw new IllegalStateException("writing to memory failed", e);
         }
         return bytes.toByteArray();
-    }
-
-    private static String jsonEscape(String s) {
-        StringBuilder sb = new StringBuilder(s.length() + 16);
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.toString();
     }
 }

@@ -27,7 +27,7 @@ final class JsonJettyErrorHandler extends ErrorHandler {
             default -> code >= 500 ? "internal_error" : "invalid_request";
         };
         String text = message == null || message.isBlank() ? "request rejected" : message;
-        String body = "{\"error\":\"" + errorCode + "\",\"message\":\"" + escape(text) + "\"}";
+        String body = "{\"error\":\"" + errorCode + "\",\"message\":\"" + io.tierlog.core.JsonStrings.escape(text) + "\"}";
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), callback);
     }
@@ -36,26 +36,7 @@ final class JsonJettyErrorHandler extends ErrorHandler {
     public ByteBuffer badMessageError(int status, String reason, org.eclipse.jetty.http.HttpFields.Mutable fields) {
         fields.put(HttpHeader.CONTENT_TYPE, "application/json");
         String body = "{\"error\":\"" + (status == 413 || status == 431 ? "payload_too_large" : "invalid_request")
-                + "\",\"message\":\"" + escape(reason == null ? "bad request" : reason) + "\"}";
+                + "\",\"message\":\"" + io.tierlog.core.JsonStrings.escape(reason == null ? "bad request" : reason) + "\"}";
         return ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static String escape(String s) {
-        StringBuilder sb = new StringBuilder(s.length() + 8);
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.toString();
     }
 }
