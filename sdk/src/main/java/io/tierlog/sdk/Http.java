@@ -21,8 +21,11 @@ final class Http {
     private final HttpClient client;
     private final URI base;
     private final Duration requestTimeout;
+    /** The Authorization header of every request (null: none). */
+    private final String authorization;
 
-    Http(HttpClient client, URI base, Duration requestTimeout) {
+    Http(HttpClient client, URI base, Duration requestTimeout, String authorization) {
+        this.authorization = authorization;
         this.client = client;
         String s = base.toString();
         this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
@@ -42,7 +45,11 @@ final class Http {
     }
 
     HttpRequest.Builder request(String pathAndQuery, Duration timeout) {
-        return HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(timeout);
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(timeout);
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        return b;
     }
 
     /** Sends and waits; connection errors become {@link TierlogClientException}s, error bodies typed ones. */

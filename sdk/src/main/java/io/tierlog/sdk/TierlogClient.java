@@ -33,8 +33,10 @@ public final class TierlogClient implements AutoCloseable {
     private final TierlogQuery query;
     private final List<AutoCloseable> children = new CopyOnWriteArrayList<>();
     private volatile String kafkaBootstrapServers;
+    private final Credentials credentials;
 
-    private TierlogClient(URI baseUri, String kafkaBootstrapServers, Duration connectTimeout, Duration requestTimeout) {
+    private TierlogClient(URI baseUri, String kafkaBootstrapServers, Duration connectTimeout, Duration requestTimeout,
+                          Credentials credentials) {
         if (!"http".equals(baseUri.getScheme()) && !"https".equals(baseUri.getScheme())) {
             throw new IllegalArgumentException("Tierlog URI must be http or https, was " + baseUri);
         }
@@ -42,7 +44,8 @@ public final class TierlogClient implements AutoCloseable {
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(connectTimeout)
                 .build();
-        this.http = new Http(httpClient, baseUri, requestTimeout);
+        this.credentials = credentials;
+        this.http = new Http(httpClient, baseUri, requestTimeout, credentials == null ? null : "Bearer " + credentials.token());
         this.query = new TierlogQuery(http, requestTimeout);
         this.kafkaBootstrapServers = kafkaBootstrapServers;
     }
@@ -57,7 +60,7 @@ public final class TierlogClient implements AutoCloseable {
 
     /** As {@link #create(URI)}, with explicit HTTP timeouts. */
     public static TierlogClient create(URI baseUri, Duration connectTimeout, Duration requestTimeout) {
-        return new TierlogClient(baseUri, null, connectTimeout, requestTimeout);
+        return new TierlogClient(baseUri, null, connectTimeout, requestTimeout, null);
     }
 
     /**
@@ -68,7 +71,24 @@ public final class TierlogClient implements AutoCloseable {
         if (kafkaBootstrapServers == null || kafkaBootstrapServers.isBlank()) {
             throw new IllegalArgumentException("kafkaBootstrapServers must name host:port");
         }
-        return new TierlogClient(baseUri, kafkaBootstrapServers, Duration.ofSeconds(5), Duration.ofSeconds(30));
+        return new TierlogClient(baseUri, kafkaBootstrapServers, Duration.ofSeconds(5), Duration.ofSeconds(30), null);
+    }
+
+    /**
+     * A client of a server that authenticates: {@code credentials} go with every HTTP call (bearer token) and every
+     * Kafka connection (SASL/PLAIN, {@code SASL_SSL} when {@code baseUri} is https). {@code kafkaBootstrapServers} may
+     * be null (then discovered with {@code GET /v1/cluster}, which needs the token too).
+     */
+    public static TierlogClient create(URI baseUri, String kafkaBootstrapServers, Credentials credentials) {
+        if (credentials == null) {
+            throw new IllegalArgumentException("credentials must not be null (use create(URI) for an open server)");
+        }
+        return new TierlogClient(baseUri, kafkaBootstrapServers, Duration.ofSeconds(5), Duration.ofSeconds(30), credentials);
+    }
+
+    /** kafka-clients settings this client adds to its producers' and consumers' (SASL when it has credentials). */
+    Map<String, Object> kafkaSecurity() {
+        return credentials == null ? Map.of() : credentials.kafkaProperties("https".equals(http.base().getScheme()));
     }
 
     public URI baseUri() {

@@ -58,7 +58,7 @@ public final class TierlogConsumer implements AutoCloseable {
     TierlogConsumer(TierlogClient client, String bootstrapServers, ConsumerConfig config) {
         this.client = client;
         this.config = config;
-        this.kafka = new KafkaConsumer<>(config.toKafka(bootstrapServers), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.kafka = new KafkaConsumer<>(withSecurity(config.toKafka(bootstrapServers), client), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     /**
@@ -310,5 +310,12 @@ public final class TierlogConsumer implements AutoCloseable {
                 client.forget(this);
             }
         }
+    }
+
+    /** The client's SASL settings under the config's, a key the application set itself winning. */
+    private static Map<String, Object> withSecurity(Map<String, Object> kafka, TierlogClient client) {
+        Map<String, Object> all = new java.util.HashMap<>(client.kafkaSecurity());
+        all.putAll(kafka);
+        return all;
     }
 }

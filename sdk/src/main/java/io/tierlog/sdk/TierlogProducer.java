@@ -64,7 +64,7 @@ public final class TierlogProducer implements AutoCloseable {
 
     TierlogProducer(TierlogClient client, String bootstrapServers, ProducerConfig config) {
         this.client = client;
-        this.kafka = new KafkaProducer<>(config.toKafka(bootstrapServers), new ByteArraySerializer(), new ByteArraySerializer());
+        this.kafka = new KafkaProducer<>(withSecurity(config.toKafka(bootstrapServers), client), new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     /** Sends one metric sample to the partition of its series. */
@@ -261,5 +261,12 @@ public final class TierlogProducer implements AutoCloseable {
             }
         }
         return Double.NaN;
+    }
+
+    /** The client's SASL settings under the config's, a key the application set itself winning. */
+    private static Map<String, Object> withSecurity(Map<String, Object> kafka, TierlogClient client) {
+        Map<String, Object> all = new java.util.HashMap<>(client.kafkaSecurity());
+        all.putAll(kafka);
+        return all;
     }
 }
