@@ -25,6 +25,9 @@ public final class Jvm {
         List<String> cmd = new ArrayList<>();
         cmd.add(java());
         cmd.add("--enable-native-access=ALL-UNNAMED");
+        if (Runtime.version().feature() >= 23) {
+            cmd.add("--sun-misc-unsafe-memory-access=allow"); // protobuf-java's Unsafe use: no warning at every start
+        }
         cmd.add("-Duser.language=en");
         cmd.add("-Duser.country=US");
         cmd.add("-Djava.awt.headless=true");
