@@ -91,11 +91,24 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
      * closes from now on (through a {@link io.tierlog.hot.SegmentListener}).
      */
     public void register(PartitionLog log) {
+        register(log, ObjectFormat.SEGMENT_COPY);
+    }
+
+    /**
+     * Like {@link #register}, for a partition of a {@code metrics} topic: its segments are written as series blocks
+     * (columnar, a few bytes per sample; see docs/format.md), read back as re-built Kafka batches. Segments offloaded
+     * before stay as they are.
+     */
+    public void registerMetrics(PartitionLog log) {
+        register(log, ObjectFormat.SERIES_BLOCK);
+    }
+
+    private void register(PartitionLog log, ObjectFormat format) {
         if (!started) {
             throw new IllegalStateException("ColdTier.start() must run before register(" + log.topicPartition()
                     + "): its orphan sweep must not race with uploads");
         }
-        offloader.register(log);
+        offloader.register(log, format);
     }
 
     /** Stops offloading the partition (pending segments are forgotten; its remote data stays readable). */
