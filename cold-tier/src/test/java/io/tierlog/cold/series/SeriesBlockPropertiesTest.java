@@ -303,7 +303,7 @@ class SeriesBlockPropertiesTest {
         double perSample = (double) block.length / records.size();
         System.out.printf("series block: %d bytes, %.2f B/sample; uncompressed batches %.2f B/sample; zstd batches %.2f B/sample%n",
                 block.length, perSample, (double) plain / records.size(), (double) zstd / records.size());
-        assertThat(perSample).isLessThan(plain / (double) records.size() / 10);
+        assertThat(perSample).isLessThan(plain / (double) records.size() / 10).isLessThan(4.0); // 3.65 measured
         assertThat((long) block.length).isLessThan(zstd);
     }
 
