@@ -138,6 +138,15 @@ final class BlockBytes {
             return raw((int) n);
         }
 
+        /** Skips a length-prefixed byte string without copying it. */
+        void skipBytes() {
+            long n = varint();
+            if (n < 0 || n > remaining()) {
+                throw new SeriesFormatException("byte string of " + n + " bytes overruns its section (" + remaining() + " left)");
+            }
+            pos += (int) n;
+        }
+
         byte[] nullableBytes() {
             long n = varint();
             if (n == 0) {

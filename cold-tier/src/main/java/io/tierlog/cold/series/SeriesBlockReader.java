@@ -235,6 +235,101 @@ public final class SeriesBlockReader {
         return out;
     }
 
+    /** One series' samples selected by {@link #select}: parallel arrays in offset order. */
+    public record SeriesSamples(byte[] key, long[] offsets, long[] timestamps, double[] values, byte[] types) {
+    }
+
+    /**
+     * The samples of the series carrying every label in {@code labels} (name -> value; the metric name under
+     * {@link #NAME_LABEL}; an empty map selects every series) with timestamps in [{@code minTimestamp},
+     * {@code maxTimestamp}], per series in offset order. Reads the postings and dictionary once, then only the row
+     * groups whose time bounds overlap the range, and decodes only the matching series' chunks in them. Side
+     * records are not samples and are never returned here.
+     */
+    public List<SeriesSamples> select(Map<String, String> labels, long minTimestamp, long maxTimestamp) {
+        java.util.BitSet wanted = new java.util.BitSet(seriesCount);
+        wanted.set(0, seriesCount);
+        if (!labels.isEmpty()) {
+            Map<String, Map<String, int[]>> postings = postings();
+            for (Map.Entry<String, String> label : labels.entrySet()) {
+                int[] ids = postings.getOrDefault(label.getKey(), Map.of()).getOrDefault(label.getValue(), new int[0]);
+                java.util.BitSet having = new java.util.BitSet(seriesCount);
+                for (int id : ids) {
+                    having.set(id);
+                }
+                wanted.and(having);
+            }
+        }
+        if (wanted.isEmpty()) {
+            return List.of();
+        }
+        List<byte[]> keys = dictionary();
+        Map<Integer, List<long[]>> offsets = new java.util.TreeMap<>();
+        Map<Integer, List<long[]>> times = new HashMap<>();
+        Map<Integer, List<double[]>> values = new HashMap<>();
+        Map<Integer, List<byte[]>> types = new HashMap<>();
+        for (RowGroup g : rowGroups) {
+            if (g.maxTimestamp() < minTimestamp || g.minTimestamp() > maxTimestamp) {
+                continue;
+            }
+            BlockBytes.Source in = new BlockBytes.Source(checked(fetch(source, g.position(), g.length()), g.crc(),
+                    "row group at offset " + g.firstOffset()));
+            int chunks = in.count(g.recordCount(), "series chunk");
+            for (int c = 0; c < chunks; c++) {
+                int series = (int) in.bounded(seriesCount - 1L, "series id");
+                int samples = (int) in.bounded(g.recordCount(), "chunk sample count");
+                if (!wanted.get(series)) {
+                    for (int column = 0; column < 4; column++) {
+                        in.skipBytes();
+                    }
+                    continue;
+                }
+                long[] ts = TimestampColumn.decode(in.bytes(), samples);
+                double[] vs = ValueColumn.decode(in.bytes(), samples);
+                byte[] ty = TypeColumn.decode(in.bytes(), samples);
+                long[] os = OffsetColumn.decode(in.bytes(), samples);
+                if (ts.length != samples || vs.length != samples || os.length != samples) {
+                    throw new SeriesFormatException("chunk of series " + series + " has columns of unequal length");
+                }
+                offsets.computeIfAbsent(series, k -> new ArrayList<>()).add(os);
+                times.computeIfAbsent(series, k -> new ArrayList<>()).add(ts);
+                values.computeIfAbsent(series, k -> new ArrayList<>()).add(vs);
+                types.computeIfAbsent(series, k -> new ArrayList<>()).add(ty);
+            }
+        }
+        List<SeriesSamples> out = new ArrayList<>();
+        for (int series : offsets.keySet()) {
+            List<long[]> os = offsets.get(series);
+            List<long[]> ts = times.get(series);
+            List<double[]> vs = values.get(series);
+            List<byte[]> ty = types.get(series);
+            int n = 0;
+            for (int i = 0; i < os.size(); i++) {
+                for (long t : ts.get(i)) {
+                    n += t >= minTimestamp && t <= maxTimestamp ? 1 : 0;
+                }
+            }
+            SeriesSamples selected = new SeriesSamples(keys.get(series).clone(), new long[n], new long[n], new double[n], new byte[n]);
+            int k = 0;
+            for (int i = 0; i < os.size(); i++) {
+                for (int j = 0; j < os.get(i).length; j++) {
+                    long t = ts.get(i)[j];
+                    if (t >= minTimestamp && t <= maxTimestamp) {
+                        selected.offsets()[k] = os.get(i)[j];
+                        selected.timestamps()[k] = t;
+                        selected.values()[k] = vs.get(i)[j];
+                        selected.types()[k] = ty.get(i)[j];
+                        k++;
+                    }
+                }
+            }
+            if (n > 0) {
+                out.add(selected);
+            }
+        }
+        return out;
+    }
+
     private List<Record> readGroup(RowGroup g) {
         List<byte[]> keys = dictionary();
         BlockBytes.Source in = new BlockBytes.Source(checked(fetch(source, g.position(), g.length()), g.crc(),

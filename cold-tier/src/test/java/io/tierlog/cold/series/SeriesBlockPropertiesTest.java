@@ -214,6 +214,51 @@ class SeriesBlockPropertiesTest {
         }
     }
 
+    @Provide
+    Arbitrary<Map<String, String>> matchers() {
+        return Arbitraries.of(Map.of(), Map.of(SeriesBlockReader.NAME_LABEL, NAMES[0]), Map.of("host", "h1"),
+                Map.of(SeriesBlockReader.NAME_LABEL, NAMES[1], "region", "eu"), Map.of("host", "nowhere"));
+    }
+
+    @Property(tries = 200)
+    void select_returns_exactly_the_samples_of_the_matching_series_in_the_time_range(
+            @ForAll("segments") List<Record> appended, @ForAll("matchers") Map<String, String> labels,
+            @ForAll @IntRange(min = 0, max = 400) int from, @ForAll @IntRange(min = 0, max = 400) int to) {
+        byte[] block = SeriesBlockWriter.write(appended, 37);
+        SeriesBlockReader reader = SeriesBlockReader.open(new CountingSource(block), block.length);
+        long minTs = appended.isEmpty() ? 0 : appended.get(from % appended.size()).timestamp();
+        long maxTs = appended.isEmpty() ? 0 : appended.get(to % appended.size()).timestamp();
+        Map<ByteBuffer, List<String>> expected = new java.util.HashMap<>();
+        for (Record r : appended) {
+            if (!SeriesBlockWriter.isSample(r) || r.timestamp() < minTs || r.timestamp() > maxTs) {
+                continue;
+            }
+            SeriesKey key;
+            try {
+                key = SeriesKey.parse(r.key());
+            } catch (io.tierlog.core.CorruptBatchException notASeriesKey) {
+                continue; // kept as a side record, not a sample
+            }
+            boolean matches = labels.entrySet().stream().allMatch(l -> l.getKey().equals(SeriesBlockReader.NAME_LABEL)
+                    ? key.name().equals(l.getValue()) : l.getValue().equals(key.tags().get(l.getKey())));
+            if (matches) {
+                expected.computeIfAbsent(ByteBuffer.wrap(r.key()), k -> new ArrayList<>()).add(r.offset() + "@" + r.timestamp()
+                        + "=" + r.value()[0] + "/" + ByteBuffer.wrap(r.value(), 1, 8).getLong());
+            }
+        }
+
+        Map<ByteBuffer, List<String>> selected = new java.util.HashMap<>();
+        for (SeriesBlockReader.SeriesSamples s : reader.select(labels, minTs, maxTs)) {
+            List<String> samples = new ArrayList<>();
+            for (int i = 0; i < s.offsets().length; i++) {
+                samples.add(s.offsets()[i] + "@" + s.timestamps()[i] + "=" + s.types()[i] + "/"
+                        + Double.doubleToRawLongBits(s.values()[i]));
+            }
+            assertThat(selected.put(ByteBuffer.wrap(s.key()), samples)).as("one entry per series").isNull();
+        }
+        assertThat(selected).isEqualTo(expected);
+    }
+
     @Property(tries = 200)
     void damage_anywhere_after_the_header_fails_as_a_format_error(
             @ForAll("segments") List<Record> appended, @ForAll @IntRange(min = 0, max = 1_000_000) int where,
