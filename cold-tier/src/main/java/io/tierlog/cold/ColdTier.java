@@ -212,6 +212,17 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
         return reader.offsetForTimestamp(tp, timestamp);
     }
 
+    /**
+     * The samples of the series whose name ({@code __name__}) and tags equal every entry of {@code labels}, with
+     * timestamps in [{@code minTimestamp}, {@code maxTimestamp}], read from the partition's series blocks through
+     * their postings (only overlapping row groups are fetched, only matching chunks decoded). Remote segments in the
+     * range that are segment copies are returned for the caller to read by offset.
+     */
+    public SeriesSelection selectSeries(TopicPartition tp, java.util.Map<String, String> labels, long minTimestamp,
+                                        long maxTimestamp) {
+        return reader.selectSeries(tp, labels, minTimestamp, maxTimestamp);
+    }
+
     /** Drops every cached index and chunk (benchmarks measure cold-cache reads with it). */
     void invalidateCaches() {
         reader.invalidateAll();

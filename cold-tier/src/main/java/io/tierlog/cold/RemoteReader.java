@@ -18,8 +18,10 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -172,6 +174,24 @@ final class RemoteReader {
             }
         }
         return -1;
+    }
+
+    /** See {@link ColdTier#selectSeries}. */
+    SeriesSelection selectSeries(TopicPartition tp, Map<String, String> labels, long minTimestamp, long maxTimestamp) {
+        Manifest m = manifests.forRead(tp);
+        List<SeriesBlockReader.SeriesSamples> series = new ArrayList<>();
+        List<RemoteSegmentInfo> copies = new ArrayList<>();
+        for (Manifest.Entry seg : m.segments()) {
+            if (seg.info().maxTimestamp() < minTimestamp || seg.info().minTimestamp() > maxTimestamp) {
+                continue;
+            }
+            if (seg.format() == ObjectFormat.SERIES_BLOCK) {
+                series.addAll(block(seg).select(labels, minTimestamp, maxTimestamp));
+            } else {
+                copies.add(seg.info());
+            }
+        }
+        return new SeriesSelection(series, copies);
     }
 
     /** Drops cached indexes of objects that no longer exist. */

@@ -168,6 +168,25 @@ class SeriesBlockOffloadTest {
         }
         ColdTier fresh = tier(); // a new reader: only what the manifest and objects say
         assertThat(readAllRemote(fresh, 200_000)).containsExactlyElementsOf(local);
+
+        long from = 1_764_000_000_000L + 500_000L;
+        long to = 1_764_000_000_000L + 1_500_000L;
+        byte[] wantedKey = SeriesKey.of("requests_total", Map.of("host", "h3", "env", "prod")).toBytes();
+        List<String> expected = local.stream()
+                .filter(r -> java.util.Arrays.equals(r.key(), wantedKey) && r.timestamp() >= from && r.timestamp() <= to)
+                .map(r -> r.offset() + "@" + r.timestamp() + "=" + MetricCodec.decode(r).value()).toList();
+        SeriesSelection selection = fresh.selectSeries(TP, Map.of(io.tierlog.cold.series.SeriesBlockReader.NAME_LABEL,
+                "requests_total", "host", "h3"), from, to);
+        List<String> selected = new ArrayList<>();
+        for (var samples : selection.series()) {
+            assertThat(samples.key()).isEqualTo(wantedKey);
+            for (int i = 0; i < samples.offsets().length; i++) {
+                selected.add(samples.offsets()[i] + "@" + samples.timestamps()[i] + "=" + samples.values()[i]);
+            }
+        }
+        assertThat(expected).isNotEmpty();
+        assertThat(selected).containsExactlyElementsOf(expected);
+        assertThat(selection.segmentCopies()).isEmpty();
     }
 
     @Test
@@ -188,6 +207,10 @@ class SeriesBlockOffloadTest {
         assertThat(manifest.segments()).extracting(Manifest.Entry::format)
                 .contains(ObjectFormat.SEGMENT_COPY, ObjectFormat.SERIES_BLOCK);
         assertThat(readAllRemote(tier(), 64 * 1024)).containsExactlyElementsOf(readAllLocal(log));
+        SeriesSelection all = after.selectSeries(TP, Map.of(), Long.MIN_VALUE, Long.MAX_VALUE);
+        assertThat(all.segmentCopies()).extracting(RemoteSegmentInfo::baseOffset).containsExactlyElementsOf(
+                manifest.segments().stream().filter(e -> e.format() == ObjectFormat.SEGMENT_COPY).map(e -> e.info().baseOffset()).toList());
+        assertThat(all.series()).isNotEmpty();
     }
 
     @Test
