@@ -91,11 +91,24 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
      * closes from now on (through a {@link io.tierlog.hot.SegmentListener}).
      */
     public void register(PartitionLog log) {
+        register(log, ObjectFormat.SEGMENT_COPY);
+    }
+
+    /**
+     * Like {@link #register}, for a partition of a {@code metrics} topic: its segments are written as series blocks
+     * (columnar, a few bytes per sample; see docs/format.md), read back as re-built Kafka batches. Segments offloaded
+     * before stay as they are.
+     */
+    public void registerMetrics(PartitionLog log) {
+        register(log, ObjectFormat.SERIES_BLOCK);
+    }
+
+    private void register(PartitionLog log, ObjectFormat format) {
         if (!started) {
             throw new IllegalStateException("ColdTier.start() must run before register(" + log.topicPartition()
                     + "): its orphan sweep must not race with uploads");
         }
-        offloader.register(log);
+        offloader.register(log, format);
     }
 
     /** Stops offloading the partition (pending segments are forgotten; its remote data stays readable). */
@@ -197,6 +210,17 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
     @Override
     public long offsetForTimestamp(TopicPartition tp, long timestamp) {
         return reader.offsetForTimestamp(tp, timestamp);
+    }
+
+    /**
+     * The samples of the series whose name ({@code __name__}) and tags equal every entry of {@code labels}, with
+     * timestamps in [{@code minTimestamp}, {@code maxTimestamp}], read from the partition's series blocks through
+     * their postings (only overlapping row groups are fetched, only matching chunks decoded). Remote segments in the
+     * range that are segment copies are returned for the caller to read by offset.
+     */
+    public SeriesSelection selectSeries(TopicPartition tp, java.util.Map<String, String> labels, long minTimestamp,
+                                        long maxTimestamp) {
+        return reader.selectSeries(tp, labels, minTimestamp, maxTimestamp);
     }
 
     /** Drops every cached index and chunk (benchmarks measure cold-cache reads with it). */

@@ -16,18 +16,28 @@ import java.util.zip.CRC32C;
  * local data has been offloaded (kept even when retention removed every remote segment). Stored as one small
  * binary object, overwritten whole by a single PUT (atomic in S3), always after the segment objects it names.
  *
- * <p>Layout (big-endian): magic {@code TLMF}, version 1, offloadedUpTo (long), count (int), then per segment:
- * baseOffset, nextOffset, minTimestamp, maxTimestamp, logLength (longs), trailerLength (int), key length
- * (unsigned short) + UTF-8 key; finally CRC32C (int) of everything before it.
+ * <p>Layout (big-endian): magic {@code TLMF}, version 2, offloadedUpTo (long), count (int), then per segment:
+ * baseOffset, nextOffset, minTimestamp, maxTimestamp, logLength (longs), trailerLength (int), object format
+ * ({@link ObjectFormat} id, int8), key length (unsigned short) + UTF-8 key; finally CRC32C (int) of everything
+ * before it. Version 1 (written before series blocks) has no format byte: all its objects are segment copies.
  */
 record Manifest(long offloadedUpTo, List<Entry> segments) {
     static final int MAGIC = 0x544C4D46; // "TLMF"
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+    /** The layout before objects had formats; still decoded, never written. */
+    static final int VERSION_SEGMENT_COPIES_ONLY = 1;
 
     static final Manifest EMPTY = new Manifest(0, List.of());
 
-    /** A remote segment plus what a reader needs to fetch its index in one ranged GET. */
-    record Entry(RemoteSegmentInfo info, long logLength, int trailerLength) {
+    /**
+     * A remote segment plus what a reader needs to fetch its index in one ranged GET. For a series block,
+     * {@code logLength} is the whole object's size and {@code trailerLength} 0 (its footer locates itself).
+     */
+    record Entry(RemoteSegmentInfo info, long logLength, int trailerLength, ObjectFormat format) {
+        Entry(RemoteSegmentInfo info, long logLength, int trailerLength) {
+            this(info, logLength, trailerLength, ObjectFormat.SEGMENT_COPY);
+        }
+
         String key() {
             return info.objectKey();
         }
@@ -68,7 +78,7 @@ record Manifest(long offloadedUpTo, List<Entry> segments) {
                 throw new IllegalArgumentException("object key too long: " + e.key());
             }
             keys.add(k);
-            size += 5 * 8 + 4 + 2 + k.length;
+            size += 5 * 8 + 4 + 1 + 2 + k.length;
         }
         ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.BIG_ENDIAN);
         b.putInt(MAGIC).putInt(VERSION).putLong(offloadedUpTo).putInt(segments.size());
@@ -76,6 +86,7 @@ record Manifest(long offloadedUpTo, List<Entry> segments) {
             RemoteSegmentInfo s = segments.get(i).info();
             b.putLong(s.baseOffset()).putLong(s.nextOffset()).putLong(s.minTimestamp()).putLong(s.maxTimestamp())
                     .putLong(segments.get(i).logLength()).putInt(segments.get(i).trailerLength())
+                    .put((byte) segments.get(i).format().id())
                     .putShort((short) keys.get(i).length).put(keys.get(i));
         }
         CRC32C crc = new CRC32C();
@@ -92,7 +103,9 @@ record Manifest(long offloadedUpTo, List<Entry> segments) {
             if (b.getInt(bytes.length - 4) != (int) crc.getValue()) {
                 throw new StorageException("manifest " + key + " fails its CRC");
             }
-            if (b.getInt() != MAGIC || b.getInt() != VERSION) {
+            int magic = b.getInt();
+            int version = b.getInt();
+            if (magic != MAGIC || (version != VERSION && version != VERSION_SEGMENT_COPIES_ONLY)) {
                 throw new StorageException("manifest " + key + " has an unknown magic or version");
             }
             long upTo = b.getLong();
@@ -105,10 +118,12 @@ record Manifest(long offloadedUpTo, List<Entry> segments) {
                 long maxTs = b.getLong();
                 long logLength = b.getLong();
                 int trailer = b.getInt();
+                ObjectFormat format = version == VERSION_SEGMENT_COPIES_ONLY
+                        ? ObjectFormat.SEGMENT_COPY : ObjectFormat.fromId(b.get());
                 byte[] k = new byte[Short.toUnsignedInt(b.getShort())];
                 b.get(k);
                 out.add(new Entry(new RemoteSegmentInfo(tp, base, next, minTs, maxTs, logLength,
-                        new String(k, StandardCharsets.UTF_8)), logLength, trailer));
+                        new String(k, StandardCharsets.UTF_8)), logLength, trailer, format));
             }
             return new Manifest(upTo, out);
         } catch (BufferUnderflowException | IndexOutOfBoundsException | NegativeArraySizeException e) {

@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -68,6 +69,8 @@ final class Offloader {
         int generation;
         volatile int failures;
         volatile SegmentUpload lastAttempt;
+        /** How this partition's segments are written: series blocks for {@code metrics} topics. */
+        volatile ObjectFormat format = ObjectFormat.SEGMENT_COPY;
 
         Queue(TopicPartition tp, ManifestStore.Partition remote) {
             this.tp = tp;
@@ -101,8 +104,11 @@ final class Offloader {
         Gauge.builder("tierlog.cold.offload.lag.ms", this, o -> o.lagMs(System.currentTimeMillis())).register(registry);
     }
 
-    /** Queues {@code log}'s closed segments beyond the manifest now, and every segment it closes from now on. */
-    void register(PartitionLog log) {
+    /**
+     * Queues {@code log}'s closed segments beyond the manifest now, and every segment it closes from now on, to be
+     * written in {@code format} (segments already offloaded keep theirs: the manifest records each object's format).
+     */
+    void register(PartitionLog log, ObjectFormat format) {
         TopicPartition tp = log.topicPartition();
         Queue q = queues.compute(tp, (k, old) -> old == null || old.remote.isDeleted()
                 ? new Queue(k, manifests.partition(k)) : old);
@@ -110,6 +116,7 @@ final class Offloader {
         synchronized (q) {
             generation = ++q.generation;
             q.registered = true;
+            q.format = format;
         }
         log.addSegmentListener(seg -> enqueue(q, generation, seg));
         for (SegmentInfo s : log.closedSegments()) {
@@ -276,18 +283,28 @@ final class Offloader {
      */
     private void upload(Queue q, SegmentInfo seg) throws IOException {
         long t0 = System.nanoTime();
-        SegmentObject.Built built = SegmentObject.build(seg, indexIntervalBytes);
+        Optional<SeriesBlockObject.Built> block = q.format == ObjectFormat.SERIES_BLOCK
+                ? SeriesBlockObject.build(seg) : Optional.empty();
+        SegmentObject.Built built = block.isPresent() ? null : SegmentObject.build(seg, indexIntervalBytes);
         SegmentUpload attempt = new SegmentUpload(seg, keys.newSegment(q.tp, seg.baseOffset(), seg.nextOffset() - 1));
         q.lastAttempt = attempt;
         try {
-            store.putFile(attempt.objectKey, seg.logFile(), seg.sizeInBytes(), built.trailer());
+            if (block.isPresent()) {
+                store.put(attempt.objectKey, block.get().bytes());
+            } else {
+                store.putFile(attempt.objectKey, seg.logFile(), seg.sizeInBytes(), built.trailer());
+            }
         } catch (RuntimeException e) {
             abandon(attempt, e);
             throw e;
         }
-        Manifest.Entry entry = new Manifest.Entry(new RemoteSegmentInfo(q.tp, seg.baseOffset(), seg.nextOffset(),
-                built.minTimestamp(), built.maxTimestamp(), seg.sizeInBytes(), attempt.objectKey),
-                seg.sizeInBytes(), built.trailer().length);
+        Manifest.Entry entry = block.isPresent()
+                ? new Manifest.Entry(new RemoteSegmentInfo(q.tp, seg.baseOffset(), seg.nextOffset(),
+                        block.get().minTimestamp(), block.get().maxTimestamp(), block.get().bytes().length, attempt.objectKey),
+                        block.get().bytes().length, 0, ObjectFormat.SERIES_BLOCK)
+                : new Manifest.Entry(new RemoteSegmentInfo(q.tp, seg.baseOffset(), seg.nextOffset(),
+                        built.minTimestamp(), built.maxTimestamp(), seg.sizeInBytes(), attempt.objectKey),
+                        seg.sizeInBytes(), built.trailer().length);
         boolean visible;
         try {
             visible = manifests.append(q.remote, entry);
@@ -309,7 +326,7 @@ final class Offloader {
             q.pending.remove(seg.baseOffset());
         }
         uploadCount.increment();
-        uploadBytes.increment(seg.sizeInBytes() + built.trailer().length);
+        uploadBytes.increment(entry.objectSize());
         uploadLatency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
         LOG.debug("{}: offloaded [{}, {}) as {}", q.tp, seg.baseOffset(), seg.nextOffset(), attempt.objectKey);
     }

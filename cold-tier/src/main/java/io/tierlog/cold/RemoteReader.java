@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.tierlog.cold.series.SeriesBlockReader;
 import io.tierlog.core.CorruptBatchException;
 import io.tierlog.core.Record;
 import io.tierlog.core.RecordBatch;
@@ -17,8 +18,10 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,10 +34,17 @@ import java.util.concurrent.TimeUnit;
 final class RemoteReader {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteReader.class);
 
+    /** Open series block readers kept (each holds its footer and, once read, its dictionary). */
+    private static final int BLOCK_READERS = 256;
+
     private final ObjectStore store;
     private final ManifestStore manifests;
     private final ChunkCache chunks;
     private final Cache<String, SegmentObject.SegmentIndex> indexes;
+    private final Cache<String, SeriesBlockReader> blocks;
+    /** The smallest re-built record (a sample with a short key): bounds how many records a fetch decodes. */
+    private static final int MIN_RECORD_BYTES = 16;
+
     private final Timer readLatency;
     private final Counter getRequests;
 
@@ -44,6 +54,7 @@ final class RemoteReader {
         this.chunks = chunks;
         this.indexes = Caffeine.newBuilder().maximumWeight(config.indexCacheBytes())
                 .weigher((String k, SegmentObject.SegmentIndex v) -> v.weight()).build();
+        this.blocks = Caffeine.newBuilder().maximumSize(BLOCK_READERS).build();
         this.readLatency = Timer.builder("tierlog.cold.read.latency").publishPercentileHistogram().register(registry);
         this.getRequests = Counter.builder("tierlog.cold.get.requests").description("ranged GETs sent").register(registry);
     }
@@ -67,6 +78,13 @@ final class RemoteReader {
             if (seg == null) {
                 throw new OffsetOutOfRangeException(tp + ": offset " + offset + " is not in the cold tier (remote range ["
                         + m.remoteStart() + ", " + m.remoteEnd() + "))", m.remoteStart(), m.remoteEnd());
+            }
+            if (seg.format() == ObjectFormat.SERIES_BLOCK) {
+                List<Record> records = block(seg).read(offset, Math.max(1, maxBytes / MIN_RECORD_BYTES));
+                if (records.isEmpty()) {
+                    throw new StorageException(seg.key() + ": offset " + offset + " not found before the end of the block");
+                }
+                return new FetchData(offset, SeriesBlockObject.toBatches(records, maxBytes), m.remoteEnd(), m.remoteStart());
             }
             SegmentObject.SegmentIndex idx = index(seg);
             int i = idx.floor(offset);
@@ -123,6 +141,13 @@ final class RemoteReader {
             if (seg.info().maxTimestamp() < timestamp) {
                 continue;
             }
+            if (seg.format() == ObjectFormat.SERIES_BLOCK) {
+                long found = block(seg).firstOffsetAtOrAfter(timestamp);
+                if (found >= 0) {
+                    return found;
+                }
+                continue;
+            }
             SegmentObject.SegmentIndex idx = index(seg);
             int i = idx.firstBlockWithMaxAtLeast(timestamp);
             if (i < 0) {
@@ -151,18 +176,39 @@ final class RemoteReader {
         return -1;
     }
 
+    /** See {@link ColdTier#selectSeries}. */
+    SeriesSelection selectSeries(TopicPartition tp, Map<String, String> labels, long minTimestamp, long maxTimestamp) {
+        Manifest m = manifests.forRead(tp);
+        List<SeriesBlockReader.SeriesSamples> series = new ArrayList<>();
+        List<RemoteSegmentInfo> copies = new ArrayList<>();
+        for (Manifest.Entry seg : m.segments()) {
+            if (seg.info().maxTimestamp() < minTimestamp || seg.info().minTimestamp() > maxTimestamp) {
+                continue;
+            }
+            if (seg.format() == ObjectFormat.SERIES_BLOCK) {
+                series.addAll(block(seg).select(labels, minTimestamp, maxTimestamp));
+            } else {
+                copies.add(seg.info());
+            }
+        }
+        return new SeriesSelection(series, copies);
+    }
+
     /** Drops cached indexes of objects that no longer exist. */
     void forget(Collection<String> objectKeys) {
         objectKeys.forEach(indexes::invalidate);
+        objectKeys.forEach(blocks::invalidate);
     }
 
     /** Drops cached indexes of every object whose key starts with {@code keyPrefix}. */
     void forgetPrefix(String keyPrefix) {
         indexes.asMap().keySet().removeIf(k -> k.startsWith(keyPrefix));
+        blocks.asMap().keySet().removeIf(k -> k.startsWith(keyPrefix));
     }
 
     void invalidateAll() {
         indexes.invalidateAll();
+        blocks.invalidateAll();
     }
 
     private static Manifest.Entry find(Manifest m, long offset) {
@@ -181,6 +227,14 @@ final class RemoteReader {
             }
         }
         return null;
+    }
+
+    /** The reader of a series block object: its footer is fetched once (one ranged GET of the tail), then cached. */
+    private SeriesBlockReader block(Manifest.Entry seg) {
+        return blocks.get(seg.key(), k -> SeriesBlockReader.open((position, length) -> {
+            getRequests.increment();
+            return store.getRange(k, position, length);
+        }, seg.objectSize()));
     }
 
     private SegmentObject.SegmentIndex index(Manifest.Entry seg) {
