@@ -26,6 +26,8 @@ record Manifest(long offloadedUpTo, List<Entry> segments) {
     static final int VERSION = 2;
     /** The layout before objects had formats; still decoded, never written. */
     static final int VERSION_SEGMENT_COPIES_ONLY = 1;
+    /** The smallest encoded entry of version 1 (five longs, an int and an empty key's length); version 2 adds a byte. */
+    private static final int MIN_ENTRY_BYTES = 5 * 8 + 4 + 2;
 
     static final Manifest EMPTY = new Manifest(0, List.of());
 
@@ -110,6 +112,10 @@ record Manifest(long offloadedUpTo, List<Entry> segments) {
             }
             long upTo = b.getLong();
             int n = b.getInt();
+            // bounded by the bytes present before anything is allocated: a damaged count must not cost memory
+            if (n < 0 || n > (b.remaining() - 4) / MIN_ENTRY_BYTES) {
+                throw new StorageException("manifest " + key + " declares " + n + " segments in " + bytes.length + " bytes");
+            }
             List<Entry> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 long base = b.getLong();
@@ -122,6 +128,10 @@ record Manifest(long offloadedUpTo, List<Entry> segments) {
                         ? ObjectFormat.SEGMENT_COPY : ObjectFormat.fromId(b.get());
                 byte[] k = new byte[Short.toUnsignedInt(b.getShort())];
                 b.get(k);
+                if (base < 0 || next <= base || logLength < 0 || trailer < 0) {
+                    throw new StorageException("manifest " + key + " has a malformed entry " + i + ": offsets [" + base + ", "
+                            + next + "), log length " + logLength + ", trailer length " + trailer);
+                }
                 out.add(new Entry(new RemoteSegmentInfo(tp, base, next, minTs, maxTs, logLength,
                         new String(k, StandardCharsets.UTF_8)), logLength, trailer, format));
             }

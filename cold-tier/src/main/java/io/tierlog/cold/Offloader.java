@@ -11,7 +11,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -54,6 +57,7 @@ final class Offloader {
     private final Counter uploadCount;
     private final Counter uploadBytes;
     private final Counter uploadFailures;
+    private final Counter quarantined;
     private final Timer uploadLatency;
 
     /**
@@ -99,6 +103,9 @@ final class Offloader {
         this.uploadCount = Counter.builder("tierlog.cold.uploads").description("segments offloaded").register(registry);
         this.uploadBytes = Counter.builder("tierlog.cold.upload.bytes").baseUnit("bytes").register(registry);
         this.uploadFailures = Counter.builder("tierlog.cold.upload.failures").register(registry);
+        this.quarantined = Counter.builder("tierlog.cold.quarantined.segments")
+                .description("corrupt closed local segments set aside and skipped by the offload (alert on any)")
+                .register(registry);
         this.uploadLatency = Timer.builder("tierlog.cold.upload.latency").register(registry);
         Gauge.builder("tierlog.cold.offload.lag.bytes", this, Offloader::lagBytes).baseUnit("bytes").register(registry);
         Gauge.builder("tierlog.cold.offload.lag.ms", this, o -> o.lagMs(System.currentTimeMillis())).register(registry);
@@ -243,6 +250,16 @@ final class Offloader {
         if (failures == 1 || failures % 10 == 0) {
             LOG.warn("{}: offload failed ({} consecutive failures), retrying in {} ms: {}", q.tp, failures, delay, e.toString());
         }
+        if (e instanceof CorruptLocalSegmentException && seg != null) {
+            // a closed segment never changes: retrying would block the partition's later segments forever
+            quarantine(q, seg, e);
+            synchronized (q) {
+                q.pending.remove(seg.baseOffset());
+            }
+            q.failures = 0;
+            submit(q);
+            return;
+        }
         if (e instanceof NoSuchFileException && seg != null) {
             // the hot tier deleted the segment (topic deleted, or retention that ignored isOffloaded):
             // nothing left to upload, and retrying would block the partition's later segments
@@ -268,6 +285,26 @@ final class Offloader {
                 q.running = false;
             }
         }
+    }
+
+    /**
+     * Keeps a copy of a corrupt closed segment's log file in {@code quarantine/} beside it (the hot tier still owns
+     * the original, which its retention removes as usual), counts it and logs an ERROR naming it. Its offsets are
+     * then missing from the cold tier.
+     */
+    private void quarantine(Queue q, SegmentInfo seg, Exception cause) {
+        quarantined.increment();
+        Path copy = seg.logFile().resolveSibling("quarantine").resolve(seg.logFile().getFileName());
+        try {
+            Files.createDirectories(copy.getParent());
+            Files.copy(seg.logFile(), copy, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException io) {
+            copy = null;
+            LOG.error("{}: cannot copy corrupt segment {} aside: {}", q.tp, seg.logFile(), io.toString());
+        }
+        LOG.error("{}: local segment [{}, {}) is corrupt and will not be offloaded; quarantined{}; its offsets will be"
+                + " missing from the cold tier: {}", q.tp, seg.baseOffset(), seg.nextOffset(),
+                copy == null ? "" : " as " + copy, cause.getMessage());
     }
 
     /** Exponential backoff after {@code failures} consecutive failures, capped, with jitter in its upper half. */

@@ -52,7 +52,7 @@ final class SegmentObject {
         long blockMax = Long.MIN_VALUE;
         try (FileChannel ch = FileChannel.open(seg.logFile(), StandardOpenOption.READ)) {
             if (ch.size() < logLength) {
-                throw new StorageException("segment file " + seg.logFile() + " has " + ch.size()
+                throw new CorruptLocalSegmentException("segment file " + seg.logFile() + " has " + ch.size()
                         + " bytes, the segment says " + logLength);
             }
             long pos = 0;
@@ -60,7 +60,7 @@ final class SegmentObject {
                 header.clear();
                 while (header.hasRemaining()) {
                     if (ch.read(header, pos + header.position()) < 0) {
-                        throw new StorageException("segment file " + seg.logFile() + " ends inside a batch header at " + pos);
+                        throw new CorruptLocalSegmentException("segment file " + seg.logFile() + " ends inside a batch header at " + pos);
                     }
                 }
                 long base = RecordBatch.baseOffsetAt(header, 0);
@@ -68,14 +68,14 @@ final class SegmentObject {
                 try {
                     size = RecordBatch.declaredSizeAt(header, 0);
                 } catch (CorruptBatchException e) {
-                    throw new StorageException("segment " + seg.logFile() + ": " + e.getMessage() + " at position " + pos, e);
+                    throw new CorruptLocalSegmentException("segment " + seg.logFile() + ": " + e.getMessage() + " at position " + pos, e);
                 }
                 long batchMax = RecordBatch.maxTimestampAt(header, 0);
                 if (pos + size > logLength) {
-                    throw new StorageException("segment " + seg.logFile() + ": batch at position " + pos + " runs past the end");
+                    throw new CorruptLocalSegmentException("segment " + seg.logFile() + ": batch at position " + pos + " runs past the end");
                 }
                 if (base != expected) {
-                    throw new StorageException("segment " + seg.logFile() + ": batch at position " + pos
+                    throw new CorruptLocalSegmentException("segment " + seg.logFile() + ": batch at position " + pos
                             + " has base offset " + base + ", expected " + expected);
                 }
                 if (blockStart < 0 || pos - blockStart >= indexIntervalBytes) {
@@ -94,10 +94,10 @@ final class SegmentObject {
             }
         }
         if (batches == 0) {
-            throw new StorageException("segment " + seg.logFile() + " holds no batch");
+            throw new CorruptLocalSegmentException("segment " + seg.logFile() + " holds no batch");
         }
         if (expected != seg.nextOffset()) {
-            throw new StorageException("segment " + seg.logFile() + " ends at offset " + expected
+            throw new CorruptLocalSegmentException("segment " + seg.logFile() + " ends at offset " + expected
                     + " but says nextOffset " + seg.nextOffset());
         }
         entries = putEntry(entries, blockBase, blockStart, blockMax);

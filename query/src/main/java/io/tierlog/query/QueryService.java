@@ -715,6 +715,9 @@ public final class QueryService implements AutoCloseable {
     /** Throws out-of-range unless logStart <= offset <= hw; returns the high watermark. */
     private long checkInRange(TopicPartition tp, PartitionLog log, long offset) {
         long hw = log.highWatermark();
+        if (offset <= hw && offset >= log.logStartOffset() && offset >= log.deletedBefore()) {
+            return hw; // held locally: the cold tier is not asked, so hot reads go on while the object store is down
+        }
         if (offset > hw || offset < tiers.logStartOffset(tp, log)) {
             throw tiers.outOfRange(tp, log, offset);
         }

@@ -47,6 +47,11 @@ final class ApiException extends RuntimeException {
                 Map.of("logStartOffset", logStartOffset, "highWatermark", highWatermark));
     }
 
+    /** The object store (cold tier) cannot be reached now: the client retries after Retry-After. */
+    static ApiException coldTierUnavailable(String message) {
+        return new ApiException(503, "cold_tier_unavailable", message);
+    }
+
     static ApiException overloaded(String message) {
         return new ApiException(503, "overloaded", message);
     }

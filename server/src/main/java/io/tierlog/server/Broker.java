@@ -117,7 +117,9 @@ final class Broker implements AutoCloseable {
         for (int p = 0; p < t.partitions(); p++) {
             PartitionLog log = logs.open(new TopicPartition(t.name(), p), lc);
             registerLogGauges(t.name(), p, log);
-            if (t.config().remoteStorage()) {
+            if (t.config().remoteStorage() && t.config().metrics()) {
+                cold.registerMetrics(log); // closed segments go to S3 as series blocks (docs/format.md)
+            } else if (t.config().remoteStorage()) {
                 cold.register(log);
             }
         }

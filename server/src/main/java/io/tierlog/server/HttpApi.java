@@ -55,6 +55,8 @@ final class HttpApi {
     private static final long SSE_POLL_MS = 2_000;
 
     private final Broker broker;
+    /** The cold tier's store as last seen, for /v1/health. */
+    private final ObjectStoreWatch coldStore;
     private final ObjectMapper json;
     private final Limits limits;
     private final RecordJson records;
@@ -65,7 +67,9 @@ final class HttpApi {
     private final String kafkaBootstrapServers;
     private final HttpAccess access;
 
-    HttpApi(Broker broker, ObjectMapper json, Limits limits, String kafkaBootstrapServers, HttpAccess access) {
+    HttpApi(Broker broker, ObjectMapper json, Limits limits, String kafkaBootstrapServers, HttpAccess access,
+            ObjectStoreWatch coldStore) {
+        this.coldStore = coldStore;
         this.broker = broker;
         this.access = access;
         this.json = json;
@@ -109,7 +113,7 @@ final class HttpApi {
             });
             r.before(access::authenticate); // after the shutdown check: a closing server answers 503 to everyone
             r.after(ctx -> inFlight.decrementAndGet());
-            r.get("/v1/health", ctx -> ok(ctx, Map.of("status", "ok")));
+            r.get("/v1/health", this::health);
             r.get("/v1/cluster", access.authenticated(this::cluster));
             r.get("/metrics", access.metrics(this::metrics));
             r.post("/v1/topics", access.authenticated(this::createTopic)); // admin on the name in the body
@@ -156,6 +160,26 @@ final class HttpApi {
         return inFlight.get();
     }
 
+    /**
+     * Liveness (always 200 while the process answers: a cold-tier outage must not get the server restarted, the hot
+     * tier keeps ingesting and serving) plus the state of each part: {@code parts.coldTier.status} is {@code down}
+     * while the object store's latest call failed.
+     */
+    private void health(Context ctx) {
+        ObjectNode n = json.createObjectNode();
+        n.put("status", "ok");
+        ObjectNode parts = n.putObject("parts");
+        parts.putObject("hotTier").put("status", "up");
+        ObjectNode cold = parts.putObject("coldTier");
+        boolean up = coldStore.reachable();
+        cold.put("status", up ? "up" : "down");
+        cold.put("sinceMs", coldStore.changedAtMs());
+        if (!up) {
+            cold.put("error", coldStore.lastError());
+        }
+        ok(ctx, n);
+    }
+
     // ---------------------------------------------------------------- errors
 
     private void onException(Exception e, Context ctx) {
@@ -173,6 +197,8 @@ final class HttpApi {
         }
         if (api.status >= 500 && api.status != 503) {
             LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+        } else if ("cold_tier_unavailable".equals(api.code)) {
+            LOG.warn("{} {} -> 503: {}", ctx.method(), ctx.path(), api.getMessage());
         } else {
             LOG.debug("{} {} -> {} {}", ctx.method(), ctx.path(), api.status, api.getMessage());
         }
@@ -210,6 +236,10 @@ final class HttpApi {
         }
         if (t instanceof InvalidInputException i) {
             return ApiException.badRequest(i.getMessage());
+        }
+        if (t instanceof io.tierlog.cold.ObjectStoreException os && !(t instanceof io.tierlog.cold.ObjectNotFoundException)) {
+            // the store is down or failing (after the SDK's own retries): not the client's fault, and transient
+            return ApiException.coldTierUnavailable("the cold tier (object store) is unavailable: " + os.getMessage());
         }
         if (t instanceof io.tierlog.core.StorageException se) {
             return new ApiException(500, "storage_error", "stored data is damaged or unreadable: " + se.getMessage());

@@ -427,6 +427,12 @@ final class KafkaDoor implements KafkaBackend {
         if (t instanceof IngestClosedException c) {
             return new BackendException(Reason.SHUTTING_DOWN, c.getMessage(), c);
         }
+        if (t instanceof io.tierlog.cold.ObjectStoreException os && !(t instanceof io.tierlog.cold.ObjectNotFoundException)) {
+            // an object-store outage: KAFKA_STORAGE_ERROR is retriable, the client refreshes metadata and fetches again
+            LOG.warn("cold tier unavailable under a Kafka request: {}", os.getMessage());
+            return new BackendException(Reason.STORAGE_ERROR, "the cold tier (object store) is unavailable: "
+                    + os.getMessage(), os);
+        }
         if (t instanceof StorageException || t instanceof LogIOException) {
             broker.storageFaults().increment();
             LOG.error("storage fault under a Kafka request: {}", t.getMessage(), t);

@@ -48,9 +48,12 @@ public final class TierlogServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final KafkaListener kafka;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Null when the object store answered at start; otherwise retries its bucket check until it does. */
+    private final BackgroundRetry bucketCheck;
 
     private TierlogServer(ServerConfig config, EmbeddedS3 embeddedS3, S3ObjectStore store, Broker broker, HttpApi api,
-                          Javalin http, PrometheusMeterRegistry registry, KafkaListener kafka) {
+                          Javalin http, PrometheusMeterRegistry registry, KafkaListener kafka, BackgroundRetry bucketCheck) {
+        this.bucketCheck = bucketCheck;
         this.config = config;
         this.kafka = kafka;
         this.embeddedS3 = embeddedS3;
@@ -76,6 +79,7 @@ public final class TierlogServer implements AutoCloseable {
                 config.security().tlsKey(), config.security().tlsClientCa()) : null;
         EmbeddedS3 embedded = null;
         S3ObjectStore store = null;
+        BackgroundRetry bucketCheck = null;
         Broker broker = null;
         KafkaListener kafka = null;
         try {
@@ -95,7 +99,7 @@ public final class TierlogServer implements AutoCloseable {
             S3Config s3 = new S3Config(endpoint, config.s3Region(), config.s3Bucket(), accessKey, secretKey, true,
                     Duration.ofSeconds(30), 3, 32L * 1024 * 1024, 16L * 1024 * 1024);
             store = S3ObjectStore.create(s3, config.security().s3TlsVerify());
-            store.createBucketIfMissing();
+            bucketCheck = checkBucket(store);
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             new ClassLoaderMetrics().bindTo(registry);
             new JvmMemoryMetrics().bindTo(registry);
@@ -105,7 +109,8 @@ public final class TierlogServer implements AutoCloseable {
             new UptimeMetrics().bindTo(registry);
             // uploads in flight get the cold tier's own close bound (ColdTierConfig.closeTimeout, 30 s)
             ColdTierConfig ctc = ColdTierConfig.DEFAULTS.withKeyPrefix(config.s3Prefix());
-            ColdTier cold = new ColdTier(store, ctc, registry);
+            ObjectStoreWatch watchedStore = new ObjectStoreWatch(store);
+            ColdTier cold = new ColdTier(watchedStore, ctc, registry);
             TopicRegistry topics = new TopicRegistry(config.dataDir().resolve("topics"), objectMapper());
             broker = new Broker(config, topics, cold, registry);
             if (config.kafkaEnabled()) {
@@ -122,7 +127,7 @@ public final class TierlogServer implements AutoCloseable {
             }
             HttpAccess access = new HttpAccess(authenticator, config.security().metricsOpen(), registry);
             HttpApi api = new HttpApi(broker, objectMapper(), config.limits(), kafka == null ? null : kafkaBootstrap(config, kafka),
-                    access);
+                    access, watchedStore);
             ConsoleApi console = new ConsoleApi(broker, objectMapper(), registry, config, store, endpoint.toString(),
                     kafka == null ? -1 : kafka.port(), kafka == null ? LiveGroups.NONE : LiveGroups.of(kafka), access);
             ReceiverApi receivers = new ReceiverApi(broker, config.limits(), config.receivers(), registry, access);
@@ -132,13 +137,16 @@ public final class TierlogServer implements AutoCloseable {
                 receivers.install(cfg);
                 prometheus.install(cfg);
             }, tls);
-            TierlogServer server = new TierlogServer(config, embedded, store, broker, api, http, registry, kafka);
+            TierlogServer server = new TierlogServer(config, embedded, store, broker, api, http, registry, kafka, bucketCheck);
             LOG.info("tierlog serving on {}://{}:{} (data in {}, cold tier s3://{}/{} at {})", tls == null ? "http" : "https", config.host(),
                     http.port(), config.dataDir().toAbsolutePath(), config.s3Bucket(), config.s3Prefix(), endpoint);
             return server;
         } catch (RuntimeException e) {
             if (kafka != null) {
                 kafka.close();
+            }
+            if (bucketCheck != null) {
+                bucketCheck.close();
             }
             if (broker != null) {
                 broker.close();
@@ -150,6 +158,23 @@ public final class TierlogServer implements AutoCloseable {
                 embedded.close();
             }
             throw e;
+        }
+    }
+
+    /**
+     * Checks (or creates) the bucket. When the object store cannot be reached the server starts anyway: the hot
+     * tier ingests and serves, uploads queue up (the offload lag grows) and retry with backoff, reads that need the
+     * cold tier answer 503, and the check itself is retried in the background. Returns that retry, or null.
+     */
+    private static BackgroundRetry checkBucket(S3ObjectStore store) {
+        try {
+            store.createBucketIfMissing();
+            return null;
+        } catch (io.tierlog.cold.ObjectStoreException e) {
+            LOG.warn("object store unreachable at start ({}): starting with the hot tier only, the cold tier connects"
+                    + " in the background", e.getMessage());
+            return BackgroundRetry.start("object store bucket check", store::createBucketIfMissing,
+                    Duration.ofSeconds(1), Duration.ofSeconds(30));
         }
     }
 
@@ -256,6 +281,9 @@ public final class TierlogServer implements AutoCloseable {
             http.stop();
         } catch (RuntimeException e) {
             LOG.warn("HTTP server did not stop cleanly: {}", e.toString());
+        }
+        if (bucketCheck != null) {
+            bucketCheck.close();
         }
         broker.close();
         store.close();

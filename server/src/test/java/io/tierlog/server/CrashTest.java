@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,10 +25,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The server as a child process: SIGKILL under produce load loses no acknowledged record (each is found at
- * its acknowledged offset after a restart), and SIGTERM shuts it down gracefully with exit code 0.
+ * The server as a child process: repeated SIGKILLs under produce load lose no acknowledged record (each is found
+ * at its acknowledged offset after the last restart, from whichever tier holds it), the writers meet only 200
+ * and 503 answers while the server lives, and SIGTERM shuts it down gracefully with exit code 0. The tiered
+ * variant (1 KiB segments, {@code localRetentionMs=0}) makes the kills land during uploads and local deletions.
  */
 class CrashTest {
+    private static final int PARTITIONS = 3;
+    private static final int KILLS = 3;
+    private static final int REQUESTS_PER_LIFE = 60;
+
     @TempDir
     Path dir;
 
@@ -45,59 +52,58 @@ class CrashTest {
     }
 
     @Test
-    void sigkillUnderLoadLosesNoAcknowledgedRecord() throws Exception {
+    void repeatedSigkillsUnderLoadLoseNoAcknowledgedRecord() throws Exception {
+        killRepeatedlyThenCheck("{\"segmentBytes\":4096}");
+    }
+
+    @Test
+    void repeatedSigkillsDuringUploadsAndLocalDeletionLoseNoAcknowledgedRecordInEitherTier() throws Exception {
+        JsonNode partitions = killRepeatedlyThenCheck("{\"segmentBytes\":1024,\"localRetentionMs\":0,\"retentionMs\":-1}");
+        int cold = 0;
+        for (JsonNode p : partitions) {
+            cold += p.get("coldSegments").asInt();
+        }
+        assertThat(cold).as("records were read back from S3 too").isPositive();
+    }
+
+    /**
+     * Creates topic {@code crash} with {@code config}, then {@link #KILLS} times: starts the server, produces
+     * from one writer per partition until {@link #REQUESTS_PER_LIFE} more requests were acknowledged, SIGKILLs
+     * it. Then checks every acknowledged record and returns the topic's partitions as described at the end.
+     */
+    private JsonNode killRepeatedlyThenCheck(String config) throws Exception {
         Path data = dir.resolve("data");
-        int partitions = 3;
         // acknowledged: partition -> (offset -> value)
         Map<Integer, Map<Long, Long>> acked = new ConcurrentHashMap<>();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         AtomicLong nextValue = new AtomicLong();
-        AtomicInteger ackedRequests = new AtomicInteger();
-        try (ChildServer s = new ChildServer(data)) {
-            assertThat(post(s.base + "/v1/topics", "{\"name\":\"crash\",\"partitions\":" + partitions
-                    + ",\"config\":{\"segmentBytes\":4096}}").statusCode()).isEqualTo(201);
-            AtomicBoolean stop = new AtomicBoolean();
-            CountDownLatch done = new CountDownLatch(3);
-            for (int t = 0; t < 3; t++) {
-                int partition = t;
-                Thread.ofVirtual().start(() -> {
-                    try {
-                        while (!stop.get()) {
-                            List<Long> values = new ArrayList<>();
-                            StringBuilder sb = new StringBuilder("{\"records\":[");
-                            for (int i = 0; i < 5; i++) {
-                                long v = nextValue.incrementAndGet();
-                                values.add(v);
-                                sb.append(i == 0 ? "" : ",").append("{\"name\":\"load\",\"value\":").append(v)
-                                        .append(",\"partition\":").append(partition).append('}');
-                            }
-                            HttpResponse<String> r;
-                            try {
-                                r = post(s.base + "/v1/topics/crash/records", sb.append("]}").toString());
-                            } catch (Exception e) {
-                                return; // the server is gone
-                            }
-                            if (r.statusCode() != 200) {
-                                continue;
-                            }
-                            JsonNode o = ServerHarness.JSON.readTree(r.body()).get("offsets").get(0);
-                            long base = o.get("baseOffset").asLong();
-                            Map<Long, Long> m = acked.computeIfAbsent(o.get("partition").asInt(), k -> new ConcurrentHashMap<>());
-                            for (int i = 0; i < values.size(); i++) {
-                                m.put(base + i, values.get(i));
-                            }
-                            ackedRequests.incrementAndGet();
+        for (int life = 0; life < KILLS; life++) {
+            try (ChildServer s = new ChildServer(data)) {
+                if (life == 0) {
+                    assertThat(post(s.base + "/v1/topics", "{\"name\":\"crash\",\"partitions\":" + PARTITIONS
+                            + ",\"config\":" + config + "}").statusCode()).isEqualTo(201);
+                }
+                AtomicInteger ackedRequests = new AtomicInteger();
+                AtomicBoolean killed = new AtomicBoolean();
+                CountDownLatch done = new CountDownLatch(PARTITIONS);
+                for (int t = 0; t < PARTITIONS; t++) {
+                    int partition = t;
+                    Thread.ofVirtual().start(() -> {
+                        try {
+                            produceUntilKilled(s, partition, killed, nextValue, acked, ackedRequests);
+                        } catch (Throwable e) {
+                            errors.add(e);
+                        } finally {
+                            done.countDown();
                         }
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    } finally {
-                        done.countDown();
-                    }
-                });
+                    });
+                }
+                await().atMost(Duration.ofSeconds(60)).until(() -> ackedRequests.get() >= REQUESTS_PER_LIFE || !errors.isEmpty());
+                killed.set(true);
+                s.kill();
+                assertThat(done.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             }
-            await().atMost(Duration.ofSeconds(60)).until(() -> ackedRequests.get() >= 150);
-            s.kill();
-            stop.set(true);
-            done.await();
+            assertThat(errors).as("writer errors in life %d", life).isEmpty();
         }
         Map<Integer, Map<Long, Long>> snapshot = new HashMap<>(acked);
         try (ChildServer s = new ChildServer(data)) {
@@ -106,7 +112,11 @@ class CrashTest {
                 Map<Long, Long> stored = new HashMap<>();
                 long next = 0;
                 while (true) {
-                    JsonNode r = get(s.base + "/v1/topics/crash/partitions/" + e.getKey() + "/records?offset=" + next);
+                    HttpResponse<String> raw = HTTP.send(HttpRequest.newBuilder(URI.create(s.base
+                            + "/v1/topics/crash/partitions/" + e.getKey() + "/records?offset=" + next))
+                            .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(raw.statusCode()).as(raw.body()).isEqualTo(200);
+                    JsonNode r = ServerHarness.JSON.readTree(raw.body());
                     r.get("records").forEach(rec -> stored.put(rec.get("offset").asLong(), rec.get("value").asLong()));
                     if (r.get("records").isEmpty()) {
                         break;
@@ -119,13 +129,56 @@ class CrashTest {
                     checked++;
                 }
             }
-            assertThat(checked).isGreaterThanOrEqualTo(750);
+            assertThat(checked).isGreaterThanOrEqualTo(KILLS * REQUESTS_PER_LIFE * 5);
+            JsonNode partitions = get(s.base + "/v1/topics/crash").get("partitions");
             // produce continues after recovery, then a graceful stop exits 0
             assertThat(post(s.base + "/v1/topics/crash/records", "{\"records\":[{\"name\":\"after\",\"value\":1}]}")
                     .statusCode()).isEqualTo(200);
             assertThat(s.terminate()).isZero();
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                     assertThat(String.join("\n", s.output)).contains("tierlog stopped"));
+            return partitions;
+        }
+    }
+
+    /**
+     * One writer: 5-record requests to {@code partition} until the server is killed. A 200 records its offsets,
+     * a 503 (overloaded) is retried; any other answer, or a failure before the kill, is an error.
+     */
+    private static void produceUntilKilled(ChildServer s, int partition, AtomicBoolean killed, AtomicLong nextValue,
+                                           Map<Integer, Map<Long, Long>> acked, AtomicInteger ackedRequests) throws Exception {
+        while (!killed.get()) {
+            List<Long> values = new ArrayList<>();
+            StringBuilder sb = new StringBuilder("{\"records\":[");
+            for (int i = 0; i < 5; i++) {
+                long v = nextValue.incrementAndGet();
+                values.add(v);
+                sb.append(i == 0 ? "" : ",").append("{\"name\":\"load\",\"value\":").append(v)
+                        .append(",\"partition\":").append(partition).append('}');
+            }
+            HttpResponse<String> r;
+            try {
+                r = post(s.base + "/v1/topics/crash/records", sb.append("]}").toString());
+            } catch (java.io.IOException e) {
+                if (killed.get()) {
+                    return; // the server is gone: expected
+                }
+                throw e;
+            }
+            if (r.statusCode() == 503) {
+                continue;
+            }
+            if (r.statusCode() != 200) {
+                throw new AssertionError("produce answered " + r.statusCode() + ": " + r.body());
+            }
+            JsonNode o = ServerHarness.JSON.readTree(r.body()).get("offsets").get(0);
+            assertThat(o.get("partition").asInt()).isEqualTo(partition);
+            long base = o.get("baseOffset").asLong();
+            Map<Long, Long> m = acked.computeIfAbsent(partition, k -> new ConcurrentHashMap<>());
+            for (int i = 0; i < values.size(); i++) {
+                m.put(base + i, values.get(i));
+            }
+            ackedRequests.incrementAndGet();
         }
     }
 }

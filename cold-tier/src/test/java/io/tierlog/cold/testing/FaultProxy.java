@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -13,16 +14,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A tiny TCP proxy in front of an S3 endpoint that makes the real AWS SDK client meet real HTTP faults: the
- * next N connections get an HTTP error (500, or 503 SlowDown) instead of being forwarded, or every forwarded
- * connection is delayed. Bytes are piped untouched otherwise, so SigV4 signatures (which cover the Host header
- * the client sent) still verify at the backend.
+ * A tiny TCP proxy in front of an S3 endpoint that makes the real AWS SDK client meet real network and HTTP
+ * faults: the next N connections get an HTTP error (500, or 503 SlowDown) instead of being forwarded, every
+ * forwarded connection is delayed, or the port stops listening altogether (connection refused, as when the
+ * store is down). Bytes are piped untouched otherwise, so SigV4 signatures (which cover the Host header the
+ * client sent) still verify at the backend.
  */
 public final class FaultProxy implements AutoCloseable {
-    private final ServerSocket server;
+    private final int port;
+    private volatile ServerSocket server;
     private final URI backend;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-    private final Thread acceptor;
     private volatile boolean closed;
     private final AtomicInteger pendingFaults = new AtomicInteger();
     private volatile int faultStatus = 503;
@@ -32,14 +34,50 @@ public final class FaultProxy implements AutoCloseable {
 
     public FaultProxy(URI backend) throws IOException {
         this.backend = backend;
-        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        this.acceptor = new Thread(this::acceptLoop, "fault-proxy");
-        acceptor.setDaemon(true);
-        acceptor.start();
+        this.port = listen(0);
     }
 
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + server.getLocalPort());
+        return URI.create("http://127.0.0.1:" + port);
+    }
+
+    private int listen(int onPort) throws IOException {
+        ServerSocket s = new ServerSocket();
+        s.setReuseAddress(true);
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), onPort), 50);
+        server = s;
+        Thread acceptor = new Thread(() -> acceptLoop(s), "fault-proxy");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        return s.getLocalPort();
+    }
+
+    /**
+     * Stops listening and cuts every open connection: from now on the client's connections are refused, as
+     * when the store's host is down.
+     */
+    public synchronized void refuseConnections() throws IOException {
+        server.close();
+        for (Socket s : open) {
+            closeQuietly(s);
+        }
+    }
+
+    /** Listens again on the same port after {@link #refuseConnections()}. */
+    public synchronized void acceptConnections() throws IOException {
+        if (server.isClosed()) {
+            listen(port);
+        }
+    }
+
+    /** Every connection from now on gets {@code status}, until {@link #heal()}. */
+    public void failAll(int status) {
+        failNext(Integer.MAX_VALUE, status);
+    }
+
+    /** Forwards every connection again (pending injected errors are dropped). */
+    public void heal() {
+        pendingFaults.set(0);
     }
 
     /**
@@ -54,15 +92,15 @@ public final class FaultProxy implements AutoCloseable {
         }
     }
 
-    private void acceptLoop() {
-        while (!closed) {
+    private void acceptLoop(ServerSocket listening) {
+        while (!closed && !listening.isClosed()) {
             try {
-                Socket client = server.accept();
+                Socket client = listening.accept();
                 Thread t = new Thread(() -> handle(client), "fault-proxy-conn");
                 t.setDaemon(true);
                 t.start();
             } catch (IOException e) {
-                if (!closed) {
+                if (!closed && !listening.isClosed()) {
                     throw new IllegalStateException("fault proxy accept failed", e);
                 }
             }
@@ -72,7 +110,7 @@ public final class FaultProxy implements AutoCloseable {
     private void handle(Socket client) {
         open.add(client);
         try {
-            if (pendingFaults.getAndUpdate(v -> v > 0 ? v - 1 : 0) > 0) {
+            if (pendingFaults.getAndUpdate(v -> v > 0 && v < Integer.MAX_VALUE ? v - 1 : v) > 0) {
                 answerWithFault(client);
                 return;
             }
