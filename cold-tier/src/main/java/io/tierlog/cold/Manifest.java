@@ -124,8 +124,12 @@ record Manifest(long offloadedUpTo, List<Entry> segments) {
                 long maxTs = b.getLong();
                 long logLength = b.getLong();
                 int trailer = b.getInt();
-                ObjectFormat format = version == VERSION_SEGMENT_COPIES_ONLY
-                        ? ObjectFormat.SEGMENT_COPY : ObjectFormat.fromId(b.get());
+                ObjectFormat format;
+                try {
+                    format = version == VERSION_SEGMENT_COPIES_ONLY ? ObjectFormat.SEGMENT_COPY : ObjectFormat.fromId(b.get());
+                } catch (StorageException unknown) {
+                    throw new StorageException("manifest " + key + " entry " + i + ": " + unknown.getMessage(), unknown);
+                }
                 byte[] k = new byte[Short.toUnsignedInt(b.getShort())];
                 b.get(k);
                 if (base < 0 || next <= base || logLength < 0 || trailer < 0) {
