@@ -49,18 +49,14 @@ public interface PartitionLog extends Closeable {
      * must see none of them, whichever tier still holds them; the whole segments below it go at the next retention
      * pass. Durable: it survives restarts and goes with the partition.
      */
-    default long deletedBefore() {
-        return 0;
-    }
+    long deletedBefore();
 
     /**
      * Moves {@link #deletedBefore()} up to {@code offset}, durably before it returns, and returns the new value (a
      * lower offset changes nothing). Nothing is deleted here: retention drops the segments below it. Throws
      * {@link OffsetOutOfRangeException} when {@code offset} is above the high watermark.
      */
-    default long deleteRecordsBefore(long offset) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot delete records");
-    }
+    long deleteRecordsBefore(long offset);
 
     /** Next offset to be assigned. */
     long logEndOffset();

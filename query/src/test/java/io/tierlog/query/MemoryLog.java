@@ -44,6 +44,7 @@ final class MemoryLog implements PartitionLog {
     private final List<SegmentListener> listeners = new CopyOnWriteArrayList<>();
     private long logEnd;
     private volatile long hw;
+    private long deletedBefore;
     /** Test hook: how many reads were served (to prove a tier was or was not used). */
     int reads;
 
@@ -124,6 +125,20 @@ final class MemoryLog implements PartitionLog {
     @Override
     public long highWatermark() {
         return hw;
+    }
+
+    @Override
+    public synchronized long deletedBefore() {
+        return deletedBefore;
+    }
+
+    @Override
+    public synchronized long deleteRecordsBefore(long offset) {
+        if (offset > hw) {
+            throw new OffsetOutOfRangeException("offset " + offset + " above the high watermark " + hw, deletedBefore, hw);
+        }
+        deletedBefore = Math.max(deletedBefore, offset);
+        return deletedBefore;
     }
 
     @Override

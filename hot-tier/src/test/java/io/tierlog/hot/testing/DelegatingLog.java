@@ -25,6 +25,8 @@ public class DelegatingLog implements PartitionLog {
     @Override public void forEachRecentBatchHeader(long sinceMs, BatchHeaderVisitor visitor) { delegate.forEachRecentBatchHeader(sinceMs, visitor); }
     @Override public java.util.Optional<io.tierlog.hot.FileSlice> readSlice(long offset, int maxBytes) { return delegate.readSlice(offset, maxBytes); }
     @Override public long logStartOffset() { return delegate.logStartOffset(); }
+    @Override public long deletedBefore() { return delegate.deletedBefore(); }
+    @Override public long deleteRecordsBefore(long offset) { return delegate.deleteRecordsBefore(offset); }
     @Override public long logEndOffset() { return delegate.logEndOffset(); }
     @Override public long highWatermark() { return delegate.highWatermark(); }
     @Override public void advanceHighWatermark(long offset) { delegate.advanceHighWatermark(offset); }
