@@ -2,11 +2,9 @@ package io.tierlog.kafka;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
 
-import org.apache.kafka.common.network.TransferableChannel;
 
 /**
  * Kafka's {@link TransferableChannel} over one blocking {@link SocketChannel}, so a response {@code Send} (with
@@ -16,21 +14,12 @@ import org.apache.kafka.common.network.TransferableChannel;
  * chunk is copied through the heap with a blocking write, which parks until the client drains; the next call
  * goes back to {@code sendfile}.
  */
-final class SocketTransport implements TransferableChannel {
-
-    private static final int FALLBACK_COPY_BYTES = 64 * 1024;
-
+final class SocketTransport extends ChannelTransport {
     private final SocketChannel socket;
-    private final ListenerMetrics metrics;
 
     SocketTransport(SocketChannel socket, ListenerMetrics metrics) {
+        super(socket, metrics);
         this.socket = socket;
-        this.metrics = metrics;
-    }
-
-    @Override
-    public boolean hasPendingWrites() {
-        return false;
     }
 
     @Override
@@ -44,41 +33,6 @@ final class SocketTransport implements TransferableChannel {
             throw new EOFException("file region ends at " + fileChannel.size() + ", before position " + position);
         }
         metrics.socketFull();
-        ByteBuffer copy = ByteBuffer.allocate((int) Math.min(count, FALLBACK_COPY_BYTES));
-        int read = fileChannel.read(copy, position);
-        if (read <= 0) {
-            throw new EOFException("file region unreadable at " + position);
-        }
-        copy.flip();
-        while (copy.hasRemaining()) {
-            socket.write(copy);
-        }
-        metrics.sendfileFallbackBytes(read);
-        return read;
-    }
-
-    @Override
-    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-        return socket.write(srcs, offset, length);
-    }
-
-    @Override
-    public long write(ByteBuffer[] srcs) throws IOException {
-        return socket.write(srcs);
-    }
-
-    @Override
-    public int write(ByteBuffer src) throws IOException {
-        return socket.write(src);
-    }
-
-    @Override
-    public boolean isOpen() {
-        return socket.isOpen();
-    }
-
-    @Override
-    public void close() throws IOException {
-        socket.close();
+        return copyThroughHeap(fileChannel, position, count);
     }
 }
