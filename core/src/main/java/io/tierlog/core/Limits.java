@@ -1,7 +1,7 @@
 package io.tierlog.core;
 
 /**
- * Bounds on every input, enforced at the edge (API.md "Limits"). One value object so that the server's
+ * Bounds on every input, enforced at the edge (docs/api-notes.md, "Limits"). One value object so that the server's
  * configuration, the SDK and validation agree on the same numbers.
  */
 public record Limits(int maxRequestBytes, int maxRecordValueBytes, int maxTags, int maxNameLength,

@@ -34,7 +34,7 @@ import java.util.function.Function;
 /**
  * The write path of Tierlog: many publishers (HTTP handler threads) hand encoded batches to Disruptor rings;
  * one writer thread per ring (shard) appends them to the partition logs, fsyncs per policy and completes the
- * acknowledgements (DESIGN.md section 6). A partition always maps to the same shard, so it has exactly one
+ * acknowledgements. A partition always maps to the same shard, so it has exactly one
  * writer and its offsets are dense and ordered as published.
  *
  * <p>Backpressure: a full ring makes a publish wait at most {@link IngestConfig#publishTimeout()}, then fail

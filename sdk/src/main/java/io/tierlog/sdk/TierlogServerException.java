@@ -3,7 +3,7 @@ package io.tierlog.sdk;
 import java.time.Duration;
 
 /**
- * An error answered by the server as {@code {"error": code, "message": text}} (API.md "Errors"), turned into
+ * An error answered by the server as {@code {"error": code, "message": text}} (docs/api-notes.md, "Errors"), turned into
  * one typed exception per error code so that callers catch what they can handle (a missing topic, an offset
  * out of range, overload) without parsing strings.
  */

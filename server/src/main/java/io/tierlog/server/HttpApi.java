@@ -42,7 +42,7 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The HTTP API of API.md on Javalin (Jetty 12, virtual threads): request parsing and validation, the error
+ * The HTTP API (docs/api-notes.md) on Javalin (Jetty 12, virtual threads): request parsing and validation, the error
  * contract ({@code {"error", "message"}} with the listed statuses) and the JSON/binary/SSE renderings. It holds
  * no state of its own; everything goes through the {@link Broker}.
  */

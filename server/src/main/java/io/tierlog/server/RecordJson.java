@@ -34,7 +34,7 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The JSON shapes of records (API.md "Produce" and "Consume"): turns a produce body into one batch per
+ * The JSON shapes of records (docs/api-notes.md, "Endpoints"): turns a produce body into one batch per
  * partition, strictly (unknown fields, wrong types and limits are rejected with the index of the record),
  * and renders stored records back with a streaming generator.
  */

@@ -24,7 +24,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Every endpoint of API.md against a whole in-process server, with the exact shapes and statuses. */
+/** Every endpoint of the HTTP API (docs/api-notes.md) against a whole in-process server, with the exact shapes and statuses. */
 class HttpApiTest {
     @TempDir
     static Path dir;
