@@ -174,14 +174,14 @@ class SeriesBlockOffloadTest {
         byte[] wantedKey = SeriesKey.of("requests_total", Map.of("host", "h3", "env", "prod")).toBytes();
         List<String> expected = local.stream()
                 .filter(r -> java.util.Arrays.equals(r.key(), wantedKey) && r.timestamp() >= from && r.timestamp() <= to)
-                .map(r -> r.offset() + "@" + r.timestamp() + "=" + MetricCodec.decode(r).value()).toList();
+                .map(r -> r.timestamp() + "=" + MetricCodec.decode(r).value()).toList();
         SeriesSelection selection = fresh.selectSeries(TP, Map.of(io.tierlog.cold.series.SeriesBlockReader.NAME_LABEL,
                 "requests_total", "host", "h3"), from, to);
         List<String> selected = new ArrayList<>();
         for (var samples : selection.series()) {
             assertThat(samples.key()).isEqualTo(wantedKey);
-            for (int i = 0; i < samples.offsets().length; i++) {
-                selected.add(samples.offsets()[i] + "@" + samples.timestamps()[i] + "=" + samples.values()[i]);
+            for (int i = 0; i < samples.timestamps().length; i++) {
+                selected.add(samples.timestamps()[i] + "=" + samples.values()[i]);
             }
         }
         assertThat(expected).isNotEmpty();

@@ -28,6 +28,63 @@ public final class DecimalValues {
     private DecimalValues() {
     }
 
+    /** Values as integers scaled by one power of ten: {@code value = mantissas[i] / 10^scale}, exactly. */
+    record Scaled(int scale, long[] mantissas) {
+    }
+
+    /**
+     * The smallest non-negative scale at which every value is an integer below 2^53 that converts back to the very
+     * same double, with the mantissas; null when there is none (NaN, infinities, -0.0, long fractions). Found with
+     * double arithmetic and proven by the round trip, so no value is ever approximated.
+     */
+    static Scaled scaled(double[] values) {
+        int scale = 0;
+        for (double v : values) {
+            if (!Double.isFinite(v) || Double.doubleToRawLongBits(v) == Long.MIN_VALUE) {
+                return null;
+            }
+            while (scale <= MAX_SCALE && !exactAt(v, scale)) {
+                scale++;
+            }
+            if (scale > MAX_SCALE) {
+                return null;
+            }
+        }
+        long[] mantissas = new long[values.length];
+        for (int i = 0; i < values.length; i++) {
+            if (!exactAt(values[i], scale)) {
+                return null; // exact at a smaller scale but not at the chunk's (a rounding edge): leave it to Gorilla
+            }
+            mantissas[i] = Math.round(values[i] * POW10[scale]);
+        }
+        return new Scaled(scale, mantissas);
+    }
+
+    private static boolean exactAt(double v, int scale) {
+        double scaledValue = v * POW10[scale];
+        if (!(Math.abs(scaledValue) < MAX_MANTISSA)) {
+            return false;
+        }
+        long m = Math.round(scaledValue);
+        return Double.doubleToRawLongBits(value(m, scale)) == Double.doubleToRawLongBits(v);
+    }
+
+    /** The doubles of {@code mantissas} at {@code scale}, each checked to fit 53 bits (damage otherwise). */
+    static double[] unscale(long[] mantissas, long scale) {
+        if (scale > MAX_SCALE || scale < -MAX_SCALE) {
+            throw new SeriesFormatException("decimal scale " + scale + " outside [-" + MAX_SCALE + ", " + MAX_SCALE + "]");
+        }
+        double[] out = new double[mantissas.length];
+        for (int i = 0; i < mantissas.length; i++) {
+            long m = mantissas[i];
+            if (m <= -MAX_MANTISSA || m >= MAX_MANTISSA) {
+                throw new SeriesFormatException("decimal mantissa of value " + i + " exceeds 53 bits");
+            }
+            out[i] = value(m, (int) scale);
+        }
+        return out;
+    }
+
     /** The column, or empty when some value is not a short decimal (then {@link GorillaValues} applies). */
     public static Optional<byte[]> encode(double[] values) {
         int scale = Integer.MIN_VALUE;
@@ -91,7 +148,7 @@ public final class DecimalValues {
         return out;
     }
 
-    private static double value(long mantissa, int scale) {
+    static double value(long mantissa, int scale) {
         // both operands exact (|m| < 2^53, 10^|S| <= 10^22): one correctly rounded operation
         return scale >= 0 ? mantissa / POW10[scale] : mantissa * POW10[-scale];
     }

@@ -1,5 +1,6 @@
 package io.tierlog.cold.series;
 
+import com.github.luben.zstd.Zstd;
 import io.tierlog.core.Header;
 import io.tierlog.core.Record;
 
@@ -7,94 +8,178 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
- * Reads a series block written by {@link SeriesBlockWriter} through ranged reads: one for the trailer and footer
- * (which give every position), one for the dictionary, and one per row group an offset range touches, so a random
- * offset read costs three ranged GETs. Records come back exactly as they were appended: offsets, timestamps, keys,
- * value bytes (NaN payloads included) and headers. A damaged object fails as {@link SeriesFormatException}, and
- * every count or length is checked against the section that holds it before anything is allocated for it.
+ * Reads a series block written by {@link SeriesBlockWriter} (version 2) or by its first version through ranged
+ * reads. Version 2: the first read fetches the object's tail, which holds the footer, the dictionary, the postings
+ * and the row groups' shared timestamp columns (a second read when that tail is larger than {@link #TAIL_READ}); a
+ * selective read then costs one more ranged read per row group it touches (the span of the matching series' chunks),
+ * and a random offset read one read of a row group. Records come back exactly as they were appended: offsets,
+ * timestamps, keys, value bytes (NaN payloads included) and headers. A damaged object fails as
+ * {@link SeriesFormatException}, and every count or length is checked against the section that holds it before
+ * anything is allocated for it.
  *
- * <p>Thread safety: safe for concurrent reads (immutable but for the dictionary, which is cached after the first
- * read that needs it; two threads may both fetch it, harmlessly).
+ * <p>Thread safety: safe for concurrent reads (immutable but for lazily decoded sections, which two threads may both
+ * decode, harmlessly).
  */
 public final class SeriesBlockReader {
     /** The label under which postings list a series' metric name. */
     public static final String NAME_LABEL = "__name__";
     /** A footer larger than this is damage: a block of a 1 GiB segment has a few thousand row groups. */
-    public static final int MAX_FOOTER_BYTES = 16 << 20;
-    /** How much of the object's tail the first read fetches, so a footer of usual size costs one GET. */
-    static final int TAIL_READ = 64 << 10;
+    public static final int MAX_FOOTER_BYTES = 64 << 20;
+    /** A decompressed dictionary or postings section larger than this is damage. */
+    static final int MAX_SECTION_BYTES = 256 << 20;
+    /** How much of the object's tail the first read fetches: the footer and, usually, everything a selective read needs. */
+    static final int TAIL_READ = 256 << 10;
 
     private final RangeSource source;
+    private final int version;
     private final long recordCount;
     private final int seriesCount;
-    private final long dictionaryPosition;
-    private final int dictionaryLength;
-    private final long dictionaryCrc;
-    private final long postingsPosition;
-    private final int postingsLength;
-    private final long postingsCrc;
+    private final Section dictionarySection;
+    private final Section postingsSection;
+    private final Section timestampsSection;
     private final List<RowGroup> rowGroups;
+    /** The object's bytes from {@code tailStart} to the footer, when the first read fetched them. */
+    private final byte[] tail;
+    private final long tailStart;
     private volatile List<byte[]> dictionary;
+    private volatile Map<String, Map<String, int[]>> postings;
+    private volatile List<List<long[]>> timestampColumns;
 
-    /** Where one row group sits and what it holds, from the footer. */
-    public record RowGroup(long firstOffset, long lastOffset, long minTimestamp, long maxTimestamp,
-                           int recordCount, long position, int length, long crc) {
+    /** Where one section sits: position, stored length, CRC32C, and (for compressed sections) its raw length. */
+    private record Section(long position, int length, long crc, int rawLength) {
     }
 
-    private SeriesBlockReader(RangeSource source, long objectSize, byte[] footer) {
+    /** One series' chunk in a version-2 row group: its series, samples, timestamp column, place and CRC. */
+    public record ChunkEntry(int series, int samples, int timestampColumn, long position, int length, long crc) {
+    }
+
+    /**
+     * Where one row group sits and what it holds, from the footer. {@code length} is the whole body; version 2 splits
+     * it into the series chunks ({@code chunks}, in ascending series id) then the order section of
+     * {@code orderLength} bytes with CRC {@code crc}; version 1 has no chunk entries and one CRC over the body.
+     */
+    public record RowGroup(long firstOffset, long lastOffset, long minTimestamp, long maxTimestamp,
+                           int recordCount, long position, int length, long crc, int orderLength, List<ChunkEntry> chunks) {
+    }
+
+    private SeriesBlockReader(RangeSource source, long objectSize, byte[] footer, byte[] tail, long tailStart) {
         this.source = source;
         long bodyEnd = objectSize - SeriesBlockWriter.TRAILER_SIZE - footer.length;
         BlockBytes.Source in = new BlockBytes.Source(footer);
-        byte version = in.raw(1)[0];
-        if (version != SeriesBlockWriter.VERSION) {
+        this.version = in.raw(1)[0];
+        if (version != 1 && version != SeriesBlockWriter.VERSION) {
             throw new SeriesFormatException("series block version " + version + " is not supported");
         }
         this.recordCount = in.bounded(Long.MAX_VALUE, "record count");
-        this.seriesCount = (int) in.bounded(Integer.MAX_VALUE, "series count");
-        this.dictionaryPosition = in.bounded(bodyEnd, "dictionary position");
-        this.dictionaryLength = (int) in.bounded(Math.min(Integer.MAX_VALUE, bodyEnd - dictionaryPosition), "dictionary length");
-        this.dictionaryCrc = in.bounded(0xFFFFFFFFL, "dictionary CRC");
-        this.postingsPosition = in.bounded(bodyEnd, "postings position");
-        this.postingsLength = (int) in.bounded(Math.min(Integer.MAX_VALUE, bodyEnd - postingsPosition), "postings length");
-        this.postingsCrc = in.bounded(0xFFFFFFFFL, "postings CRC");
+        this.seriesCount = (int) in.bounded(Integer.MAX_VALUE - 1, "series count");
+        if (version == 1) {
+            this.timestampsSection = null;
+            this.dictionarySection = section(in, bodyEnd, "dictionary", false);
+            this.postingsSection = section(in, bodyEnd, "postings", false);
+        } else {
+            this.timestampsSection = section(in, bodyEnd, "timestamps", false);
+            this.dictionarySection = section(in, bodyEnd, "dictionary", true);
+            this.postingsSection = section(in, bodyEnd, "postings", true);
+        }
         int groups = in.count(Integer.MAX_VALUE, "row group");
         List<RowGroup> list = new ArrayList<>(groups);
         long total = 0;
         for (int i = 0; i < groups; i++) {
-            long first = in.zigzag();
-            long last = in.zigzag();
-            long minTs = in.zigzag();
-            long maxTs = in.zigzag();
-            int count = (int) in.bounded(Integer.MAX_VALUE, "row group record count");
-            long position = in.bounded(bodyEnd, "row group position");
-            int length = (int) in.bounded(Math.min(Integer.MAX_VALUE, bodyEnd - position), "row group length");
-            long crc = in.bounded(0xFFFFFFFFL, "row group CRC");
-            if (last < first || maxTs < minTs || count < 1 || (!list.isEmpty() && first <= list.getLast().lastOffset())) {
+            RowGroup g = version == 1 ? groupV1(in, bodyEnd) : groupV2(in, bodyEnd);
+            if (g.lastOffset() < g.firstOffset() || g.maxTimestamp() < g.minTimestamp() || g.recordCount() < 1
+                    || (!list.isEmpty() && g.firstOffset() <= list.getLast().lastOffset())
+                    || g.lastOffset() - g.firstOffset() < g.recordCount() - 1L) {
                 throw new SeriesFormatException("row group " + i + " has an impossible index entry");
             }
-            total += count;
-            list.add(new RowGroup(first, last, minTs, maxTs, count, position, length, crc));
+            total += g.recordCount();
+            list.add(g);
         }
         if (total != recordCount || in.remaining() != 0) {
             throw new SeriesFormatException("footer does not add up: groups hold " + total + " of " + recordCount + " records");
         }
         this.rowGroups = List.copyOf(list);
+        this.tail = tail;
+        this.tailStart = tailStart;
     }
 
-    /** Reads the trailer and footer of an object of {@code objectSize} bytes (one ranged read when the footer is small). */
+    private static Section section(BlockBytes.Source in, long bodyEnd, String what, boolean compressed) {
+        long position = in.bounded(bodyEnd, what + " position");
+        int length = (int) in.bounded(Math.min(Integer.MAX_VALUE, bodyEnd - position), what + " length");
+        long crc = in.bounded(0xFFFFFFFFL, what + " CRC");
+        int raw = compressed ? (int) in.bounded(MAX_SECTION_BYTES, what + " raw length") : length;
+        return new Section(position, length, crc, raw);
+    }
+
+    private static RowGroup groupV1(BlockBytes.Source in, long bodyEnd) {
+        long first = in.zigzag();
+        long last = in.zigzag();
+        long minTs = in.zigzag();
+        long maxTs = in.zigzag();
+        int count = (int) in.bounded(Integer.MAX_VALUE, "row group record count");
+        long position = in.bounded(bodyEnd, "row group position");
+        int length = (int) in.bounded(Math.min(Integer.MAX_VALUE, bodyEnd - position), "row group length");
+        long crc = in.bounded(0xFFFFFFFFL, "row group CRC");
+        return new RowGroup(first, last, minTs, maxTs, count, position, length, crc, 0, List.of());
+    }
+
+    private RowGroup groupV2(BlockBytes.Source in, long bodyEnd) {
+        long first = in.zigzag();
+        long last = in.zigzag();
+        long minTs = in.zigzag();
+        long maxTs = in.zigzag();
+        int count = (int) in.bounded(Integer.MAX_VALUE, "row group record count");
+        long position = in.bounded(bodyEnd, "row group position");
+        long chunksLength = in.bounded(bodyEnd - position, "row group chunks length");
+        int orderLength = (int) in.bounded(Math.min(Integer.MAX_VALUE, bodyEnd - position - chunksLength), "row group order length");
+        long orderCrc = in.bounded(0xFFFFFFFFL, "row group order CRC");
+        if (chunksLength + orderLength > Integer.MAX_VALUE) {
+            throw new SeriesFormatException("row group at offset " + first + " is larger than 2 GiB");
+        }
+        int chunkCount = in.count(Math.min(seriesCount, count), "series chunk");
+        List<ChunkEntry> chunks = new ArrayList<>(chunkCount);
+        long series = -1;
+        long at = position;
+        long samples = 0;
+        for (int c = 0; c < chunkCount; c++) {
+            series += 1 + in.bounded(seriesCount, "chunk series id delta");
+            if (series >= seriesCount) {
+                throw new SeriesFormatException("chunk names series " + series + " of " + seriesCount);
+            }
+            int n = (int) in.bounded(count, "chunk sample count");
+            int column = (int) in.bounded(Integer.MAX_VALUE, "chunk timestamp column");
+            int length = (int) in.bounded(position + chunksLength - at, "chunk length");
+            long crc = in.bounded(0xFFFFFFFFL, "chunk CRC");
+            chunks.add(new ChunkEntry((int) series, n, column, at, length, crc));
+            at += length;
+            samples += n;
+        }
+        if (at != position + chunksLength || samples > count) {
+            throw new SeriesFormatException("row group at offset " + first + ": its chunks do not add up");
+        }
+        return new RowGroup(first, last, minTs, maxTs, count, position, (int) (chunksLength + orderLength), orderCrc,
+                orderLength, List.copyOf(chunks));
+    }
+
+    /**
+     * Reads the trailer and footer of an object of {@code objectSize} bytes: one ranged read of its last
+     * {@link #TAIL_READ} bytes, and for version 2 a second one when the sections a selective read needs begin before.
+     */
     public static SeriesBlockReader open(RangeSource source, long objectSize) {
         int minimum = SeriesBlockWriter.HEADER_SIZE + SeriesBlockWriter.TRAILER_SIZE;
         if (objectSize < minimum) {
             throw new SeriesFormatException("series block of " + objectSize + " bytes is shorter than its header and trailer");
         }
         int tailLength = (int) Math.min(objectSize, TAIL_READ);
-        byte[] tail = fetch(source, objectSize - tailLength, tailLength);
+        long tailPosition = objectSize - tailLength;
+        byte[] tail = fetch(source, tailPosition, tailLength);
         BlockBytes.Source trailer = new BlockBytes.Source(tail, tailLength - SeriesBlockWriter.TRAILER_SIZE, tailLength);
         int footerLength = trailer.int32();
         int footerCrc = trailer.int32();
@@ -104,14 +189,31 @@ public final class SeriesBlockReader {
         if (footerLength < 1 || footerLength > MAX_FOOTER_BYTES || footerLength > objectSize - minimum) {
             throw new SeriesFormatException("series block footer length " + footerLength + " out of bounds");
         }
-        byte[] footer = footerLength <= tailLength - SeriesBlockWriter.TRAILER_SIZE
-                ? Arrays.copyOfRange(tail, tailLength - SeriesBlockWriter.TRAILER_SIZE - footerLength,
-                        tailLength - SeriesBlockWriter.TRAILER_SIZE)
-                : fetch(source, objectSize - SeriesBlockWriter.TRAILER_SIZE - footerLength, footerLength);
+        long footerPosition = objectSize - SeriesBlockWriter.TRAILER_SIZE - footerLength;
+        byte[] footer = footerPosition >= tailPosition
+                ? Arrays.copyOfRange(tail, (int) (footerPosition - tailPosition), (int) (footerPosition - tailPosition) + footerLength)
+                : fetch(source, footerPosition, footerLength);
         if ((int) SeriesBlockWriter.crc32c(footer) != footerCrc) {
             throw new SeriesFormatException("series block footer fails its CRC32C");
         }
-        return new SeriesBlockReader(source, objectSize, footer);
+        SeriesBlockReader probe = new SeriesBlockReader(source, objectSize, footer, null, 0);
+        if (probe.version == 1) {
+            return probe;
+        }
+        // version 2: the sections before the footer (timestamps, dictionary, postings) are kept from the tail read,
+        // or fetched in one more read
+        long sectionsStart = probe.timestampsSection.position();
+        if (sectionsStart > footerPosition) {
+            throw new SeriesFormatException("series block sections start after the footer");
+        }
+        byte[] sections = sectionsStart >= tailPosition
+                ? Arrays.copyOfRange(tail, (int) (sectionsStart - tailPosition), (int) (footerPosition - tailPosition))
+                : fetch(source, sectionsStart, (int) Math.min(Integer.MAX_VALUE, footerPosition - sectionsStart));
+        return new SeriesBlockReader(source, objectSize, footer, sections, sectionsStart);
+    }
+
+    public int version() {
+        return version;
     }
 
     public long recordCount() {
@@ -146,8 +248,7 @@ public final class SeriesBlockReader {
 
     /**
      * The offset of the first record whose row group may hold a timestamp at or after {@code timestamp}: the first
-     * offset of the first row group whose max time reaches it, or -1 when none does. Exact per row group, as the
-     * segment's time index is per index interval.
+     * offset of the first row group whose max time reaches it, or -1 when none does.
      */
     public long offsetForTimestamp(long timestamp) {
         return rowGroups.stream().filter(g -> g.maxTimestamp() >= timestamp).mapToLong(RowGroup::firstOffset)
@@ -156,9 +257,9 @@ public final class SeriesBlockReader {
 
     /** The offset of the first record with a timestamp at or after {@code timestamp}, or -1 when there is none. */
     public long firstOffsetAtOrAfter(long timestamp) {
-        for (RowGroup g : rowGroups) {
-            if (g.maxTimestamp() >= timestamp) {
-                for (Record r : readGroup(g)) {
+        for (int i = 0; i < rowGroups.size(); i++) {
+            if (rowGroups.get(i).maxTimestamp() >= timestamp) {
+                for (Record r : readGroup(i)) {
                     if (r.timestamp() >= timestamp) {
                         return r.offset();
                     }
@@ -171,14 +272,14 @@ public final class SeriesBlockReader {
     /** Up to {@code maxRecords} records with offsets at or after {@code fromOffset}, in offset order. */
     public List<Record> read(long fromOffset, int maxRecords) {
         List<Record> out = new ArrayList<>();
-        for (RowGroup g : rowGroups) {
+        for (int i = 0; i < rowGroups.size(); i++) {
             if (out.size() >= maxRecords) {
                 break;
             }
-            if (g.lastOffset() < fromOffset) {
+            if (rowGroups.get(i).lastOffset() < fromOffset) {
                 continue;
             }
-            for (Record r : readGroup(g)) {
+            for (Record r : readGroup(i)) {
                 if (r.offset() >= fromOffset && out.size() < maxRecords) {
                     out.add(r);
                 }
@@ -187,11 +288,11 @@ public final class SeriesBlockReader {
         return out;
     }
 
-    /** The series keys, indexed by series id (one ranged read, then cached). */
+    /** The series keys, indexed by series id (decoded once). */
     public List<byte[]> dictionary() {
-        if (dictionary == null) {
-            byte[] bytes = checked(fetch(source, dictionaryPosition, dictionaryLength), dictionaryCrc, "dictionary");
-            BlockBytes.Source in = new BlockBytes.Source(bytes);
+        List<byte[]> d = dictionary;
+        if (d == null) {
+            BlockBytes.Source in = new BlockBytes.Source(sectionBytes(dictionarySection, "dictionary"));
             int n = in.count(seriesCount, "dictionary series");
             if (n != seriesCount) {
                 throw new SeriesFormatException("dictionary holds " + n + " series, the footer says " + seriesCount);
@@ -200,17 +301,21 @@ public final class SeriesBlockReader {
             for (int i = 0; i < n; i++) {
                 keys.add(in.bytes());
             }
-            dictionary = List.copyOf(keys);
+            dictionary = d = List.copyOf(keys);
         }
-        return dictionary;
+        return d;
     }
 
     /**
-     * The label postings (one ranged read): label name, then label value, then the ascending ids of the series that
-     * carry it. The metric name is listed under {@link #NAME_LABEL}.
+     * The label postings: label name, then label value, then the ascending ids of the series that carry it. The
+     * metric name is listed under {@link #NAME_LABEL}.
      */
     public Map<String, Map<String, int[]>> postings() {
-        BlockBytes.Source in = new BlockBytes.Source(checked(fetch(source, postingsPosition, postingsLength), postingsCrc, "postings"));
+        Map<String, Map<String, int[]>> cached = postings;
+        if (cached != null) {
+            return cached;
+        }
+        BlockBytes.Source in = new BlockBytes.Source(sectionBytes(postingsSection, "postings"));
         int labels = in.count(Integer.MAX_VALUE, "postings label");
         Map<String, Map<String, int[]>> out = new HashMap<>();
         for (int l = 0; l < labels; l++) {
@@ -232,29 +337,29 @@ public final class SeriesBlockReader {
             }
             out.put(label, byValue);
         }
+        postings = out;
         return out;
     }
 
     /** One series' samples selected by {@link #select}: parallel arrays in offset order. */
-    public record SeriesSamples(byte[] key, long[] offsets, long[] timestamps, double[] values, byte[] types) {
+    public record SeriesSamples(byte[] key, long[] timestamps, double[] values, byte[] types) {
     }
 
     /**
      * The samples of the series carrying every label in {@code labels} (name -> value; the metric name under
-     * {@link #NAME_LABEL}; an empty map selects every series) with timestamps in [{@code minTimestamp},
-     * {@code maxTimestamp}], per series in offset order. Reads the postings and dictionary once, then only the row
-     * groups whose time bounds overlap the range, and decodes only the matching series' chunks in them. Side
-     * records are not samples and are never returned here.
+     * {@link #NAME_LABEL}; an empty map selects every series) whose key passes {@code keyFilter}, with timestamps in
+     * [{@code minTimestamp}, {@code maxTimestamp}], per series in offset order. Reads the postings and dictionary
+     * once, then, per row group whose time bounds overlap the range, one span holding the matching series' chunks,
+     * and decodes only those chunks. Side records are not samples and are never returned here.
      */
-    public List<SeriesSamples> select(Map<String, String> labels, long minTimestamp, long maxTimestamp) {
-        java.util.BitSet wanted = new java.util.BitSet(seriesCount);
+    public List<SeriesSamples> select(Map<String, String> labels, Predicate<byte[]> keyFilter, long minTimestamp, long maxTimestamp) {
+        BitSet wanted = new BitSet(seriesCount);
         wanted.set(0, seriesCount);
         if (!labels.isEmpty()) {
-            Map<String, Map<String, int[]>> postings = postings();
+            Map<String, Map<String, int[]>> index = postings();
             for (Map.Entry<String, String> label : labels.entrySet()) {
-                int[] ids = postings.getOrDefault(label.getKey(), Map.of()).getOrDefault(label.getValue(), new int[0]);
-                java.util.BitSet having = new java.util.BitSet(seriesCount);
-                for (int id : ids) {
+                BitSet having = new BitSet(seriesCount);
+                for (int id : index.getOrDefault(label.getKey(), Map.of()).getOrDefault(label.getValue(), new int[0])) {
                     having.set(id);
                 }
                 wanted.and(having);
@@ -264,73 +369,276 @@ public final class SeriesBlockReader {
             return List.of();
         }
         List<byte[]> keys = dictionary();
-        Map<Integer, List<long[]>> offsets = new java.util.TreeMap<>();
-        Map<Integer, List<long[]>> times = new HashMap<>();
-        Map<Integer, List<double[]>> values = new HashMap<>();
-        Map<Integer, List<byte[]>> types = new HashMap<>();
-        for (RowGroup g : rowGroups) {
+        for (int id = wanted.nextSetBit(0); id >= 0; id = wanted.nextSetBit(id + 1)) {
+            if (!keyFilter.test(keys.get(id))) {
+                wanted.clear(id);
+            }
+        }
+        if (wanted.isEmpty()) {
+            return List.of();
+        }
+        Map<Integer, List<Object[]>> parts = new java.util.TreeMap<>(); // series -> per group {ts, values, types}
+        for (int i = 0; i < rowGroups.size(); i++) {
+            RowGroup g = rowGroups.get(i);
             if (g.maxTimestamp() < minTimestamp || g.minTimestamp() > maxTimestamp) {
                 continue;
             }
-            BlockBytes.Source in = new BlockBytes.Source(checked(fetch(source, g.position(), g.length()), g.crc(),
-                    "row group at offset " + g.firstOffset()));
-            int chunks = in.count(g.recordCount(), "series chunk");
-            for (int c = 0; c < chunks; c++) {
-                int series = (int) in.bounded(seriesCount - 1L, "series id");
-                int samples = (int) in.bounded(g.recordCount(), "chunk sample count");
-                if (!wanted.get(series)) {
-                    for (int column = 0; column < 4; column++) {
-                        in.skipBytes();
-                    }
-                    continue;
-                }
-                long[] ts = TimestampColumn.decode(in.bytes(), samples);
-                double[] vs = ValueColumn.decode(in.bytes(), samples);
-                byte[] ty = TypeColumn.decode(in.bytes(), samples);
-                long[] os = OffsetColumn.decode(in.bytes(), samples);
-                if (ts.length != samples || vs.length != samples || os.length != samples) {
-                    throw new SeriesFormatException("chunk of series " + series + " has columns of unequal length");
-                }
-                offsets.computeIfAbsent(series, k -> new ArrayList<>()).add(os);
-                times.computeIfAbsent(series, k -> new ArrayList<>()).add(ts);
-                values.computeIfAbsent(series, k -> new ArrayList<>()).add(vs);
-                types.computeIfAbsent(series, k -> new ArrayList<>()).add(ty);
+            if (version == 1) {
+                selectV1(g, wanted, parts);
+            } else {
+                selectV2(i, wanted, parts);
             }
         }
         List<SeriesSamples> out = new ArrayList<>();
-        for (int series : offsets.keySet()) {
-            List<long[]> os = offsets.get(series);
-            List<long[]> ts = times.get(series);
-            List<double[]> vs = values.get(series);
-            List<byte[]> ty = types.get(series);
+        parts.forEach((series, chunks) -> {
             int n = 0;
-            for (int i = 0; i < os.size(); i++) {
-                for (long t : ts.get(i)) {
+            for (Object[] c : chunks) {
+                for (long t : (long[]) c[0]) {
                     n += t >= minTimestamp && t <= maxTimestamp ? 1 : 0;
                 }
             }
-            SeriesSamples selected = new SeriesSamples(keys.get(series).clone(), new long[n], new long[n], new double[n], new byte[n]);
+            if (n == 0) {
+                return;
+            }
+            SeriesSamples selected = new SeriesSamples(keys.get(series).clone(), new long[n], new double[n], new byte[n]);
             int k = 0;
-            for (int i = 0; i < os.size(); i++) {
-                for (int j = 0; j < os.get(i).length; j++) {
-                    long t = ts.get(i)[j];
-                    if (t >= minTimestamp && t <= maxTimestamp) {
-                        selected.offsets()[k] = os.get(i)[j];
-                        selected.timestamps()[k] = t;
-                        selected.values()[k] = vs.get(i)[j];
-                        selected.types()[k] = ty.get(i)[j];
+            for (Object[] c : chunks) {
+                long[] ts = (long[]) c[0];
+                double[] vs = (double[]) c[1];
+                byte[] ty = (byte[]) c[2];
+                for (int j = 0; j < ts.length; j++) {
+                    if (ts[j] >= minTimestamp && ts[j] <= maxTimestamp) {
+                        selected.timestamps()[k] = ts[j];
+                        selected.values()[k] = vs[j];
+                        selected.types()[k] = ty[j];
                         k++;
                     }
                 }
             }
-            if (n > 0) {
-                out.add(selected);
-            }
-        }
+            out.add(selected);
+        });
         return out;
     }
 
-    private List<Record> readGroup(RowGroup g) {
+    /** Equality labels only: {@link #select(Map, Predicate, long, long)} with every key accepted. */
+    public List<SeriesSamples> select(Map<String, String> labels, long minTimestamp, long maxTimestamp) {
+        return select(labels, key -> true, minTimestamp, maxTimestamp);
+    }
+
+    private void selectV2(int index, BitSet wanted, Map<Integer, List<Object[]>> parts) {
+        RowGroup g = rowGroups.get(index);
+        List<ChunkEntry> matching = g.chunks().stream().filter(c -> wanted.get(c.series())).toList();
+        if (matching.isEmpty()) {
+            return;
+        }
+        long from = matching.getFirst().position();
+        ChunkEntry lastChunk = matching.getLast();
+        byte[] span = fetch(source, from, (int) (lastChunk.position() + lastChunk.length() - from));
+        List<long[]> columns = timestampColumns().get(index);
+        for (ChunkEntry c : matching) {
+            int at = (int) (c.position() - from);
+            byte[] body = Arrays.copyOfRange(span, at, at + c.length());
+            parts.computeIfAbsent(c.series(), k -> new ArrayList<>()).add(decodeChunk(g, c, body, columns));
+        }
+    }
+
+    private void selectV1(RowGroup g, BitSet wanted, Map<Integer, List<Object[]>> parts) {
+        BlockBytes.Source in = new BlockBytes.Source(checked(fetch(source, g.position(), g.length()), g.crc(),
+                "row group at offset " + g.firstOffset()));
+        int chunks = in.count(g.recordCount(), "series chunk");
+        for (int c = 0; c < chunks; c++) {
+            int series = (int) in.bounded(seriesCount - 1L, "series id");
+            int samples = (int) in.bounded(g.recordCount(), "chunk sample count");
+            if (!wanted.get(series)) {
+                for (int column = 0; column < 4; column++) {
+                    in.skipBytes();
+                }
+                continue;
+            }
+            long[] ts = TimestampColumn.decode(in.bytes(), samples);
+            double[] vs = ValueColumn.decode(in.bytes(), samples);
+            byte[] ty = TypeColumn.decode(in.bytes(), samples);
+            long[] os = OffsetColumn.decode(in.bytes(), samples);
+            if (ts.length != samples || vs.length != samples || os.length != samples) {
+                throw new SeriesFormatException("chunk of series " + series + " has columns of unequal length");
+            }
+            parts.computeIfAbsent(series, k -> new ArrayList<>()).add(new Object[] {ts, vs, ty});
+        }
+    }
+
+    /** A version-2 chunk's {timestamps, values, types}, its CRC and lengths checked. */
+    private static Object[] decodeChunk(RowGroup g, ChunkEntry c, byte[] body, List<long[]> columns) {
+        checked(body, c.crc(), "chunk of series " + c.series() + " in the row group at offset " + g.firstOffset());
+        if (c.timestampColumn() >= columns.size()) {
+            throw new SeriesFormatException("chunk of series " + c.series() + " names timestamp column " + c.timestampColumn()
+                    + " of " + columns.size());
+        }
+        long[] ts = columns.get(c.timestampColumn());
+        BlockBytes.Source in = new BlockBytes.Source(body);
+        byte[] types = TypeColumn.decode(in.bytes(), c.samples());
+        double[] values = ValueColumn.decode(in.raw(in.remaining()), c.samples());
+        if (ts.length != c.samples() || values.length != c.samples()) {
+            throw new SeriesFormatException("chunk of series " + c.series() + " has columns of unequal length");
+        }
+        return new Object[] {ts, values, types};
+    }
+
+    /** Per row group, its distinct timestamp columns (version 2; decoded once from the tail). */
+    private List<List<long[]>> timestampColumns() {
+        List<List<long[]>> cached = timestampColumns;
+        if (cached != null) {
+            return cached;
+        }
+        BlockBytes.Source in = new BlockBytes.Source(sectionBytes(timestampsSection, "timestamps"));
+        List<List<long[]>> all = new ArrayList<>(rowGroups.size());
+        for (RowGroup g : rowGroups) {
+            int n = in.count(g.chunks().size(), "timestamp column");
+            List<long[]> columns = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                columns.add(PackedLongs.decode(in.bytes(), g.recordCount(), true));
+            }
+            all.add(columns);
+        }
+        if (in.remaining() != 0) {
+            throw new SeriesFormatException("timestamps section has " + in.remaining() + " bytes after its last column");
+        }
+        timestampColumns = all;
+        return all;
+    }
+
+    private List<Record> readGroup(int index) {
+        return version == 1 ? readGroupV1(rowGroups.get(index)) : readGroupV2(index);
+    }
+
+    private List<Record> readGroupV2(int index) {
+        RowGroup g = rowGroups.get(index);
+        List<byte[]> keys = dictionary();
+        List<long[]> columns = timestampColumns().get(index);
+        byte[] body = fetch(source, g.position(), g.length());
+        int chunksLength = g.length() - g.orderLength();
+        BlockBytes.Source order = new BlockBytes.Source(orderSection(g, checked(Arrays.copyOfRange(body, chunksLength, g.length()),
+                g.crc(), "order section of the row group at offset " + g.firstOffset())));
+        // which series (or side record) each record is
+        int[] slots = new int[g.recordCount()];
+        int runs = order.count(g.recordCount(), "order run");
+        int filled = 0;
+        long next = 0;
+        for (int r = 0; r < runs; r++) {
+            long start = next + order.zigzag();
+            long length = order.bounded(g.recordCount() - filled - 1L, "order run length") + 1;
+            if (start < 0 || start + length - 1 > seriesCount || (length > 1 && start + length - 1 >= seriesCount)) {
+                throw new SeriesFormatException("order run names series " + start + ".." + (start + length - 1) + " of " + seriesCount);
+            }
+            for (long s = start; s < start + length; s++) {
+                slots[filled++] = (int) s;
+            }
+            next = start + length;
+        }
+        if (filled != g.recordCount()) {
+            throw new SeriesFormatException("order section of the row group at offset " + g.firstOffset() + " covers "
+                    + filled + " of " + g.recordCount() + " records");
+        }
+        long[] offsets = new long[g.recordCount()];
+        int gaps = order.count(g.recordCount(), "offset gap");
+        int gapIndex = gaps == 0 ? Integer.MAX_VALUE : 0;
+        long gapStep = 1;
+        int remainingGaps = gaps;
+        if (remainingGaps > 0) {
+            gapIndex = (int) order.bounded(g.recordCount() - 1L, "offset gap index");
+            gapStep = order.bounded(Long.MAX_VALUE - 2, "offset gap") + 2;
+            remainingGaps--;
+        }
+        offsets[0] = g.firstOffset();
+        for (int i = 1; i < offsets.length; i++) {
+            long step = 1;
+            if (i == gapIndex) {
+                step = gapStep;
+                if (remainingGaps > 0) {
+                    gapIndex = (int) Math.min(Integer.MAX_VALUE, i + order.bounded(g.recordCount(), "offset gap index"));
+                    gapStep = order.bounded(Long.MAX_VALUE - 2, "offset gap") + 2;
+                    remainingGaps--;
+                }
+            }
+            offsets[i] = offsets[i - 1] + step;
+        }
+        if (offsets[offsets.length - 1] != g.lastOffset()) {
+            throw new SeriesFormatException("row group at offset " + g.firstOffset() + " ends at offset "
+                    + offsets[offsets.length - 1] + ", its index entry says " + g.lastOffset());
+        }
+        // the chunks, decoded; then records in offset order by walking the slots
+        Object[][] decoded = new Object[seriesCount][];
+        int[] cursor = new int[seriesCount];
+        for (ChunkEntry c : g.chunks()) {
+            int at = (int) (c.position() - g.position());
+            decoded[c.series()] = decodeChunk(g, c, Arrays.copyOfRange(body, at, at + c.length()), columns);
+        }
+        int sideCount = order.count(g.recordCount(), "side record");
+        List<Record> records = new ArrayList<>(g.recordCount());
+        for (int i = 0; i < slots.length; i++) {
+            int s = slots[i];
+            if (s == seriesCount) {
+                if (sideCount-- <= 0) {
+                    throw new SeriesFormatException("row group at offset " + g.firstOffset() + " has fewer side records than its order says");
+                }
+                records.add(sideRecord(order, offsets[i]));
+                continue;
+            }
+            Object[] chunk = decoded[s];
+            if (chunk == null || cursor[s] >= ((long[]) chunk[0]).length) {
+                throw new SeriesFormatException("row group at offset " + g.firstOffset() + " has fewer samples of series "
+                        + s + " than its order says");
+            }
+            int k = cursor[s]++;
+            byte[] value = ByteBuffer.allocate(9).put(((byte[]) chunk[2])[k])
+                    .putLong(Double.doubleToRawLongBits(((double[]) chunk[1])[k])).array();
+            records.add(new Record(offsets[i], ((long[]) chunk[0])[k], keys.get(s).clone(), value));
+        }
+        if (sideCount != 0 || order.remaining() != 0) {
+            throw new SeriesFormatException("row group at offset " + g.firstOffset() + ": its order section does not add up");
+        }
+        for (ChunkEntry c : g.chunks()) {
+            if (cursor[c.series()] != c.samples()) {
+                throw new SeriesFormatException("row group at offset " + g.firstOffset() + ": series " + c.series()
+                        + " has samples its order does not place");
+            }
+        }
+        return records;
+    }
+
+    /**
+     * A row group's order section, decompressed: {@code uvarint rawLength} then a zstd frame, bounded by what the
+     * group's records can need (a few bytes per record plus its side records, which cannot exceed the object).
+     */
+    private static byte[] orderSection(RowGroup g, byte[] stored) {
+        BlockBytes.Source in = new BlockBytes.Source(stored);
+        long rawLength = in.bounded(MAX_SECTION_BYTES, "order section raw length");
+        byte[] raw;
+        try {
+            raw = Zstd.decompress(in.raw(in.remaining()), (int) rawLength);
+        } catch (RuntimeException e) {
+            throw new SeriesFormatException("order section of the row group at offset " + g.firstOffset()
+                    + " does not decompress: " + e.getMessage());
+        }
+        if (raw.length != rawLength) {
+            throw new SeriesFormatException("order section of the row group at offset " + g.firstOffset()
+                    + " decompresses to " + raw.length + " bytes, not " + rawLength);
+        }
+        return raw;
+    }
+
+    private static Record sideRecord(BlockBytes.Source in, long offset) {
+        long timestamp = in.zigzag();
+        byte[] key = in.nullableBytes();
+        byte[] value = in.nullableBytes();
+        int headerCount = in.count(Integer.MAX_VALUE, "header");
+        List<Header> headers = new ArrayList<>(headerCount);
+        for (int h = 0; h < headerCount; h++) {
+            headers.add(new Header(new String(in.bytes(), StandardCharsets.UTF_8), in.nullableBytes()));
+        }
+        return new Record(offset, timestamp, key, value, headers);
+    }
+
+    private List<Record> readGroupV1(RowGroup g) {
         List<byte[]> keys = dictionary();
         BlockBytes.Source in = new BlockBytes.Source(checked(fetch(source, g.position(), g.length()), g.crc(),
                 "row group at offset " + g.firstOffset()));
@@ -355,15 +663,7 @@ public final class SeriesBlockReader {
         int side = in.count(g.recordCount() - records.size(), "side record");
         for (int s = 0; s < side; s++) {
             long offset = in.zigzag();
-            long timestamp = in.zigzag();
-            byte[] key = in.nullableBytes();
-            byte[] value = in.nullableBytes();
-            int headerCount = in.count(Integer.MAX_VALUE, "header");
-            List<Header> headers = new ArrayList<>(headerCount);
-            for (int h = 0; h < headerCount; h++) {
-                headers.add(new Header(new String(in.bytes(), StandardCharsets.UTF_8), in.nullableBytes()));
-            }
-            records.add(new Record(offset, timestamp, key, value, headers));
+            records.add(sideRecord(in, offset));
         }
         if (records.size() != g.recordCount() || in.remaining() != 0) {
             throw new SeriesFormatException("row group at offset " + g.firstOffset() + " holds " + records.size()
@@ -377,6 +677,32 @@ public final class SeriesBlockReader {
             }
         }
         return records;
+    }
+
+    /** A section's bytes, CRC-checked and (version 2 dictionary and postings) decompressed with its length bounded. */
+    private byte[] sectionBytes(Section s, String what) {
+        byte[] stored;
+        if (tail != null && s.position() >= tailStart && s.position() + s.length() <= tailStart + tail.length) {
+            int at = (int) (s.position() - tailStart);
+            stored = Arrays.copyOfRange(tail, at, at + s.length());
+        } else {
+            stored = fetch(source, s.position(), s.length());
+        }
+        checked(stored, s.crc(), what);
+        if (version == 1 || s == timestampsSection) {
+            return stored;
+        }
+        byte[] raw;
+        try {
+            raw = Zstd.decompress(stored, s.rawLength());
+        } catch (RuntimeException e) {
+            throw new SeriesFormatException("series block " + what + " does not decompress: " + e.getMessage());
+        }
+        if (raw.length != s.rawLength()) {
+            throw new SeriesFormatException("series block " + what + " decompresses to " + raw.length + " bytes, not "
+                    + s.rawLength());
+        }
+        return raw;
     }
 
     private static byte[] fetch(RangeSource source, long position, int length) {

@@ -1,5 +1,6 @@
 package io.tierlog.cold.series;
 
+import com.github.luben.zstd.Zstd;
 import io.tierlog.core.CorruptBatchException;
 import io.tierlog.core.MetricCodec;
 import io.tierlog.core.Record;
@@ -8,58 +9,53 @@ import io.tierlog.core.SeriesKey;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.zip.CRC32C;
 
 /**
- * Writes the records of one closed segment of a {@code metrics} topic as a series block (layout in
+ * Writes the records of one closed segment of a {@code metrics} topic as a series block, version 2 (layout in
  * {@code docs/format.md}): metric samples become per-series compressed columns grouped in row groups by offset, with
- * a series dictionary and label postings for selective reads; every other record is kept verbatim in its row group's
- * side section. A pure function of its input, so it is tested without storage and {@link SeriesBlockReader} returns
- * exactly the records given here.
+ * a sorted series dictionary and label postings for selective reads; every other record is kept verbatim in its row
+ * group's side section. What a selective query needs (dictionary, postings, the row groups' shared timestamp columns
+ * and the footer with every chunk's position) sits together at the end of the object, so that one or two ranged reads
+ * fetch it, and the matching series' chunks of a row group are one more (series of one metric name are adjacent,
+ * as ids follow the sorted keys). Record offsets are not stored per series: a row group's order section says which
+ * series (or side record) each offset holds, a few bytes per scrape. A pure function of its input, so it is tested
+ * without storage and {@link SeriesBlockReader} returns exactly the records given here.
  */
 public final class SeriesBlockWriter {
     /**
-     * Samples per series a row group aims at: each chunk carries a fixed cost (ids, lengths, first timestamp, value
-     * and offset), which ~120 samples make small against their ~1-2 bytes each (Prometheus cuts chunks at 120).
+     * Records per row group: a random offset read fetches and decodes one group, and a selective read costs one ranged
+     * GET per group it touches, so groups are large enough that a usual segment is one or a few of them.
      */
-    static final int SAMPLES_PER_CHUNK = 120;
-    /** Row group bounds: a random offset read fetches and decodes one group, so it may not grow without limit. */
-    static final int MIN_ROW_GROUP_RECORDS = 4096;
-    static final int MAX_ROW_GROUP_RECORDS = 1 << 17;
+    static final int ROW_GROUP_RECORDS = 1 << 20;
 
     static final byte[] MAGIC = "TLSB".getBytes(StandardCharsets.US_ASCII);
-    static final byte VERSION = 1;
+    static final byte VERSION = 2;
     /** Trailer: footer length (int32), CRC32C of the footer (int32), magic. */
     static final int TRAILER_SIZE = 12;
     static final int HEADER_SIZE = MAGIC.length + 1;
+    /** zstd level for the dictionary and postings: read whole, written once per segment. */
+    private static final int ZSTD_LEVEL = 9;
+    /**
+     * zstd level for a row group's order section: scrapes repeat the order of the one before (long matches), which
+     * any level finds; a low level keeps offload cheap.
+     */
+    private static final int ORDER_ZSTD_LEVEL = 3;
 
     private SeriesBlockWriter() {
     }
 
-    /**
-     * Writes {@code records}, which must be in strictly ascending offset order (as a segment holds them), in row
-     * groups of about {@link #SAMPLES_PER_CHUNK} samples per series (within {@link #MIN_ROW_GROUP_RECORDS} and
-     * {@link #MAX_ROW_GROUP_RECORDS} records).
-     */
+    /** Writes {@code records}, which must be in strictly ascending offset order (as a segment holds them). */
     public static byte[] write(List<Record> records) {
-        java.util.Set<ByteBuffer> series = new java.util.HashSet<>();
-        for (Record r : records) {
-            if (isSample(r)) {
-                series.add(ByteBuffer.wrap(r.key()));
-            }
-        }
-        long target = (long) series.size() * SAMPLES_PER_CHUNK;
-        return write(records, (int) Math.max(MIN_ROW_GROUP_RECORDS, Math.min(MAX_ROW_GROUP_RECORDS, target)));
+        return write(records, ROW_GROUP_RECORDS);
     }
 
     /** Writes {@code records} in row groups of {@code rowGroupRecords} records (the last may be smaller). */
-
     public static byte[] write(List<Record> records, int rowGroupRecords) {
         if (rowGroupRecords < 1) {
             throw new IllegalArgumentException("rowGroupRecords must be positive: " + rowGroupRecords);
@@ -70,66 +66,136 @@ public final class SeriesBlockWriter {
                         + records.get(i).offset() + " follows " + records.get(i - 1).offset());
             }
         }
-        Dictionary dictionary = new Dictionary();
+        Dictionary dictionary = Dictionary.of(records);
         BlockBytes.Sink out = new BlockBytes.Sink().raw(MAGIC).raw(new byte[] {VERSION});
         List<GroupEntry> groups = new ArrayList<>();
+        BlockBytes.Sink timestamps = new BlockBytes.Sink();
         for (int from = 0; from < records.size(); from += rowGroupRecords) {
             List<Record> group = records.subList(from, Math.min(records.size(), from + rowGroupRecords));
-            long position = out.position();
-            byte[] body = writeGroup(group, dictionary);
-            out.raw(body);
-            groups.add(new GroupEntry(group.getFirst().offset(), group.getLast().offset(),
-                    group.stream().mapToLong(Record::timestamp).min().orElseThrow(),
-                    group.stream().mapToLong(Record::timestamp).max().orElseThrow(),
-                    group.size(), position, body.length, crc32c(body)));
+            groups.add(writeGroup(group, dictionary, out, timestamps));
         }
+        byte[] timestampBytes = timestamps.toByteArray();
+        long timestampsPosition = out.position();
+        out.raw(timestampBytes);
+        byte[] dictionaryRaw = dictionary.encode();
+        byte[] dictionaryBytes = Zstd.compress(dictionaryRaw, ZSTD_LEVEL);
         long dictionaryPosition = out.position();
-        byte[] dictionaryBytes = dictionary.encode();
         out.raw(dictionaryBytes);
+        byte[] postingsRaw = dictionary.encodePostings();
+        byte[] postingsBytes = Zstd.compress(postingsRaw, ZSTD_LEVEL);
         long postingsPosition = out.position();
-        byte[] postingsBytes = dictionary.encodePostings();
         out.raw(postingsBytes);
 
         BlockBytes.Sink footer = new BlockBytes.Sink()
                 .raw(new byte[] {VERSION})
                 .varint(records.size())
                 .varint(dictionary.keys.size())
-                .varint(dictionaryPosition).varint(dictionaryBytes.length).varint(crc32c(dictionaryBytes))
-                .varint(postingsPosition).varint(postingsBytes.length).varint(crc32c(postingsBytes))
+                .varint(timestampsPosition).varint(timestampBytes.length).varint(crc32c(timestampBytes))
+                .varint(dictionaryPosition).varint(dictionaryBytes.length).varint(crc32c(dictionaryBytes)).varint(dictionaryRaw.length)
+                .varint(postingsPosition).varint(postingsBytes.length).varint(crc32c(postingsBytes)).varint(postingsRaw.length)
                 .varint(groups.size());
         for (GroupEntry g : groups) {
             footer.zigzag(g.firstOffset).zigzag(g.lastOffset).zigzag(g.minTimestamp).zigzag(g.maxTimestamp)
-                    .varint(g.recordCount).varint(g.position).varint(g.length).varint(g.crc);
+                    .varint(g.recordCount).varint(g.position).varint(g.chunksLength).varint(g.orderLength).varint(g.orderCrc)
+                    .varint(g.chunks.size());
+            int previous = -1;
+            for (ChunkEntry c : g.chunks) {
+                footer.varint(c.series - previous - 1).varint(c.samples).varint(c.timestampColumn).varint(c.length).varint(c.crc);
+                previous = c.series;
+            }
         }
         byte[] footerBytes = footer.toByteArray();
         out.raw(footerBytes).int32(footerBytes.length).int32((int) crc32c(footerBytes)).raw(MAGIC);
         return out.toByteArray();
     }
 
-    private static byte[] writeGroup(List<Record> group, Dictionary dictionary) {
-        Map<Integer, Chunk> chunks = new TreeMap<>();
+    /**
+     * Appends one row group's body (its series chunks, then its order section) to {@code out} and its distinct
+     * timestamp columns to {@code timestamps}.
+     */
+    private static GroupEntry writeGroup(List<Record> group, Dictionary dictionary, BlockBytes.Sink out, BlockBytes.Sink timestamps) {
+        int sideSlot = dictionary.keys.size();
+        TreeMap<Integer, Chunk> chunks = new TreeMap<>();
+        int[] slots = new int[group.size()];
         List<Record> side = new ArrayList<>();
-        for (Record r : group) {
-            int id = isSample(r) ? dictionary.idOf(r.key()) : -1;
+        for (int i = 0; i < group.size(); i++) {
+            Record r = group.get(i);
+            int id = dictionary.idOf(r);
+            slots[i] = id < 0 ? sideSlot : id;
             if (id < 0) {
                 side.add(r);
             } else {
                 chunks.computeIfAbsent(id, k -> new Chunk()).add(r);
             }
         }
-        BlockBytes.Sink out = new BlockBytes.Sink().varint(chunks.size());
+        // series scraped together share their timestamps: each distinct column is stored once per group
+        Map<TimestampKey, Integer> columnIds = new HashMap<>();
+        List<long[]> columns = new ArrayList<>();
+        long position = out.position();
+        List<ChunkEntry> entries = new ArrayList<>(chunks.size());
         for (Map.Entry<Integer, Chunk> e : chunks.entrySet()) {
             Chunk c = e.getValue();
-            out.varint(e.getKey()).varint(c.size)
-                    .bytes(TimestampColumn.encode(java.util.Arrays.copyOf(c.timestamps, c.size)))
-                    .bytes(ValueColumn.encode(java.util.Arrays.copyOf(c.values, c.size)))
-                    .bytes(TypeColumn.encode(java.util.Arrays.copyOf(c.types, c.size)))
-                    .bytes(OffsetColumn.encode(java.util.Arrays.copyOf(c.offsets, c.size)));
+            long[] ts = Arrays.copyOf(c.timestamps, c.size);
+            int column = columnIds.computeIfAbsent(new TimestampKey(ts), k -> {
+                columns.add(k.timestamps);
+                return columns.size() - 1;
+            });
+            byte[] body = new BlockBytes.Sink()
+                    .bytes(TypeColumn.encode(Arrays.copyOf(c.types, c.size)))
+                    .raw(ValueColumn.encode(Arrays.copyOf(c.values, c.size)))
+                    .toByteArray();
+            out.raw(body);
+            entries.add(new ChunkEntry(e.getKey(), c.size, column, body.length, crc32c(body)));
         }
-        out.varint(side.size());
+        long chunksLength = out.position() - position;
+        byte[] orderRaw = orderSection(group, slots, sideSlot, side);
+        byte[] order = new BlockBytes.Sink().varint(orderRaw.length).raw(Zstd.compress(orderRaw, ORDER_ZSTD_LEVEL)).toByteArray();
+        out.raw(order);
+        timestamps.varint(columns.size());
+        for (long[] column : columns) {
+            timestamps.bytes(PackedLongs.encode(column, true));
+        }
+        return new GroupEntry(group.getFirst().offset(), group.getLast().offset(),
+                group.stream().mapToLong(Record::timestamp).min().orElseThrow(),
+                group.stream().mapToLong(Record::timestamp).max().orElseThrow(),
+                group.size(), position, chunksLength, order.length, crc32c(order), entries);
+    }
+
+    /**
+     * Which series each record of the group is, as runs of consecutive series ids (a scrape of one target is one
+     * run; a whole scrape in key order is one run), then the offsets that do not follow their predecessor by one
+     * (none, unless the segment was compacted), then the side records.
+     */
+    private static byte[] orderSection(List<Record> group, int[] slots, int sideSlot, List<Record> side) {
+        BlockBytes.Sink runs = new BlockBytes.Sink();
+        int runCount = 0;
+        long previousEnd = 0;
+        for (int i = 0; i < slots.length; ) {
+            int j = i + 1;
+            while (j < slots.length && slots[j] == slots[j - 1] + 1 && slots[j] != sideSlot) {
+                j++;
+            }
+            runs.zigzag(slots[i] - previousEnd).varint(j - i - 1L);
+            previousEnd = slots[j - 1] + 1L;
+            runCount++;
+            i = j;
+        }
+        BlockBytes.Sink gaps = new BlockBytes.Sink();
+        int gapCount = 0;
+        int previousIndex = 0;
+        for (int i = 1; i < group.size(); i++) {
+            long step = group.get(i).offset() - group.get(i - 1).offset();
+            if (step != 1) {
+                gaps.varint(i - previousIndex).varint(step - 2);
+                previousIndex = i;
+                gapCount++;
+            }
+        }
+        BlockBytes.Sink out = new BlockBytes.Sink().varint(runCount).raw(runs.toByteArray())
+                .varint(gapCount).raw(gaps.toByteArray())
+                .varint(side.size());
         for (Record r : side) {
-            out.zigzag(r.offset()).zigzag(r.timestamp()).nullableBytes(r.key()).nullableBytes(r.value())
-                    .varint(r.headers().size());
+            out.zigzag(r.timestamp()).nullableBytes(r.key()).nullableBytes(r.value()).varint(r.headers().size());
             for (var h : r.headers()) {
                 out.bytes(h.key().getBytes(StandardCharsets.UTF_8)).nullableBytes(h.value());
             }
@@ -143,8 +209,24 @@ public final class SeriesBlockWriter {
                 && r.headers().isEmpty();
     }
 
-    private record GroupEntry(long firstOffset, long lastOffset, long minTimestamp, long maxTimestamp,
-                              int recordCount, long position, int length, long crc) {
+    private record ChunkEntry(int series, int samples, int timestampColumn, int length, long crc) {
+    }
+
+    private record GroupEntry(long firstOffset, long lastOffset, long minTimestamp, long maxTimestamp, int recordCount,
+                              long position, long chunksLength, int orderLength, long orderCrc, List<ChunkEntry> chunks) {
+    }
+
+    /** A timestamp column compared by content, to store identical columns once. */
+    private record TimestampKey(long[] timestamps) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof TimestampKey k && Arrays.equals(timestamps, k.timestamps);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(timestamps);
+        }
     }
 
     /** CRC32C as an unsigned 32-bit value. */
@@ -156,22 +238,19 @@ public final class SeriesBlockWriter {
 
     /** One series' samples within one row group, as parallel arrays. */
     private static final class Chunk {
-        long[] offsets = new long[16];
         long[] timestamps = new long[16];
         double[] values = new double[16];
         byte[] types = new byte[16];
         int size;
 
         void add(Record r) {
-            if (size == offsets.length) {
+            if (size == timestamps.length) {
                 int n = size * 2;
-                offsets = java.util.Arrays.copyOf(offsets, n);
-                timestamps = java.util.Arrays.copyOf(timestamps, n);
-                values = java.util.Arrays.copyOf(values, n);
-                types = java.util.Arrays.copyOf(types, n);
+                timestamps = Arrays.copyOf(timestamps, n);
+                values = Arrays.copyOf(values, n);
+                types = Arrays.copyOf(types, n);
             }
             ByteBuffer v = ByteBuffer.wrap(r.value());
-            offsets[size] = r.offset();
             timestamps[size] = r.timestamp();
             types[size] = v.get();
             values[size] = Double.longBitsToDouble(v.getLong());
@@ -179,34 +258,61 @@ public final class SeriesBlockWriter {
         }
     }
 
-    /** Series keys in first-seen order (the id is the index), and the labels each parses into. */
+    /** The sample series of a segment, ids in unsigned byte order of their keys, and their label postings. */
     private static final class Dictionary {
-        final List<byte[]> keys = new ArrayList<>();
+        final List<byte[]> keys;
         final Map<ByteBuffer, Integer> ids = new HashMap<>();
-        final Map<String, TreeMap<String, TreeSet<Integer>>> postings = new TreeMap<>();
+        final Map<String, TreeMap<String, List<Integer>>> postings = new TreeMap<>();
 
-        /** The id of a series key, or -1 when the key does not parse as a series key (the record goes aside). */
-        int idOf(byte[] key) {
-            Integer known = ids.get(ByteBuffer.wrap(key));
-            if (known != null) {
-                return known;
+        private Dictionary(List<byte[]> keys, List<SeriesKey> parsed) {
+            this.keys = keys;
+            for (int id = 0; id < keys.size(); id++) {
+                ids.put(ByteBuffer.wrap(keys.get(id)), id);
+                int series = id;
+                post(SeriesBlockReader.NAME_LABEL, parsed.get(id).name(), series);
+                parsed.get(id).tags().forEach((k, v) -> post(k, v, series));
             }
-            SeriesKey parsed;
-            try {
-                parsed = SeriesKey.parse(key);
-            } catch (CorruptBatchException notASeriesKey) {
+        }
+
+        static Dictionary of(List<Record> records) {
+            Map<ByteBuffer, SeriesKey> distinct = new HashMap<>();
+            java.util.Set<ByteBuffer> notSeries = new java.util.HashSet<>();
+            for (Record r : records) {
+                if (!isSample(r)) {
+                    continue;
+                }
+                ByteBuffer key = ByteBuffer.wrap(r.key());
+                if (distinct.containsKey(key) || notSeries.contains(key)) {
+                    continue;
+                }
+                try {
+                    distinct.put(key, SeriesKey.parse(r.key()));
+                } catch (CorruptBatchException notASeriesKey) {
+                    notSeries.add(key); // kept verbatim as a side record
+                }
+            }
+            List<ByteBuffer> sorted = new ArrayList<>(distinct.keySet());
+            sorted.sort((a, b) -> Arrays.compareUnsigned(a.array(), b.array()));
+            List<byte[]> keys = new ArrayList<>(sorted.size());
+            List<SeriesKey> parsed = new ArrayList<>(sorted.size());
+            for (ByteBuffer k : sorted) {
+                keys.add(k.array());
+                parsed.add(distinct.get(k));
+            }
+            return new Dictionary(keys, parsed);
+        }
+
+        /** The id of a sample record's series, or -1 when the record goes to the side section. */
+        int idOf(Record r) {
+            if (!isSample(r)) {
                 return -1;
             }
-            int id = keys.size();
-            keys.add(key);
-            ids.put(ByteBuffer.wrap(key), id);
-            post(SeriesBlockReader.NAME_LABEL, parsed.name(), id);
-            parsed.tags().forEach((k, v) -> post(k, v, id));
-            return id;
+            Integer id = ids.get(ByteBuffer.wrap(r.key()));
+            return id == null ? -1 : id;
         }
 
         private void post(String label, String value, int id) {
-            postings.computeIfAbsent(label, k -> new TreeMap<>()).computeIfAbsent(value, k -> new TreeSet<>()).add(id);
+            postings.computeIfAbsent(label, k -> new TreeMap<>()).computeIfAbsent(value, k -> new ArrayList<>()).add(id);
         }
 
         byte[] encode() {
@@ -218,13 +324,12 @@ public final class SeriesBlockWriter {
         /** Label names sorted, each with its values sorted, each with its ascending series ids delta-encoded. */
         byte[] encodePostings() {
             BlockBytes.Sink out = new BlockBytes.Sink().varint(postings.size());
-            Map<String, TreeMap<String, TreeSet<Integer>>> ordered = new LinkedHashMap<>(postings);
-            ordered.forEach((label, values) -> {
+            postings.forEach((label, values) -> {
                 out.bytes(label.getBytes(StandardCharsets.UTF_8)).varint(values.size());
-                values.forEach((value, idSet) -> {
-                    out.bytes(value.getBytes(StandardCharsets.UTF_8)).varint(idSet.size());
+                values.forEach((value, idList) -> {
+                    out.bytes(value.getBytes(StandardCharsets.UTF_8)).varint(idList.size());
                     int previous = 0;
-                    for (int id : idSet) {
+                    for (int id : idList) {
                         out.varint(id - previous);
                         previous = id;
                     }

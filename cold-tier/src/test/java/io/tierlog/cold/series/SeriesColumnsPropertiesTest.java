@@ -126,8 +126,39 @@ class SeriesColumnsPropertiesTest {
         assertThat(rawBits(GorillaValues.decode(GorillaValues.encode(v), v.length))).containsExactly(rawBits(v));
         Optional<byte[]> decimal = DecimalValues.encode(v);
         decimal.ifPresent(d -> assertThat(rawBits(DecimalValues.decode(d, v.length))).containsExactly(rawBits(v)));
-        int smaller = Math.min(GorillaValues.encode(v).length, decimal.map(d -> d.length).orElse(Integer.MAX_VALUE));
-        assertThat(column.length).as("the smaller codec plus its tag").isEqualTo(smaller + 1);
+        assertThat(column.length).as("never larger than Gorilla plus its tag").isLessThanOrEqualTo(GorillaValues.encode(v).length + 1);
+        DecimalValues.Scaled scaled = DecimalValues.scaled(v);
+        if (scaled != null) {
+            int packed = Math.min(PackedLongs.encode(scaled.mantissas(), true).length, PackedLongs.encode(scaled.mantissas(), false).length);
+            assertThat(column.length).as("never larger than the packed decimals").isLessThanOrEqualTo(packed + 1 + 4);
+        }
+        assertThat(ValueColumn.codecOf(column)).isIn(ValueColumn.GORILLA, ValueColumn.DECIMAL_PACKED_DELTAS, ValueColumn.DECIMAL_PACKED);
+    }
+
+    @Property
+    void packedLongsRoundTripExactlyInBothModes(@ForAll("offsets") long[] values, @ForAll("timestamps") long[] ts) {
+        for (boolean delta : new boolean[] {true, false}) {
+            assertThat(PackedLongs.decode(PackedLongs.encode(values, delta), values.length, delta)).containsExactly(values);
+            assertThat(PackedLongs.decode(PackedLongs.encode(ts, delta), ts.length, delta)).containsExactly(ts);
+        }
+    }
+
+    @Example
+    void packedLongsUseADivisorAndSparseBlocks() {
+        long[] pages = new long[640];
+        long[] mostlyStill = new long[640];
+        long p = 1_000_000;
+        for (int i = 0; i < pages.length; i++) {
+            p += (i * 7919L % 41 - 20) * 4096;
+            pages[i] = p;
+            mostlyStill[i] = 100 + (i % 10 == 0 ? i : 0);
+        }
+        // deltas of +-20 pages cost 6 bits, not the 18 of +-81920 bytes
+        assertThat(PackedLongs.encode(pages, true).length).isLessThanOrEqualTo(640 * 6 / 8 + 40);
+        assertThat(PackedLongs.decode(PackedLongs.encode(pages, true), 640, true)).containsExactly(pages);
+        // a value that moves once in ten scrapes pays a bitmap bit for the others
+        assertThat(PackedLongs.encode(mostlyStill, true).length).isLessThan(640 * 10 / 8 / 2);
+        assertThat(PackedLongs.decode(PackedLongs.encode(mostlyStill, true), 640, true)).containsExactly(mostlyStill);
     }
 
     @Property
@@ -153,11 +184,13 @@ class SeriesColumnsPropertiesTest {
             counter[i] = 1_000_000 + i * 3 + (i % 7);
             ts[i] = 1_732_470_000_000L + i * 10_000L;
         }
-        assertThat(ValueColumn.codecOf(ValueColumn.encode(counter))).isEqualTo(ValueColumn.DECIMAL);
-        assertThat(ValueColumn.encode(counter).length).as("a byte per sample").isLessThanOrEqualTo(1000 + 16);
+        assertThat(ValueColumn.codecOf(ValueColumn.encode(counter))).isEqualTo(ValueColumn.DECIMAL_PACKED_DELTAS);
+        assertThat(ValueColumn.encode(counter).length).as("increments of 3..9: 3 bits per sample").isLessThanOrEqualTo(375 + 48);
+        assertThat(ValueColumn.codecOf(ValueColumn.encodeVersion1(counter))).isEqualTo(ValueColumn.DECIMAL);
         assertThat(TimestampColumn.encode(ts).length).as("a bit per regular sample").isLessThanOrEqualTo(125 + 16);
+        assertThat(PackedLongs.encode(ts, true).length).as("no bits per regular sample").isLessThanOrEqualTo(2 * 16 + 16);
         double[] ratios = {0.25, 0.5, 0.75, 0.125, 0.3, 0.7};
-        assertThat(ValueColumn.codecOf(ValueColumn.encode(ratios))).isEqualTo(ValueColumn.DECIMAL);
+        assertThat(ValueColumn.codecOf(ValueColumn.encode(ratios))).isIn(ValueColumn.DECIMAL_PACKED_DELTAS, ValueColumn.DECIMAL_PACKED);
         double[] noisy = {Math.PI, Math.E, Math.sqrt(2), 1 / 3.0};
         assertThat(ValueColumn.codecOf(ValueColumn.encode(noisy))).isEqualTo(ValueColumn.GORILLA);
     }
@@ -165,7 +198,8 @@ class SeriesColumnsPropertiesTest {
     // ------------------------------------------------------------------ hostile input
 
     private static final List<BiFunction<byte[], Integer, Object>> DECODERS = List.of(
-            TimestampColumn::decode, GorillaValues::decode, DecimalValues::decode, ValueColumn::decode, OffsetColumn::decode);
+            TimestampColumn::decode, GorillaValues::decode, DecimalValues::decode, ValueColumn::decode, OffsetColumn::decode,
+            (column, max) -> PackedLongs.decode(column, max, true), (column, max) -> PackedLongs.decode(column, max, false));
 
     @Property
     void arbitraryBytesDecodeWithinTheBoundOrFailAsAFormatError(@ForAll @Size(max = 200) byte[] junk,
@@ -187,6 +221,8 @@ class SeriesColumnsPropertiesTest {
         assertTruncationFails(TimestampColumn.encode(ts), ts.length, cut, TimestampColumn::decode);
         assertTruncationFails(ValueColumn.encode(v), v.length, cut, ValueColumn::decode);
         assertTruncationFails(OffsetColumn.encode(offsets), offsets.length, cut, OffsetColumn::decode);
+        assertTruncationFails(PackedLongs.encode(offsets, true), offsets.length, cut, (c, n) -> PackedLongs.decode(c, n, true));
+        assertTruncationFails(PackedLongs.encode(ts, false), ts.length, cut, (c, n) -> PackedLongs.decode(c, n, false));
     }
 
     private static void assertTruncationFails(byte[] column, int n, int cut, BiFunction<byte[], Integer, Object> decoder) {
