@@ -46,6 +46,7 @@ final class ChunkCache implements AutoCloseable {
     private final Counter hits;
     private final Counter misses;
     private final Counter getRequests;
+    private final Counter getBytes;
 
     ChunkCache(ObjectStore store, ColdTierConfig config, MeterRegistry registry) {
         this.store = store;
@@ -59,6 +60,7 @@ final class ChunkCache implements AutoCloseable {
         this.hits = Counter.builder("tierlog.cold.cache.hits").register(registry);
         this.misses = Counter.builder("tierlog.cold.cache.misses").register(registry);
         this.getRequests = Counter.builder("tierlog.cold.get.requests").description("ranged GETs sent").register(registry);
+        this.getBytes = Counter.builder("tierlog.cold.get.bytes").description("bytes received by ranged GETs").register(registry);
         Gauge.builder("tierlog.cold.cache.hit.ratio", this, ChunkCache::hitRatio).register(registry);
     }
 
@@ -118,6 +120,7 @@ final class ChunkCache implements AutoCloseable {
         long end = Math.min(seg.logLength(), (lastChunk + 1) * chunkBytes);
         getRequests.increment();
         byte[] data = store.getRange(seg.key(), start, (int) (end - start));
+        getBytes.increment(data.length);
         if (data.length != end - start) {
             throw new StorageException(seg.key() + ": expected " + (end - start) + " bytes at " + start + ", got " + data.length);
         }

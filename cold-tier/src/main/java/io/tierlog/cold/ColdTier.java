@@ -220,7 +220,18 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
      */
     public SeriesSelection selectSeries(TopicPartition tp, java.util.Map<String, String> labels, long minTimestamp,
                                         long maxTimestamp) {
-        return reader.selectSeries(tp, labels, minTimestamp, maxTimestamp);
+        return reader.selectSeries(tp, labels, key -> true, minTimestamp, maxTimestamp, Long.MAX_VALUE);
+    }
+
+    /**
+     * Like {@link #selectSeries(TopicPartition, java.util.Map, long, long)}, keeping also only series whose key passes
+     * {@code keyFilter} (matchers the postings cannot answer: regular expressions, inequality) and only remote
+     * segments that end at or before {@code endOffset} (the caller reads later offsets from the hot tier).
+     */
+    public SeriesSelection selectSeries(TopicPartition tp, java.util.Map<String, String> labels,
+                                        java.util.function.Predicate<byte[]> keyFilter, long minTimestamp,
+                                        long maxTimestamp, long endOffset) {
+        return reader.selectSeries(tp, labels, keyFilter, minTimestamp, maxTimestamp, endOffset);
     }
 
     /** Drops every cached index and chunk (benchmarks measure cold-cache reads with it). */

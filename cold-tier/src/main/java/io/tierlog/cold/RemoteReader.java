@@ -47,6 +47,9 @@ final class RemoteReader {
 
     private final Timer readLatency;
     private final Counter getRequests;
+    private final Counter getBytes;
+    /** Decoded row groups of series blocks, by object key and group index, bounded by the chunk cache's byte budget. */
+    private final Cache<String, SeriesBlockReader.DecodedGroup> decodedGroups;
 
     RemoteReader(ObjectStore store, ManifestStore manifests, ChunkCache chunks, ColdTierConfig config, MeterRegistry registry) {
         this.store = store;
@@ -57,6 +60,9 @@ final class RemoteReader {
         this.blocks = Caffeine.newBuilder().maximumSize(BLOCK_READERS).build();
         this.readLatency = Timer.builder("tierlog.cold.read.latency").publishPercentileHistogram().register(registry);
         this.getRequests = Counter.builder("tierlog.cold.get.requests").description("ranged GETs sent").register(registry);
+        this.getBytes = Counter.builder("tierlog.cold.get.bytes").description("bytes received by ranged GETs").register(registry);
+        this.decodedGroups = Caffeine.newBuilder().maximumWeight(Math.max(1, config.chunkCacheBytes()))
+                .weigher((String k, SeriesBlockReader.DecodedGroup g) -> (int) Math.min(Integer.MAX_VALUE, g.weight())).build();
     }
 
     /** See {@link RemoteLog#read}; a segment object gone since the manifest was loaded reloads it once and retries. */
@@ -177,16 +183,18 @@ final class RemoteReader {
     }
 
     /** See {@link ColdTier#selectSeries}. */
-    SeriesSelection selectSeries(TopicPartition tp, Map<String, String> labels, long minTimestamp, long maxTimestamp) {
+    SeriesSelection selectSeries(TopicPartition tp, Map<String, String> labels, java.util.function.Predicate<byte[]> keyFilter,
+                                 long minTimestamp, long maxTimestamp, long endOffset) {
         Manifest m = manifests.forRead(tp);
         List<SeriesBlockReader.SeriesSamples> series = new ArrayList<>();
         List<RemoteSegmentInfo> copies = new ArrayList<>();
         for (Manifest.Entry seg : m.segments()) {
-            if (seg.info().maxTimestamp() < minTimestamp || seg.info().minTimestamp() > maxTimestamp) {
+            if (seg.info().maxTimestamp() < minTimestamp || seg.info().minTimestamp() > maxTimestamp
+                    || seg.info().nextOffset() > endOffset) {
                 continue;
             }
             if (seg.format() == ObjectFormat.SERIES_BLOCK) {
-                series.addAll(block(seg).select(labels, minTimestamp, maxTimestamp));
+                series.addAll(block(seg).select(labels, keyFilter, minTimestamp, maxTimestamp));
             } else {
                 copies.add(seg.info());
             }
@@ -198,17 +206,20 @@ final class RemoteReader {
     void forget(Collection<String> objectKeys) {
         objectKeys.forEach(indexes::invalidate);
         objectKeys.forEach(blocks::invalidate);
+        decodedGroups.asMap().keySet().removeIf(k -> objectKeys.contains(k.substring(0, k.lastIndexOf('#'))));
     }
 
     /** Drops cached indexes of every object whose key starts with {@code keyPrefix}. */
     void forgetPrefix(String keyPrefix) {
         indexes.asMap().keySet().removeIf(k -> k.startsWith(keyPrefix));
         blocks.asMap().keySet().removeIf(k -> k.startsWith(keyPrefix));
+        decodedGroups.asMap().keySet().removeIf(k -> k.startsWith(keyPrefix));
     }
 
     void invalidateAll() {
         indexes.invalidateAll();
         blocks.invalidateAll();
+        decodedGroups.invalidateAll();
     }
 
     private static Manifest.Entry find(Manifest m, long offset) {
@@ -233,14 +244,17 @@ final class RemoteReader {
     private SeriesBlockReader block(Manifest.Entry seg) {
         return blocks.get(seg.key(), k -> SeriesBlockReader.open((position, length) -> {
             getRequests.increment();
-            return store.getRange(k, position, length);
-        }, seg.objectSize()));
+            byte[] bytes = store.getRange(k, position, length);
+            getBytes.increment(bytes.length);
+            return bytes;
+        }, seg.objectSize(), (index, load) -> decodedGroups.get(k + "#" + index, x -> load.get())));
     }
 
     private SegmentObject.SegmentIndex index(Manifest.Entry seg) {
         return indexes.get(seg.key(), k -> {
             getRequests.increment();
             byte[] trailer = store.getRange(k, seg.logLength(), seg.trailerLength());
+            getBytes.increment(trailer.length);
             return SegmentObject.parse(trailer, k, seg.logLength(), seg.info().baseOffset(), seg.info().nextOffset());
         });
     }

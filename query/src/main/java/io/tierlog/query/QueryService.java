@@ -443,11 +443,21 @@ public final class QueryService implements AutoCloseable {
      */
     public void scanTimeRange(TopicPartition tp, long from, long to, Predicate<Record> filter,
                               java.util.function.Consumer<Record> sink) {
+        scanTimeRange(tp, from, to, filter, sink, Long.MIN_VALUE, Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #scanTimeRange(TopicPartition, long, long, Predicate, java.util.function.Consumer)} within the offsets
+     * [{@code fromOffset}, {@code toOffset}) only: a caller that read part of the partition another way (series
+     * blocks' selective reads) scans the rest.
+     */
+    public void scanTimeRange(TopicPartition tp, long from, long to, Predicate<Record> filter,
+                              java.util.function.Consumer<Record> sink, long fromOffset, long toOffset) {
         checkWindow(from, to);
         PartitionLog log = log(tp);
         timed("time", () -> {
-            long hw = log.highWatermark();
-            long start = Math.min(tiers.logStartOffset(tp, log), hw);
+            long hw = Math.min(log.highWatermark(), Math.max(0, toOffset));
+            long start = Math.min(Math.max(tiers.logStartOffset(tp, log), fromOffset), hw);
             long[] counts = new long[2];
             walkTime(tp, log, plan(tp, log, from, to, start, hw), from, to, start, hw, filter == null ? r -> true : filter,
                     (r, tier) -> {

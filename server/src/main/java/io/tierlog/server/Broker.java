@@ -421,6 +421,31 @@ final class Broker implements AutoCloseable {
         query.scanTimeRange(new TopicPartition(t.name(), partition), from, to, null, sink);
     }
 
+    /**
+     * The samples of one partition's series that carry every label in {@code labels} and whose key passes
+     * {@code keyFilter}, with {@code from <= timestamp < to}: from series blocks in S3 by their postings (only the
+     * matching series' chunks are fetched) for the offsets no longer on local disk, and by scanning every record
+     * elsewhere (segment copies in S3, the hot tier), where {@code records} receives the records in the window (the
+     * caller filters them). Samples first, then scanned records, each in offset order.
+     */
+    void selectSeries(TopicRegistry.Topic t, int partition, java.util.Map<String, String> labels,
+                      java.util.function.Predicate<byte[]> keyFilter, long from, long to,
+                      java.util.function.Consumer<io.tierlog.cold.series.SeriesBlockReader.SeriesSamples> samples,
+                      java.util.function.Consumer<io.tierlog.core.Record> records) {
+        TopicPartition tp = new TopicPartition(t.name(), partition);
+        if (cold == null || !t.config().remoteStorage() || !t.config().metrics()) {
+            query.scanTimeRange(tp, from, to, null, records);
+            return;
+        }
+        long localStart = logs.get(tp).map(io.tierlog.hot.PartitionLog::logStartOffset).orElse(0L); // below it, only S3 has them
+        io.tierlog.cold.SeriesSelection selection = cold.selectSeries(tp, labels, keyFilter, from, to - 1, localStart);
+        for (io.tierlog.cold.RemoteSegmentInfo copy : selection.segmentCopies()) {
+            query.scanTimeRange(tp, from, to, null, records, copy.baseOffset(), copy.nextOffset());
+        }
+        selection.series().forEach(samples);
+        query.scanTimeRange(tp, from, to, null, records, localStart, Long.MAX_VALUE);
+    }
+
     long offsetForTimestamp(TopicPartition tp, long timestamp) {
         return query.offsetForTimestamp(tp, timestamp);
     }

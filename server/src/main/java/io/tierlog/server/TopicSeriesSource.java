@@ -3,7 +3,6 @@ package io.tierlog.server;
 import io.tierlog.core.BytesKeyedCache;
 import io.tierlog.core.CorruptBatchException;
 import io.tierlog.core.MetricCodec;
-import io.tierlog.core.Record;
 import io.tierlog.core.SeriesKey;
 import io.tierlog.promql.Labels;
 import io.tierlog.promql.Matcher;
@@ -78,23 +77,53 @@ final class TopicSeriesSource implements SeriesSource {
         return out;
     }
 
-    /** One partition's matching samples by series; {@code samples} bounds all partitions together. */
+    /**
+     * One partition's matching samples by series; {@code samples} bounds all partitions together. Equality matchers
+     * go to the series blocks' postings (in S3 only the matching series are fetched); every matcher is then checked
+     * on each series' labels.
+     */
     private Map<Labels, Builder> scan(int partition, List<Matcher> matchers, long from, long to,
                                       java.util.concurrent.atomic.AtomicLong samples) {
         BytesKeyedCache<Labels> labelsByKey = new BytesKeyedCache<>(100_000);
         Map<Labels, Builder> series = new java.util.HashMap<>();
-        broker.scanTimeRange(topic, partition, from, to, r -> {
-            Labels l = labels(r, labelsByKey);
+        Map<String, String> equalities = new java.util.HashMap<>();
+        for (Matcher m : matchers) {
+            if (m.type() == Matcher.Type.EQUAL && !m.value().isEmpty()) { // ="" also matches series without the label
+                equalities.put(m.name(), m.value());
+            }
+        }
+        broker.selectSeries(topic, partition, equalities, key -> {
+            Labels l = labels(key, labelsByKey);
+            return l != null && matchesAll(matchers, l);
+        }, from, to, selected -> {
+            Builder b = series.computeIfAbsent(labels(selected.key(), labelsByKey), Builder::new);
+            long[] ts = selected.timestamps();
+            double[] vs = selected.values();
+            for (int i = 0; i < ts.length; i++) {
+                b.add(ts[i], vs[i]);
+            }
+            if (samples.addAndGet(ts.length) > maxSamples) {
+                throw tooManySamples();
+            }
+        }, r -> {
+            if (r.value() == null || r.value().length != MetricCodec.VALUE_SIZE) {
+                return;
+            }
+            Labels l = labels(r.key(), labelsByKey);
             if (l == null || !matchesAll(matchers, l)) {
                 return;
             }
             series.computeIfAbsent(l, Builder::new).add(r.timestamp(), ByteBuffer.wrap(r.value(), 1, 8).getDouble());
             if (samples.incrementAndGet() > maxSamples) {
-                throw new QueryExecutionException("query processing would load too many samples into memory in query "
-                        + "execution (more than " + maxSamples + ")");
+                throw tooManySamples();
             }
         });
         return series;
+    }
+
+    private QueryExecutionException tooManySamples() {
+        return new QueryExecutionException("query processing would load too many samples into memory in query "
+                + "execution (more than " + maxSamples + ")");
     }
 
     private static boolean matchesAll(List<Matcher> matchers, Labels l) {
@@ -106,23 +135,23 @@ final class TopicSeriesSource implements SeriesSource {
         return true;
     }
 
-    /** The labels of a metric record, or null when the record is not a metric sample. */
-    private static Labels labels(Record r, BytesKeyedCache<Labels> labelsByKey) {
-        if (r.key() == null || r.value() == null || r.value().length != MetricCodec.VALUE_SIZE) {
+    /** The labels of a series key, or null when the key is not a series key. */
+    private static Labels labels(byte[] key, BytesKeyedCache<Labels> labelsByKey) {
+        if (key == null) {
             return null;
         }
-        Labels l = labelsByKey.get(r.key());
+        Labels l = labelsByKey.get(key);
         if (l == null) {
-            SeriesKey key;
+            SeriesKey parsed;
             try {
-                key = SeriesKey.parse(r.key());
+                parsed = SeriesKey.parse(key);
             } catch (CorruptBatchException notASeriesKey) {
                 return null;
             }
-            Map<String, String> m = new TreeMap<>(key.tags());
-            m.put(Labels.NAME, key.name());
+            Map<String, String> m = new TreeMap<>(parsed.tags());
+            m.put(Labels.NAME, parsed.name());
             l = Labels.of(m);
-            labelsByKey.put(r.key(), l);
+            labelsByKey.put(key, l);
         }
         return l;
     }

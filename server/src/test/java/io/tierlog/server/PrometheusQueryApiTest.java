@@ -125,6 +125,37 @@ class PrometheusQueryApiTest {
                 get(URI.create(tierlog.base), "/prometheus/metrics/api/v1/query?" + params).get("data"));
     }
 
+    /**
+     * The cold part of a selective query reads only the matching series' chunks: after the blocks' tails are cached,
+     * a query for one series fetches a small fraction of what a query for every series fetches, and both answer as
+     * Prometheus does.
+     */
+    @Test
+    void aSelectiveQueryFetchesOnlyTheMatchingSeriesFromS3() throws Exception {
+        String window = "&start=" + secs(T0) + "&end=" + secs(T_END) + "&step=" + secs(60_000);
+        String every = "query=" + enc("{__name__=~\".+\"}") + window;
+        String one = "query=" + enc("gauge_a{job=\"api\", instance=\"i1\"}") + window;
+        get(URI.create(tierlog.base), "/prometheus/metrics/api/v1/query_range?" + every); // the blocks' tails, once
+
+        double before = coldGetBytes();
+        JsonNode selective = get(URI.create(tierlog.base), "/prometheus/metrics/api/v1/query_range?" + one);
+        double selectiveBytes = coldGetBytes() - before;
+        before = coldGetBytes();
+        get(URI.create(tierlog.base), "/prometheus/metrics/api/v1/query_range?" + every);
+        double everyBytes = coldGetBytes() - before;
+
+        Answers.assertSame("gauge_a{job=api,instance=i1}", get(prometheus.api, "/api/v1/query_range?" + one).get("data"),
+                selective.get("data"));
+        assertThat(selective.get("data").get("result")).hasSize(1);
+        assertThat(everyBytes).as("a query for every series reads S3").isGreaterThan(0);
+        assertThat(selectiveBytes).as("one series of %d", selective.size()).isLessThan(everyBytes / 10);
+    }
+
+    private double coldGetBytes() {
+        return tierlog.get("/metrics").body().lines().filter(l -> l.startsWith("tierlog_cold_get_bytes_total"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
     @Test
     void grafanasSaveAndTestAndLabelBrowserRequestsAreAnsweredAsPrometheusDoes() throws Exception {
         URI t = URI.create(tierlog.base);
