@@ -208,6 +208,22 @@ final class PrometheusQueryApi {
         }
     }
 
+    /**
+     * Runs a query through the parser and the engine once, in the background, against no data: the first query
+     * after a restart then pays for its data rather than for loading and first-compiling the query path (about
+     * 0.4 s measured by {@code ./tierlog loadtest cold-perf}).
+     */
+    void warmUp() {
+        Thread.ofVirtual().name("promql-warm-up").start(() -> {
+            try {
+                new Engine((matchers, from, to) -> List.of()).range("sum by (job) (rate(a_total{job=\"x\", i=~\"y.*\"}[5m]))"
+                        + " / on (job) group_left max_over_time(b{job!=\"z\"}[1m]) > bool 0", 0, 3_600_000, 60_000);
+            } catch (RuntimeException e) {
+                LOG.warn("warming up the PromQL query path failed (queries are not affected): {}", e.toString(), e);
+            }
+        });
+    }
+
     // ---- helpers
 
     private Engine engine(Context ctx) {

@@ -137,6 +137,7 @@ public final class TierlogServer implements AutoCloseable {
                 receivers.install(cfg);
                 prometheus.install(cfg);
             }, tls);
+            prometheus.warmUp();
             TierlogServer server = new TierlogServer(config, embedded, store, broker, api, http, registry, kafka, bucketCheck);
             LOG.info("tierlog serving on {}://{}:{} (data in {}, cold tier s3://{}/{} at {})", tls == null ? "http" : "https", config.host(),
                     http.port(), config.dataDir().toAbsolutePath(), config.s3Bucket(), config.s3Prefix(), endpoint);

@@ -188,6 +188,30 @@ class SeriesBlockPropertiesTest {
         assertThat(source.reads.get()).isLessThanOrEqualTo(3);
     }
 
+    @Property(tries = 200)
+    void reads_through_cached_decoded_groups_equal_the_records_and_fetch_each_group_once(
+            @ForAll("segments") List<Record> appended, @ForAll @IntRange(min = 1, max = 64) int rowGroupRecords,
+            @ForAll @IntRange(min = 1, max = 50) int fetchRecords) {
+        byte[] block = SeriesBlockWriter.write(appended, rowGroupRecords);
+        CountingSource source = new CountingSource(block);
+        Map<Integer, SeriesBlockReader.DecodedGroup> cache = new java.util.HashMap<>();
+        SeriesBlockReader reader = SeriesBlockReader.open(source, block.length, (index, load) -> cache.computeIfAbsent(index, i -> load.get()));
+        int opened = source.reads.get();
+
+        List<Record> replayed = new ArrayList<>();
+        long next = Long.MIN_VALUE;
+        while (true) { // a consumer's replay: fetch after fetch from the offset after the last record
+            List<Record> fetched = reader.read(next, fetchRecords);
+            if (fetched.isEmpty()) {
+                break;
+            }
+            replayed.addAll(fetched);
+            next = fetched.getLast().offset() + 1;
+        }
+        assertThat(replayed).containsExactlyElementsOf(appended);
+        assertThat(source.reads.get() - opened).as("one GET per row group").isEqualTo(reader.rowGroups().size());
+    }
+
     @Property(tries = 100)
     void a_selective_read_of_a_one_group_block_costs_at_most_three_ranged_reads(
             @ForAll("segments") List<Record> appended, @ForAll("matchers") Map<String, String> labels) {
