@@ -72,7 +72,7 @@ public final class SeriesBlockWriter {
         BlockBytes.Sink timestamps = new BlockBytes.Sink();
         for (int from = 0; from < records.size(); from += rowGroupRecords) {
             List<Record> group = records.subList(from, Math.min(records.size(), from + rowGroupRecords));
-            groups.add(writeGroup(group, dictionary, out, timestamps));
+            groups.add(writeGroup(group, from, dictionary, out, timestamps));
         }
         byte[] timestampBytes = timestamps.toByteArray();
         long timestampsPosition = out.position();
@@ -113,28 +113,39 @@ public final class SeriesBlockWriter {
      * Appends one row group's body (its series chunks, then its order section) to {@code out} and its distinct
      * timestamp columns to {@code timestamps}.
      */
-    private static GroupEntry writeGroup(List<Record> group, Dictionary dictionary, BlockBytes.Sink out, BlockBytes.Sink timestamps) {
+    private static GroupEntry writeGroup(List<Record> group, int first, Dictionary dictionary, BlockBytes.Sink out,
+                                         BlockBytes.Sink timestamps) {
         int sideSlot = dictionary.keys.size();
-        TreeMap<Integer, Chunk> chunks = new TreeMap<>();
+        Chunk[] chunks = new Chunk[sideSlot];
         int[] slots = new int[group.size()];
         List<Record> side = new ArrayList<>();
+        long minTimestamp = Long.MAX_VALUE;
+        long maxTimestamp = Long.MIN_VALUE;
         for (int i = 0; i < group.size(); i++) {
             Record r = group.get(i);
-            int id = dictionary.idOf(r);
+            int id = dictionary.idOfRecord[first + i];
+            minTimestamp = Math.min(minTimestamp, r.timestamp());
+            maxTimestamp = Math.max(maxTimestamp, r.timestamp());
             slots[i] = id < 0 ? sideSlot : id;
             if (id < 0) {
                 side.add(r);
             } else {
-                chunks.computeIfAbsent(id, k -> new Chunk()).add(r);
+                if (chunks[id] == null) {
+                    chunks[id] = new Chunk();
+                }
+                chunks[id].add(r);
             }
         }
         // series scraped together share their timestamps: each distinct column is stored once per group
         Map<TimestampKey, Integer> columnIds = new HashMap<>();
         List<long[]> columns = new ArrayList<>();
         long position = out.position();
-        List<ChunkEntry> entries = new ArrayList<>(chunks.size());
-        for (Map.Entry<Integer, Chunk> e : chunks.entrySet()) {
-            Chunk c = e.getValue();
+        List<ChunkEntry> entries = new ArrayList<>();
+        for (int series = 0; series < chunks.length; series++) {
+            Chunk c = chunks[series];
+            if (c == null) {
+                continue;
+            }
             long[] ts = Arrays.copyOf(c.timestamps, c.size);
             int column = columnIds.computeIfAbsent(new TimestampKey(ts), k -> {
                 columns.add(k.timestamps);
@@ -145,7 +156,7 @@ public final class SeriesBlockWriter {
                     .raw(ValueColumn.encode(Arrays.copyOf(c.values, c.size)))
                     .toByteArray();
             out.raw(body);
-            entries.add(new ChunkEntry(e.getKey(), c.size, column, body.length, crc32c(body)));
+            entries.add(new ChunkEntry(series, c.size, column, body.length, crc32c(body)));
         }
         long chunksLength = out.position() - position;
         byte[] orderRaw = orderSection(group, slots, sideSlot, side);
@@ -155,9 +166,7 @@ public final class SeriesBlockWriter {
         for (long[] column : columns) {
             timestamps.bytes(PackedLongs.encode(column, true));
         }
-        return new GroupEntry(group.getFirst().offset(), group.getLast().offset(),
-                group.stream().mapToLong(Record::timestamp).min().orElseThrow(),
-                group.stream().mapToLong(Record::timestamp).max().orElseThrow(),
+        return new GroupEntry(group.getFirst().offset(), group.getLast().offset(), minTimestamp, maxTimestamp,
                 group.size(), position, chunksLength, order.length, crc32c(order), entries);
     }
 
@@ -250,24 +259,31 @@ public final class SeriesBlockWriter {
                 values = Arrays.copyOf(values, n);
                 types = Arrays.copyOf(types, n);
             }
-            ByteBuffer v = ByteBuffer.wrap(r.value());
+            byte[] v = r.value();
+            long bits = 0;
+            for (int i = 1; i < MetricCodec.VALUE_SIZE; i++) {
+                bits = (bits << 8) | (v[i] & 0xFF);
+            }
             timestamps[size] = r.timestamp();
-            types[size] = v.get();
-            values[size] = Double.longBitsToDouble(v.getLong());
+            types[size] = v[0];
+            values[size] = Double.longBitsToDouble(bits);
             size++;
         }
     }
 
-    /** The sample series of a segment, ids in unsigned byte order of their keys, and their label postings. */
+    /**
+     * The sample series of a segment, ids in unsigned byte order of their keys, and their label postings; and, per
+     * record, its series id or -1 (side record), found with one hash of its key.
+     */
     private static final class Dictionary {
         final List<byte[]> keys;
-        final Map<ByteBuffer, Integer> ids = new HashMap<>();
+        final int[] idOfRecord;
         final Map<String, TreeMap<String, List<Integer>>> postings = new TreeMap<>();
 
-        private Dictionary(List<byte[]> keys, List<SeriesKey> parsed) {
+        private Dictionary(List<byte[]> keys, List<SeriesKey> parsed, int[] idOfRecord) {
             this.keys = keys;
+            this.idOfRecord = idOfRecord;
             for (int id = 0; id < keys.size(); id++) {
-                ids.put(ByteBuffer.wrap(keys.get(id)), id);
                 int series = id;
                 post(SeriesBlockReader.NAME_LABEL, parsed.get(id).name(), series);
                 parsed.get(id).tags().forEach((k, v) -> post(k, v, series));
@@ -275,40 +291,50 @@ public final class SeriesBlockWriter {
         }
 
         static Dictionary of(List<Record> records) {
-            Map<ByteBuffer, SeriesKey> distinct = new HashMap<>();
-            java.util.Set<ByteBuffer> notSeries = new java.util.HashSet<>();
-            for (Record r : records) {
+            Map<Key, Integer> firstSeen = new HashMap<>();
+            List<byte[]> seenKeys = new ArrayList<>();
+            List<SeriesKey> seenParsed = new ArrayList<>();
+            int[] idOfRecord = new int[records.size()];
+            for (int i = 0; i < records.size(); i++) {
+                Record r = records.get(i);
                 if (!isSample(r)) {
+                    idOfRecord[i] = -1;
                     continue;
                 }
-                ByteBuffer key = ByteBuffer.wrap(r.key());
-                if (distinct.containsKey(key) || notSeries.contains(key)) {
-                    continue;
+                Integer id = firstSeen.get(new Key(r.key()));
+                if (id == null) {
+                    SeriesKey parsed;
+                    try {
+                        parsed = SeriesKey.parse(r.key());
+                        id = seenKeys.size();
+                        seenKeys.add(r.key());
+                        seenParsed.add(parsed);
+                    } catch (CorruptBatchException notASeriesKey) {
+                        id = -1; // kept verbatim as a side record
+                    }
+                    firstSeen.put(new Key(r.key()), id);
                 }
-                try {
-                    distinct.put(key, SeriesKey.parse(r.key()));
-                } catch (CorruptBatchException notASeriesKey) {
-                    notSeries.add(key); // kept verbatim as a side record
+                idOfRecord[i] = id;
+            }
+            Integer[] order = new Integer[seenKeys.size()];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, (a, b) -> Arrays.compareUnsigned(seenKeys.get(a), seenKeys.get(b)));
+            int[] sortedId = new int[order.length];
+            List<byte[]> keys = new ArrayList<>(order.length);
+            List<SeriesKey> parsed = new ArrayList<>(order.length);
+            for (int rank = 0; rank < order.length; rank++) {
+                sortedId[order[rank]] = rank;
+                keys.add(seenKeys.get(order[rank]));
+                parsed.add(seenParsed.get(order[rank]));
+            }
+            for (int i = 0; i < idOfRecord.length; i++) {
+                if (idOfRecord[i] >= 0) {
+                    idOfRecord[i] = sortedId[idOfRecord[i]];
                 }
             }
-            List<ByteBuffer> sorted = new ArrayList<>(distinct.keySet());
-            sorted.sort((a, b) -> Arrays.compareUnsigned(a.array(), b.array()));
-            List<byte[]> keys = new ArrayList<>(sorted.size());
-            List<SeriesKey> parsed = new ArrayList<>(sorted.size());
-            for (ByteBuffer k : sorted) {
-                keys.add(k.array());
-                parsed.add(distinct.get(k));
-            }
-            return new Dictionary(keys, parsed);
-        }
-
-        /** The id of a sample record's series, or -1 when the record goes to the side section. */
-        int idOf(Record r) {
-            if (!isSample(r)) {
-                return -1;
-            }
-            Integer id = ids.get(ByteBuffer.wrap(r.key()));
-            return id == null ? -1 : id;
+            return new Dictionary(keys, parsed, idOfRecord);
         }
 
         private void post(String label, String value, int id) {
@@ -336,6 +362,23 @@ public final class SeriesBlockWriter {
                 });
             });
             return out.toByteArray();
+        }
+    }
+
+    /** A record key compared by content, its (vectorised) hash computed once. */
+    private record Key(byte[] bytes, int hash) {
+        Key(byte[] bytes) {
+            this(bytes, Arrays.hashCode(bytes));
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.hash == hash && Arrays.equals(bytes, k.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
         }
     }
 }

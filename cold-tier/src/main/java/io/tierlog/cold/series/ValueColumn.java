@@ -15,25 +15,37 @@ public final class ValueColumn {
     static final byte DECIMAL = 1;
     static final byte DECIMAL_PACKED_DELTAS = 2;
     static final byte DECIMAL_PACKED = 3;
+    /** Below this many bits per value a packed decimal layout is kept without trying Gorilla. */
+    static final int GORILLA_FLOOR_BITS = 12;
 
     private ValueColumn() {
     }
 
-    /** The smallest of Gorilla and the two packed decimal layouts (what version-2 blocks hold). */
+    /**
+     * The smallest of Gorilla and the two packed decimal layouts (what version-2 blocks hold). Gorilla is not even
+     * tried when a packed layout takes at most {@link #GORILLA_FLOOR_BITS} bits per value: XOR costs at least that much
+     * for any value that changes, so it only wins on columns a packed layout does not suit.
+     */
     public static byte[] encode(double[] values) {
-        byte[] best = tagged(GORILLA, GorillaValues.encode(values));
+        byte[] best = null;
         DecimalValues.Scaled scaled = DecimalValues.scaled(values);
         if (scaled != null) {
             byte[] scale = new BlockBytes.Sink().zigzag(scaled.scale()).toByteArray();
             for (boolean delta : new boolean[] {true, false}) {
                 byte[] packed = PackedLongs.encode(scaled.mantissas(), delta);
-                if (scale.length + packed.length + 1 < best.length) {
+                if (best == null || scale.length + packed.length + 1 < best.length) {
                     byte[] out = new byte[1 + scale.length + packed.length];
                     out[0] = delta ? DECIMAL_PACKED_DELTAS : DECIMAL_PACKED;
                     System.arraycopy(scale, 0, out, 1, scale.length);
                     System.arraycopy(packed, 0, out, 1 + scale.length, packed.length);
                     best = out;
                 }
+            }
+        }
+        if (best == null || best.length * 8L > (long) values.length * GORILLA_FLOOR_BITS + 64) {
+            byte[] gorilla = tagged(GORILLA, GorillaValues.encode(values));
+            if (best == null || gorilla.length < best.length) {
+                best = gorilla;
             }
         }
         return best;
