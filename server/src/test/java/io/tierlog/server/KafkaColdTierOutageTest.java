@@ -42,8 +42,9 @@ import static org.awaitility.Awaitility.await;
  * ({@code localRetentionMs=0}): a fetch of the cold range answers KAFKA_STORAGE_ERROR (retriable) and delivers
  * nothing, fetches of locally held offsets keep working, ListOffsets answers earliest and latest from what the
  * server knows and a timestamp either exactly or with the storage error, and a real kafka-clients consumer that
- * started at offset 0 during the outage receives every record, in order and once, when the store returns. Over HTTP,
- * describing a topic whose manifest could not be loaded (the store down since start) answers 503 with Retry-After.
+ * started at offset 0 during the outage receives every record, in order and once, when the store returns. When the
+ * store is down from the server's start (the manifest never loaded), describing the topic over HTTP answers 503 with
+ * Retry-After, ListOffsets answers the storage error, and locally held offsets are still fetched.
  */
 class KafkaColdTierOutageTest {
     private static final int RECORDS = 200;
@@ -116,7 +117,7 @@ class KafkaColdTierOutageTest {
     }
 
     @Test
-    void describingATopicWhoseManifestNeverLoadedAnswers503AndTheKafkaDoorAStorageError() throws Exception {
+    void whileATopicsManifestCannotLoadDescribingItAnswers503AndOnlyItsColdRangeFailsOverKafka() throws Exception {
         try (EmbeddedS3 s3 = EmbeddedS3.start(dir.resolve("s3"), "127.0.0.1", 0, "seed", "ak", "sk");
              FaultProxy proxy = new FaultProxy(s3.endpoint())) {
             long t0 = System.currentTimeMillis() - 60_000;
@@ -142,6 +143,17 @@ class KafkaColdTierOutageTest {
                     assertThat(raw.listOffsets(ListOffsetsRequest.LATEST_TIMESTAMP))
                             .isIn(new Answer(Errors.NONE, RECORDS), new Answer(Errors.KAFKA_STORAGE_ERROR, -1));
                     assertThat(Errors.forCode(raw.fetch(0).errorCode())).isEqualTo(Errors.KAFKA_STORAGE_ERROR);
+
+                    // the newest record is in the local active segment: fetching it does not need the store
+                    FetchResponseData.PartitionData hot = raw.fetch(RECORDS - 1);
+                    assertThat(Errors.forCode(hot.errorCode())).as("a fetch of a locally held offset").isEqualTo(Errors.NONE);
+                    assertThat(hot.logStartOffset()).as("the log start is unknown (-1) or 0, never the local start")
+                            .isIn(FetchResponse.INVALID_LOG_START_OFFSET, 0L);
+                    List<Long> hotOffsets = new ArrayList<>();
+                    for (RecordBatch b : ((org.apache.kafka.common.record.Records) hot.records()).batches()) {
+                        b.forEach(r -> hotOffsets.add(r.offset()));
+                    }
+                    assertThat(hotOffsets).contains((long) RECORDS - 1);
                 }
 
                 proxy.acceptConnections();
