@@ -12,9 +12,10 @@ import java.nio.charset.StandardCharsets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Series keys are read back from stored records (any client may write any key to a metrics topic through the
- * Kafka door before validation rules change): {@link SeriesKey#parse} either returns a key whose canonical form
- * parses back to itself or throws {@link CorruptBatchException}, and allocates in proportion to the key.
+ * Series keys and metric samples are read back from records that clients wrote (a metrics topic's records arrive
+ * over HTTP and the Kafka door, and the door's validation decodes them): {@link SeriesKey#parse} either returns a key
+ * whose canonical form parses back to itself or throws {@link CorruptBatchException}, {@link MetricCodec#decode}
+ * likewise, and both allocate in proportion to the record.
  */
 class SeriesKeyFuzzTest {
     /** Fixed cost (exception and its stack trace, the cache entry) plus a String, a TreeMap and builders per char. */
@@ -35,6 +36,18 @@ class SeriesKeyFuzzTest {
     @Provide
     Arbitrary<String> keyish() {
         return Arbitraries.strings().withChars("{}=,\\ab.é\u0000").ofMaxLength(60);
+    }
+
+    @Property(tries = 2000)
+    void arbitraryRecordsDecodeAsMetricSamplesOrFailWithCorruptBatch(@ForAll("keyish") String key,
+                                                                     @ForAll @Size(max = 12) byte[] value,
+                                                                     @ForAll long timestamp) {
+        Record r = new Record(7, timestamp, key.getBytes(StandardCharsets.UTF_8), value, java.util.List.of());
+        Allocations.Outcome o = Allocations.measure(() -> MetricCodec.decode(r));
+        if (o.thrown() != null && !(o.thrown() instanceof CorruptBatchException)) {
+            throw new AssertionError("expected only CorruptBatchException, got " + o.thrown(), o.thrown());
+        }
+        assertThat(o.allocatedBytes()).isLessThanOrEqualTo(BASE_BYTES + PER_INPUT_BYTE * (r.key().length + value.length));
     }
 
     private static void check(byte[] bytes) {
