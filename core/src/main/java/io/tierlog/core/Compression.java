@@ -2,7 +2,6 @@ package io.tierlog.core;
 
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
-import org.xerial.snappy.SnappyInputStream;
 import org.xerial.snappy.SnappyOutputStream;
 
 import java.io.ByteArrayOutputStream;
@@ -109,6 +108,11 @@ public enum Compression {
         if (this == LZ4) {
             return Lz4Frame.decode(src, sizeHint, MAX_DECOMPRESSED_BYTES);
         }
+        if (this == SNAPPY) {
+            ByteBuffer out = SnappyFrames.decodeInto(src, new byte[Math.clamp(sizeHint, 256, 4 * 1024 * 1024)],
+                    MAX_DECOMPRESSED_BYTES);
+            return out.limit() == out.array().length ? out.array() : Arrays.copyOf(out.array(), out.limit());
+        }
         try (InputStream in = decompressing(new BufferInput(src.duplicate()))) {
             return readCapped(in, sizeHint);
         } catch (CorruptBatchException e) {
@@ -126,6 +130,9 @@ public enum Compression {
     ByteBuffer decompressInto(ByteBuffer src, byte[] initial) {
         if (this == LZ4) {
             return Lz4Frame.decodeInto(src, initial, MAX_DECOMPRESSED_BYTES);
+        }
+        if (this == SNAPPY) { // not SnappyInputStream: it allocates whatever a block declares, before checking it
+            return SnappyFrames.decodeInto(src, initial, MAX_DECOMPRESSED_BYTES);
         }
         try (InputStream in = decompressing(new BufferInput(src.duplicate()))) {
             return readInto(in, initial);
@@ -162,7 +169,7 @@ public enum Compression {
         return switch (this) {
             case NONE -> in;
             case GZIP -> new GZIPInputStream(in, 8 * 1024);
-            case SNAPPY -> new SnappyInputStream(in);
+            case SNAPPY -> throw new IllegalStateException("snappy is decoded by SnappyFrames");
             case LZ4 -> throw new IllegalStateException("lz4 is decoded by Lz4Frame");
             case ZSTD -> new ZstdInputStreamNoFinalizer(in);
         };

@@ -5,12 +5,9 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 
-import org.apache.kafka.common.network.ClientInformation;
-import org.apache.kafka.common.network.ListenerName;
 import org.apache.kafka.common.network.Send;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.requests.AbstractRequest;
@@ -22,8 +19,7 @@ import io.tierlog.auth.Principal;
 import io.tierlog.auth.TlsFiles;
 import org.apache.kafka.common.requests.RequestContext;
 import org.apache.kafka.common.requests.RequestHeader;
-import org.apache.kafka.common.security.auth.KafkaPrincipal;
-import org.apache.kafka.common.security.auth.SecurityProtocol;
+import io.tierlog.kafka.RequestDecoder.ProtocolViolation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,17 +38,6 @@ final class Connection implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
     /** Produce requests of one connection appended but not yet answered, at most. */
     static final int MAX_IN_FLIGHT = 5;
-    private static final ListenerName LISTENER_NAME = ListenerName.forSecurityProtocol(SecurityProtocol.PLAINTEXT);
-
-    /** The client broke the protocol; the connection is closed and the reason counted. */
-    private static final class ProtocolViolation extends Exception {
-        final String reason;
-
-        ProtocolViolation(String reason, String message, Throwable cause) {
-            super(message, cause);
-            this.reason = reason;
-        }
-    }
 
     private final String id;
     private final SocketChannel socket;
@@ -296,12 +281,8 @@ final class Connection implements Runnable {
         if (!readFully(sizeBuffer, true)) {
             return null;
         }
-        int size = sizeBuffer.getInt(0);
         // checked before allocating anything: a hostile size must not cost memory
-        if (size < 0 || size > maxRequestBytes) {
-            throw new ProtocolViolation("frame_size",
-                    "request frame of " + size + " bytes is outside [0, " + maxRequestBytes + "]", null);
-        }
+        int size = RequestDecoder.checkFrameSize(sizeBuffer.getInt(0), maxRequestBytes);
         requestMemory.acquire(size);
         ByteBuffer frame;
         try {
@@ -337,19 +318,7 @@ final class Connection implements Runnable {
      */
     private Pending handle(ByteBuffer frame, InetSocketAddress remote, Pending last) throws ProtocolViolation,
             InterruptedException {
-        if (frame.remaining() >= 2 && !ApiKeys.hasId(frame.getShort(frame.position()))) {
-            throw new ProtocolViolation("unknown_api", "unknown api key " + frame.getShort(frame.position()), null);
-        }
-        RequestHeader header;
-        try {
-            header = RequestHeader.parse(frame);
-        } catch (RuntimeException e) {
-            throw new ProtocolViolation("malformed", "unreadable request header", e);
-        }
-        if (!dispatcher.apis().serves(header.apiKey(), header.apiVersion())) {
-            throw new ProtocolViolation("unsupported_version",
-                    header.apiKey() + " v" + header.apiVersion() + " is not served (client " + header.clientId() + ")", null);
-        }
+        RequestHeader header = RequestDecoder.header(frame, dispatcher.apis());
         ApiKeys key = header.apiKey();
         if (principal == null && tls != null && sasl != null) {
             principal = certificatePrincipal(); // a client certificate from the client CA stands for SASL
@@ -360,15 +329,8 @@ final class Connection implements Runnable {
             throw new ProtocolViolation("unauthenticated", key + " before SASL authentication (client "
                     + header.clientId() + ")", null);
         }
-        RequestContext ctx = new RequestContext(header, id, remote.getAddress(), Optional.of(remote.getPort()),
-                KafkaPrincipal.ANONYMOUS, LISTENER_NAME, SecurityProtocol.PLAINTEXT, ClientInformation.EMPTY, false);
-        AbstractRequest request;
-        try {
-            request = ctx.parseRequest(frame).request;
-        } catch (RuntimeException e) {
-            throw new ProtocolViolation("malformed", "unreadable " + header.apiKey() + " v" + header.apiVersion()
-                    + " request (client " + header.clientId() + ")", e);
-        }
+        RequestContext ctx = RequestDecoder.context(header, id, remote);
+        AbstractRequest request = RequestDecoder.body(ctx, frame);
         metrics.request(header.apiKey());
         log.debug("{} v{} from {} on {}", header.apiKey(), header.apiVersion(), header.clientId(), id);
         CompletableFuture<Reply> reply;

@@ -751,19 +751,7 @@ final class HttpApi {
     }
 
     private JsonNode parseJson(byte[] body) {
-        if (body.length == 0) {
-            throw ApiException.badRequest("request body is empty; a JSON object is expected");
-        }
-        try {
-            JsonNode n = json.readTree(body);
-            if (n == null || n.isMissingNode()) {
-                throw ApiException.badRequest("request body is empty; a JSON object is expected");
-            }
-            return n;
-        } catch (IOException e) {
-            String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            throw ApiException.badRequest("malformed JSON: " + m);
-        }
+        return RecordJson.parseJson(json, body);
     }
 
     /**

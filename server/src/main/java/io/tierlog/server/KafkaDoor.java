@@ -188,10 +188,10 @@ final class KafkaDoor implements KafkaBackend {
         partitionOrThrow(topic, partition);
         TopicPartition tp = new TopicPartition(topic, partition);
         try {
+            long logStart = logStartIfKnown(tp); // before the slice is opened: nothing to close if it throws
             Optional<FileSlice> slice = broker.readSlice(tp, offset, maxBytes);
             if (slice.isPresent()) {
                 FileSlice s = slice.get();
-                long logStart = broker.logStartOffset(tp);
                 if (s.size() == 0) {
                     s.close();
                     return new PartitionFetch(s.highWatermark(), logStart, List.of());
@@ -208,6 +208,23 @@ final class KafkaDoor implements KafkaBackend {
             return new PartitionFetch(st.highWatermark(), st.logStartOffset(), chunks);
         } catch (RuntimeException e) {
             throw translate(e);
+        }
+    }
+
+    /**
+     * The partition's log start offset for a fetch of local data, or -1 (Kafka's INVALID_LOG_START_OFFSET, which
+     * clients ignore) while the cold tier cannot tell it because the store is unreachable and the partition's manifest
+     * is not loaded: reading locally held offsets must not need the object store (docs/api-notes.md).
+     */
+    private long logStartIfKnown(TopicPartition tp) {
+        try {
+            return broker.logStartOffset(tp);
+        } catch (io.tierlog.cold.ObjectStoreException e) {
+            if (e instanceof io.tierlog.cold.ObjectNotFoundException) {
+                throw e;
+            }
+            LOG.debug("log start offset of {} unknown while the cold tier is unavailable: {}", tp, e.getMessage());
+            return org.apache.kafka.common.requests.FetchResponse.INVALID_LOG_START_OFFSET;
         }
     }
 

@@ -1,6 +1,7 @@
 package io.tierlog.server;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tierlog.core.BatchBuilder;
@@ -49,6 +50,26 @@ final class RecordJson {
     RecordJson(ObjectMapper json, Limits limits) {
         this.json = json;
         this.limits = limits;
+    }
+
+    /**
+     * Parses a request body as one JSON value, with the API's settings ({@code json}): an empty or malformed body,
+     * trailing tokens, duplicate keys and Jackson's read limits (nesting, number and string lengths) answer 400.
+     */
+    static JsonNode parseJson(ObjectMapper json, byte[] body) {
+        if (body.length == 0) {
+            throw ApiException.badRequest("request body is empty; a JSON object is expected");
+        }
+        try {
+            JsonNode n = json.readTree(body);
+            if (n == null || n.isMissingNode()) {
+                throw ApiException.badRequest("request body is empty; a JSON object is expected");
+            }
+            return n;
+        } catch (IOException e) {
+            String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            throw ApiException.badRequest("malformed JSON: " + m);
+        }
     }
 
     /**
