@@ -72,6 +72,9 @@ public final class ColdPerf implements Callable<Integer> {
     @Option(names = "--repeats", description = "warm runs of each query after the first (default: ${DEFAULT-VALUE})")
     int repeats = 5;
 
+    @Option(names = "--restarts", description = "server restarts before the cold runs, medians reported (default: ${DEFAULT-VALUE})")
+    int restarts = 3;
+
     @Option(names = "--query", description = "selective queries (repeatable; default: one metric of 5 targets, and 5 metrics of one target)")
     List<String> queries = new ArrayList<>(List.of("process_cpu_seconds_total{job=\"svc-3\"}",
             "{instance=\"10.0.0.3:9100\", __name__=~\"go_goroutines|process_.*|up\"}"));
@@ -139,27 +142,47 @@ public final class ColdPerf implements Callable<Integer> {
             awaitOffloaded(copies.topic());
             long copyBytes = objectBytes(copies.topic());
 
-            restartServer(); // empty caches: the first query reads S3 as after a restart
             List<String> queryRows = new ArrayList<>();
             DataSet regular = sets.getFirst();
-            long blocks = objects(regular.topic()).filter(p -> p.toString().endsWith(".seg")).count();
             DataSet other = sets.get(1);
-            for (String q : queries) {
-                // the process's first query of this kind warms the JVM (class loading, JIT) on the other data set,
-                // whose objects share no cache entry with the measured one: reported apart
-                double[] processFirst = query(other, q);
-                double getsBefore = metric("tierlog_cold_get_requests_total");
-                double bytesBefore = metric("tierlog_cold_get_bytes_total");
-                double[] first = query(regular, q);
-                double gets = metric("tierlog_cold_get_requests_total") - getsBefore;
-                double bytes = metric("tierlog_cold_get_bytes_total") - bytesBefore;
-                List<Double> warm = new ArrayList<>();
-                for (int r = 0; r < repeats; r++) {
-                    warm.add(query(regular, q)[0]);
+            long blocks = objects(regular.topic()).filter(p -> p.toString().endsWith(".seg")).count();
+            int n = queries.size();
+            List<List<Double>> processFirst = new ArrayList<>();
+            List<List<Double>> cold = new ArrayList<>();
+            List<List<Double>> warm = new ArrayList<>();
+            double[] gets = new double[n];
+            double[] bytes = new double[n];
+            double[] series = new double[n];
+            for (int q = 0; q < n; q++) {
+                processFirst.add(new ArrayList<>());
+                cold.add(new ArrayList<>());
+                warm.add(new ArrayList<>());
+            }
+            for (int restart = 0; restart < restarts; restart++) {
+                restartServer(); // empty caches: the first query of each data set reads S3 as after any restart
+                for (int q = 0; q < n; q++) {
+                    String query = queries.get(q);
+                    // the process's first query of this kind warms the JVM (class loading, JIT) on the other data set,
+                    // whose objects share no cache entry with the measured one: reported apart
+                    processFirst.get(q).add(query(other, query)[0]);
+                    double getsBefore = metric("tierlog_cold_get_requests_total");
+                    double bytesBefore = metric("tierlog_cold_get_bytes_total");
+                    double[] first = query(regular, query);
+                    cold.get(q).add(first[0]);
+                    gets[q] = metric("tierlog_cold_get_requests_total") - getsBefore;
+                    bytes[q] = metric("tierlog_cold_get_bytes_total") - bytesBefore;
+                    series[q] = first[1];
+                    if (restart == restarts - 1) {
+                        for (int r = 0; r < repeats; r++) {
+                            warm.get(q).add(query(regular, query)[0]);
+                        }
+                    }
                 }
-                warm.sort(null);
-                queryRows.add(String.format(Locale.ROOT, "%-62s %6.0f %10.1f %10.1f %10.1f %8.0f %8.2f %,10.0f", q, first[1],
-                        processFirst[0], first[0], warm.isEmpty() ? Double.NaN : warm.get(warm.size() / 2), gets, gets / blocks, bytes));
+            }
+            for (int q = 0; q < n; q++) {
+                queryRows.add(String.format(Locale.ROOT, "%-62s %6.0f %10.1f %10.1f %10.1f %8.0f %8.2f %,10.0f", queries.get(q),
+                        series[q], median(processFirst.get(q)), median(cold.get(q)), median(warm.get(q)), gets[q], gets[q] / blocks,
+                        bytes[q]));
             }
             double replayBlocks = replayBytes(regular.topic());
             double replayCopies = replayBytes(copies.topic());
@@ -171,8 +194,8 @@ public final class ColdPerf implements Callable<Integer> {
             out.printf(Locale.ROOT, "%-16s %,12d %,12d %10.3f   (the regular data set as segment copies, lz4 batches)%n",
                     copies.name(), copies.mix().samples(), copyBytes, (double) copyBytes / copies.mix().samples());
             out.printf(Locale.ROOT, "%nselective query_range over the whole span at a 60 s step, data in S3 only (%d blocks), "
-                    + "after a restart: the process's first run (on the jitter data set), the first run on the regular data set "
-                    + "(its caches empty; GETs and bytes are this run's), then the median of %d warm runs%n", blocks, repeats);
+                    + "medians over %d restarts: the process's first run (on the jitter data set), the first run on the regular "
+                    + "data set (its caches empty; GETs and bytes of the last such run), then %d warm runs%n", blocks, restarts, repeats);
             out.printf(Locale.ROOT, "%-62s %6s %10s %10s %10s %8s %8s %10s%n", "query", "series", "JVM 1st", "cold ms", "warm ms",
                     "GETs", "GET/blk", "bytes");
             queryRows.forEach(out::println);
@@ -336,6 +359,16 @@ public final class ColdPerf implements Callable<Integer> {
     private double metric(String name) throws IOException {
         return send(HttpRequest.newBuilder(base.resolve("/metrics"))).body().lines().filter(l -> l.startsWith(name))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    private static double median(List<Double> v) {
+        if (v.isEmpty()) {
+            return Double.NaN;
+        }
+        List<Double> sorted = new ArrayList<>(v);
+        sorted.sort(null);
+        int k = sorted.size();
+        return k % 2 == 1 ? sorted.get(k / 2) : (sorted.get(k / 2 - 1) + sorted.get(k / 2)) / 2;
     }
 
     private static String secs(long ms) {

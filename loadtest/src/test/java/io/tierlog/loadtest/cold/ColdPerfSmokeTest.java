@@ -26,7 +26,7 @@ class ColdPerfSmokeTest {
         CommandLine cmd = new CommandLine(new ColdPerf());
         cmd.setOut(new PrintWriter(text));
         cmd.setErr(new PrintWriter(text));
-        int exit = cmd.execute("--targets", "5", "--scrapes", "60", "--repeats", "1", "--heap", "256m",
+        int exit = cmd.execute("--targets", "5", "--scrapes", "60", "--repeats", "1", "--restarts", "1", "--heap", "256m",
                 "--tierlog-classpath", System.getProperty("java.class.path"), "--data-root", dataRoot.toString());
         assertThat(exit).as(text.toString()).isZero();
         assertThat(text.toString()).contains("bytes per sample in S3", "regular", "jitter 25 ms", "segment copies",
