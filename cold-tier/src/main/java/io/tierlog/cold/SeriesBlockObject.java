@@ -11,7 +11,8 @@ import io.tierlog.hot.SegmentInfo;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -34,38 +35,46 @@ final class SeriesBlockObject {
     record Built(byte[] bytes, long minTimestamp, long maxTimestamp, int recordCount) {
     }
 
-    /** The series block of {@code seg}, or empty when the segment must stay a copy (transactions, control records). */
+    /**
+     * The series block of {@code seg}, or empty when the segment must stay a copy (transactions, control records).
+     * The segment file is mapped, not read into the heap, and its records stream into the block writer batch by batch,
+     * so an offload holds one row group's columns and the block, not the segment's records.
+     */
     static Optional<Built> build(SegmentInfo seg) throws IOException {
-        if (seg.sizeInBytes() > Integer.MAX_VALUE) {
-            return Optional.empty();
-        }
-        byte[] log = new byte[(int) seg.sizeInBytes()];
-        try (var in = Files.newInputStream(seg.logFile())) {
-            if (in.readNBytes(log, 0, log.length) != log.length) {
-                throw new StorageException("segment file " + seg.logFile() + " is shorter than " + log.length + " bytes");
-            }
-        }
-        List<Record> records = new ArrayList<>();
-        for (RecordBatch b : RecordBatch.iterate(ByteBuffer.wrap(log))) {
-            if (!b.isValidHeaderAndCrc()) {
-                throw new StorageException("segment " + seg.logFile() + ": corrupt batch at offset " + b.baseOffset());
-            }
-            if (b.isTransactional() || b.isControl()) {
+        SeriesBlockWriter.Builder block = SeriesBlockWriter.builder();
+        try (FileChannel ch = FileChannel.open(seg.logFile(), StandardOpenOption.READ)) {
+            long size = seg.sizeInBytes();
+            if (size > Integer.MAX_VALUE || ch.size() < size) {
+                if (ch.size() < size) {
+                    throw new StorageException("segment file " + seg.logFile() + " is shorter than " + size + " bytes");
+                }
                 return Optional.empty();
             }
-            try {
-                records.addAll(b.records());
-            } catch (CorruptBatchException e) {
-                throw new StorageException("segment " + seg.logFile() + ": batch at offset " + b.baseOffset()
-                        + " does not decode: " + e.getMessage(), e);
+            ByteBuffer log = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
+            for (RecordBatch b : RecordBatch.iterate(log)) {
+                if (!b.isValidHeaderAndCrc()) {
+                    throw new StorageException("segment " + seg.logFile() + ": corrupt batch at offset " + b.baseOffset());
+                }
+                if (b.isTransactional() || b.isControl()) {
+                    return Optional.empty();
+                }
+                List<Record> records;
+                try {
+                    records = b.records();
+                } catch (CorruptBatchException e) {
+                    throw new StorageException("segment " + seg.logFile() + ": batch at offset " + b.baseOffset()
+                            + " does not decode: " + e.getMessage(), e);
+                }
+                records.forEach(block::add);
             }
         }
-        if (records.isEmpty()) {
+        if (block.recordCount() == 0) {
             return Optional.empty();
         }
-        long min = records.stream().mapToLong(Record::timestamp).min().orElseThrow();
-        long max = records.stream().mapToLong(Record::timestamp).max().orElseThrow();
-        return Optional.of(new Built(SeriesBlockWriter.write(records), min, max, records.size()));
+        if (block.recordCount() > Integer.MAX_VALUE) {
+            return Optional.empty();
+        }
+        return Optional.of(new Built(block.finish(), block.minTimestamp(), block.maxTimestamp(), (int) block.recordCount()));
     }
 
     /**

@@ -193,14 +193,15 @@ public final class SeriesBlockReader {
         }
         int chunkCount = in.count(Math.min(seriesCount, count), "series chunk");
         List<ChunkEntry> chunks = new ArrayList<>(chunkCount);
-        long series = -1;
+        BitSet listed = new BitSet();
         long at = position;
         long samples = 0;
         for (int c = 0; c < chunkCount; c++) {
-            series += 1 + in.bounded(seriesCount, "chunk series id delta");
-            if (series >= seriesCount) {
-                throw new SeriesFormatException("chunk names series " + series + " of " + seriesCount);
+            long series = in.bounded(seriesCount - 1L, "chunk series id");
+            if (listed.get((int) series)) {
+                throw new SeriesFormatException("row group at offset " + first + " lists series " + series + " twice");
             }
+            listed.set((int) series);
             int n = (int) in.bounded(count, "chunk sample count");
             int column = (int) in.bounded(Integer.MAX_VALUE, "chunk timestamp column");
             int length = (int) in.bounded(position + chunksLength - at, "chunk length");
@@ -613,13 +614,14 @@ public final class SeriesBlockReader {
         int filled = 0;
         long next = 0;
         for (int r = 0; r < runs; r++) {
+            // stored slots: 0 a side record, id + 1 a sample of series id; held here as id, seriesCount for a side record
             long start = next + order.zigzag();
             long length = order.bounded(g.recordCount() - filled - 1L, "order run length") + 1;
-            if (start < 0 || start + length - 1 > seriesCount || (length > 1 && start + length - 1 >= seriesCount)) {
-                throw new SeriesFormatException("order run names series " + start + ".." + (start + length - 1) + " of " + seriesCount);
+            if (start < 0 || (start == SeriesBlockWriter.SIDE_SLOT && length != 1) || start + length - 1 > seriesCount) {
+                throw new SeriesFormatException("order run names slots " + start + ".." + (start + length - 1) + " of " + seriesCount);
             }
             for (long s = start; s < start + length; s++) {
-                slots[filled++] = (int) s;
+                slots[filled++] = s == SeriesBlockWriter.SIDE_SLOT ? seriesCount : (int) s - 1;
             }
             next = start + length;
         }

@@ -6,7 +6,6 @@ import io.tierlog.core.MetricCodec;
 import io.tierlog.core.Record;
 import io.tierlog.core.SeriesKey;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,13 +18,16 @@ import java.util.zip.CRC32C;
 /**
  * Writes the records of one closed segment of a {@code metrics} topic as a series block, version 2 (layout in
  * {@code docs/format.md}): metric samples become per-series compressed columns grouped in row groups by offset, with
- * a sorted series dictionary and label postings for selective reads; every other record is kept verbatim in its row
- * group's side section. What a selective query needs (dictionary, postings, the row groups' shared timestamp columns
- * and the footer with every chunk's position) sits together at the end of the object, so that one or two ranged reads
- * fetch it, and the matching series' chunks of a row group are one more (series of one metric name are adjacent,
- * as ids follow the sorted keys). Record offsets are not stored per series: a row group's order section says which
- * series (or side record) each offset holds, a few bytes per scrape. A pure function of its input, so it is tested
- * without storage and {@link SeriesBlockReader} returns exactly the records given here.
+ * a series dictionary and label postings for selective reads; every other record is kept verbatim in its row group's
+ * side section. What a selective query needs (dictionary, postings, the row groups' shared timestamp columns and the
+ * footer with every chunk's position) sits together at the end of the object, so that one or two ranged reads fetch
+ * it, and the matching series' chunks of a row group are one more (chunks follow the sorted keys, so the series of
+ * one metric name are adjacent). Record offsets are not stored per series: a row group's order section says which
+ * series (or side record) each offset holds, a few bytes per scrape.
+ *
+ * <p>Streaming: {@link #builder} takes records one at a time and writes each row group as it fills, so an offload
+ * holds one row group's columns (about 21 bytes per record) and the written block, never the segment's records.
+ * {@link SeriesBlockReader} returns exactly the records given.
  */
 public final class SeriesBlockWriter {
     /**
@@ -39,6 +41,8 @@ public final class SeriesBlockWriter {
     /** Trailer: footer length (int32), CRC32C of the footer (int32), magic. */
     static final int TRAILER_SIZE = 12;
     static final int HEADER_SIZE = MAGIC.length + 1;
+    /** The order section's slot of a side record; a sample's slot is its series id + 1. */
+    static final int SIDE_SLOT = 0;
     /** zstd level for the dictionary and postings: read whole, written once per segment. */
     private static final int ZSTD_LEVEL = 9;
     /**
@@ -57,159 +61,242 @@ public final class SeriesBlockWriter {
 
     /** Writes {@code records} in row groups of {@code rowGroupRecords} records (the last may be smaller). */
     public static byte[] write(List<Record> records, int rowGroupRecords) {
+        Builder b = builder(rowGroupRecords);
+        records.forEach(b::add);
+        return b.finish();
+    }
+
+    /** A streaming writer with row groups of {@link #ROW_GROUP_RECORDS} records. */
+    public static Builder builder() {
+        return builder(ROW_GROUP_RECORDS);
+    }
+
+    /** A streaming writer with row groups of {@code rowGroupRecords} records (the last may be smaller). */
+    public static Builder builder(int rowGroupRecords) {
         if (rowGroupRecords < 1) {
             throw new IllegalArgumentException("rowGroupRecords must be positive: " + rowGroupRecords);
         }
-        for (int i = 1; i < records.size(); i++) {
-            if (records.get(i).offset() <= records.get(i - 1).offset()) {
-                throw new IllegalArgumentException("records must be in strictly ascending offset order, offset "
-                        + records.get(i).offset() + " follows " + records.get(i - 1).offset());
-            }
-        }
-        Dictionary dictionary = Dictionary.of(records);
-        BlockBytes.Sink out = new BlockBytes.Sink().raw(MAGIC).raw(new byte[] {VERSION});
-        List<GroupEntry> groups = new ArrayList<>();
-        BlockBytes.Sink timestamps = new BlockBytes.Sink();
-        for (int from = 0; from < records.size(); from += rowGroupRecords) {
-            List<Record> group = records.subList(from, Math.min(records.size(), from + rowGroupRecords));
-            groups.add(writeGroup(group, from, dictionary, out, timestamps));
-        }
-        byte[] timestampBytes = timestamps.toByteArray();
-        long timestampsPosition = out.position();
-        out.raw(timestampBytes);
-        byte[] dictionaryRaw = dictionary.encode();
-        byte[] dictionaryBytes = Zstd.compress(dictionaryRaw, ZSTD_LEVEL);
-        long dictionaryPosition = out.position();
-        out.raw(dictionaryBytes);
-        byte[] postingsRaw = dictionary.encodePostings();
-        byte[] postingsBytes = Zstd.compress(postingsRaw, ZSTD_LEVEL);
-        long postingsPosition = out.position();
-        out.raw(postingsBytes);
-
-        BlockBytes.Sink footer = new BlockBytes.Sink()
-                .raw(new byte[] {VERSION})
-                .varint(records.size())
-                .varint(dictionary.keys.size())
-                .varint(timestampsPosition).varint(timestampBytes.length).varint(crc32c(timestampBytes))
-                .varint(dictionaryPosition).varint(dictionaryBytes.length).varint(crc32c(dictionaryBytes)).varint(dictionaryRaw.length)
-                .varint(postingsPosition).varint(postingsBytes.length).varint(crc32c(postingsBytes)).varint(postingsRaw.length)
-                .varint(groups.size());
-        for (GroupEntry g : groups) {
-            footer.zigzag(g.firstOffset).zigzag(g.lastOffset).zigzag(g.minTimestamp).zigzag(g.maxTimestamp)
-                    .varint(g.recordCount).varint(g.position).varint(g.chunksLength).varint(g.orderLength).varint(g.orderCrc)
-                    .varint(g.chunks.size());
-            int previous = -1;
-            for (ChunkEntry c : g.chunks) {
-                footer.varint(c.series - previous - 1).varint(c.samples).varint(c.timestampColumn).varint(c.length).varint(c.crc);
-                previous = c.series;
-            }
-        }
-        byte[] footerBytes = footer.toByteArray();
-        out.raw(footerBytes).int32(footerBytes.length).int32((int) crc32c(footerBytes)).raw(MAGIC);
-        return out.toByteArray();
+        return new Builder(rowGroupRecords);
     }
 
-    /**
-     * Appends one row group's body (its series chunks, then its order section) to {@code out} and its distinct
-     * timestamp columns to {@code timestamps}.
-     */
-    private static GroupEntry writeGroup(List<Record> group, int first, Dictionary dictionary, BlockBytes.Sink out,
-                                         BlockBytes.Sink timestamps) {
-        int sideSlot = dictionary.keys.size();
-        Chunk[] chunks = new Chunk[sideSlot];
-        int[] slots = new int[group.size()];
-        List<Record> side = new ArrayList<>();
-        long minTimestamp = Long.MAX_VALUE;
-        long maxTimestamp = Long.MIN_VALUE;
-        for (int i = 0; i < group.size(); i++) {
-            Record r = group.get(i);
-            int id = dictionary.idOfRecord[first + i];
+    /** Takes a segment's records in offset order, one at a time; {@link #finish} returns the block. Not thread safe. */
+    public static final class Builder {
+        private final int rowGroupRecords;
+        private final BlockBytes.Sink out = new BlockBytes.Sink().raw(MAGIC).raw(new byte[] {VERSION});
+        private final BlockBytes.Sink timestamps = new BlockBytes.Sink();
+        private final List<GroupEntry> groups = new ArrayList<>();
+        private final Dictionary dictionary = new Dictionary();
+        private Group group;
+        private long recordCount;
+        private long lastOffset;
+        private long minTimestamp = Long.MAX_VALUE;
+        private long maxTimestamp = Long.MIN_VALUE;
+        private boolean finished;
+
+        private Builder(int rowGroupRecords) {
+            this.rowGroupRecords = rowGroupRecords;
+        }
+
+        /** Adds the next record; its offset must be above every offset added before. */
+        public void add(Record r) {
+            if (finished) {
+                throw new IllegalStateException("the block is finished");
+            }
+            if (recordCount > 0 && r.offset() <= lastOffset) {
+                throw new IllegalArgumentException("records must be in strictly ascending offset order, offset "
+                        + r.offset() + " follows " + lastOffset);
+            }
+            if (group == null) {
+                group = new Group(Math.min(rowGroupRecords, 1 << 16));
+            }
+            group.add(r, dictionary.idOf(r));
+            recordCount++;
+            lastOffset = r.offset();
             minTimestamp = Math.min(minTimestamp, r.timestamp());
             maxTimestamp = Math.max(maxTimestamp, r.timestamp());
-            slots[i] = id < 0 ? sideSlot : id;
-            if (id < 0) {
-                side.add(r);
-            } else {
-                if (chunks[id] == null) {
-                    chunks[id] = new Chunk();
+            if (group.size == rowGroupRecords) {
+                groups.add(group.write(dictionary, out, timestamps));
+                group = null;
+            }
+        }
+
+        public long recordCount() {
+            return recordCount;
+        }
+
+        /** The smallest timestamp added ({@code Long.MAX_VALUE} when none). */
+        public long minTimestamp() {
+            return minTimestamp;
+        }
+
+        /** The largest timestamp added ({@code Long.MIN_VALUE} when none). */
+        public long maxTimestamp() {
+            return maxTimestamp;
+        }
+
+        /** Writes the last row group, the tail sections and the footer; returns the whole block. */
+        public byte[] finish() {
+            if (finished) {
+                throw new IllegalStateException("the block is finished");
+            }
+            finished = true;
+            if (group != null) {
+                groups.add(group.write(dictionary, out, timestamps));
+                group = null;
+            }
+            byte[] timestampBytes = timestamps.toByteArray();
+            long timestampsPosition = out.position();
+            out.raw(timestampBytes);
+            byte[] dictionaryRaw = dictionary.encode();
+            byte[] dictionaryBytes = Zstd.compress(dictionaryRaw, ZSTD_LEVEL);
+            long dictionaryPosition = out.position();
+            out.raw(dictionaryBytes);
+            byte[] postingsRaw = dictionary.encodePostings();
+            byte[] postingsBytes = Zstd.compress(postingsRaw, ZSTD_LEVEL);
+            long postingsPosition = out.position();
+            out.raw(postingsBytes);
+
+            BlockBytes.Sink footer = new BlockBytes.Sink()
+                    .raw(new byte[] {VERSION})
+                    .varint(recordCount)
+                    .varint(dictionary.keys.size())
+                    .varint(timestampsPosition).varint(timestampBytes.length).varint(crc32c(timestampBytes))
+                    .varint(dictionaryPosition).varint(dictionaryBytes.length).varint(crc32c(dictionaryBytes)).varint(dictionaryRaw.length)
+                    .varint(postingsPosition).varint(postingsBytes.length).varint(crc32c(postingsBytes)).varint(postingsRaw.length)
+                    .varint(groups.size());
+            for (GroupEntry g : groups) {
+                footer.zigzag(g.firstOffset).zigzag(g.lastOffset).zigzag(g.minTimestamp).zigzag(g.maxTimestamp)
+                        .varint(g.recordCount).varint(g.position).varint(g.chunksLength).varint(g.orderLength).varint(g.orderCrc)
+                        .varint(g.chunks.size());
+                for (ChunkEntry c : g.chunks) {
+                    footer.varint(c.series).varint(c.samples).varint(c.timestampColumn).varint(c.length).varint(c.crc);
                 }
-                chunks[id].add(r);
             }
+            byte[] footerBytes = footer.toByteArray();
+            out.raw(footerBytes).int32(footerBytes.length).int32((int) crc32c(footerBytes)).raw(MAGIC);
+            return out.toByteArray();
         }
-        // series scraped together share their timestamps: each distinct column is stored once per group
-        Map<TimestampKey, Integer> columnIds = new HashMap<>();
-        List<long[]> columns = new ArrayList<>();
-        long position = out.position();
-        List<ChunkEntry> entries = new ArrayList<>();
-        for (int series = 0; series < chunks.length; series++) {
-            Chunk c = chunks[series];
-            if (c == null) {
-                continue;
-            }
-            long[] ts = Arrays.copyOf(c.timestamps, c.size);
-            int column = columnIds.computeIfAbsent(new TimestampKey(ts), k -> {
-                columns.add(k.timestamps);
-                return columns.size() - 1;
-            });
-            byte[] body = new BlockBytes.Sink()
-                    .bytes(TypeColumn.encode(Arrays.copyOf(c.types, c.size)))
-                    .raw(ValueColumn.encode(Arrays.copyOf(c.values, c.size)))
-                    .toByteArray();
-            out.raw(body);
-            entries.add(new ChunkEntry(series, c.size, column, body.length, crc32c(body)));
-        }
-        long chunksLength = out.position() - position;
-        byte[] orderRaw = orderSection(group, slots, sideSlot, side);
-        byte[] order = new BlockBytes.Sink().varint(orderRaw.length).raw(Zstd.compress(orderRaw, ORDER_ZSTD_LEVEL)).toByteArray();
-        out.raw(order);
-        timestamps.varint(columns.size());
-        for (long[] column : columns) {
-            timestamps.bytes(PackedLongs.encode(column, true));
-        }
-        return new GroupEntry(group.getFirst().offset(), group.getLast().offset(), minTimestamp, maxTimestamp,
-                group.size(), position, chunksLength, order.length, crc32c(order), entries);
     }
 
-    /**
-     * Which series each record of the group is, as runs of consecutive series ids (a scrape of one target is one
-     * run; a whole scrape in key order is one run), then the offsets that do not follow their predecessor by one
-     * (none, unless the segment was compacted), then the side records.
-     */
-    private static byte[] orderSection(List<Record> group, int[] slots, int sideSlot, List<Record> side) {
-        BlockBytes.Sink runs = new BlockBytes.Sink();
-        int runCount = 0;
-        long previousEnd = 0;
-        for (int i = 0; i < slots.length; ) {
-            int j = i + 1;
-            while (j < slots.length && slots[j] == slots[j - 1] + 1 && slots[j] != sideSlot) {
-                j++;
-            }
-            runs.zigzag(slots[i] - previousEnd).varint(j - i - 1L);
-            previousEnd = slots[j - 1] + 1L;
-            runCount++;
-            i = j;
+    /** The row group being filled: per record its offset and slot, per series its columns, the side records. */
+    private static final class Group {
+        long[] offsets;
+        int[] slots;
+        int size;
+        Chunk[] chunks = new Chunk[64];
+        final List<Integer> present = new ArrayList<>();
+        final List<Record> side = new ArrayList<>();
+        long minTimestamp = Long.MAX_VALUE;
+        long maxTimestamp = Long.MIN_VALUE;
+
+        Group(int capacity) {
+            offsets = new long[capacity];
+            slots = new int[capacity];
         }
-        BlockBytes.Sink gaps = new BlockBytes.Sink();
-        int gapCount = 0;
-        int previousIndex = 0;
-        for (int i = 1; i < group.size(); i++) {
-            long step = group.get(i).offset() - group.get(i - 1).offset();
-            if (step != 1) {
-                gaps.varint(i - previousIndex).varint(step - 2);
-                previousIndex = i;
-                gapCount++;
+
+        void add(Record r, int id) {
+            if (size == offsets.length) {
+                offsets = Arrays.copyOf(offsets, size * 2);
+                slots = Arrays.copyOf(slots, size * 2);
             }
-        }
-        BlockBytes.Sink out = new BlockBytes.Sink().varint(runCount).raw(runs.toByteArray())
-                .varint(gapCount).raw(gaps.toByteArray())
-                .varint(side.size());
-        for (Record r : side) {
-            out.zigzag(r.timestamp()).nullableBytes(r.key()).nullableBytes(r.value()).varint(r.headers().size());
-            for (var h : r.headers()) {
-                out.bytes(h.key().getBytes(StandardCharsets.UTF_8)).nullableBytes(h.value());
+            offsets[size] = r.offset();
+            slots[size] = id < 0 ? SIDE_SLOT : id + 1;
+            size++;
+            minTimestamp = Math.min(minTimestamp, r.timestamp());
+            maxTimestamp = Math.max(maxTimestamp, r.timestamp());
+            if (id < 0) {
+                side.add(r);
+                return;
             }
+            if (id >= chunks.length) {
+                chunks = Arrays.copyOf(chunks, Math.max(id + 1, chunks.length * 2));
+            }
+            if (chunks[id] == null) {
+                chunks[id] = new Chunk();
+                present.add(id);
+            }
+            chunks[id].add(r);
         }
-        return out.toByteArray();
+
+        /**
+         * Appends the group's body (its series chunks in key order, then its order section) to {@code out} and its
+         * distinct timestamp columns to {@code timestamps}.
+         */
+        GroupEntry write(Dictionary dictionary, BlockBytes.Sink out, BlockBytes.Sink timestamps) {
+            Integer[] ids = present.toArray(new Integer[0]);
+            Arrays.sort(ids, (a, b) -> Arrays.compareUnsigned(dictionary.keys.get(a), dictionary.keys.get(b)));
+            // series scraped together share their timestamps: each distinct column is stored once per group
+            Map<TimestampKey, Integer> columnIds = new HashMap<>();
+            List<long[]> columns = new ArrayList<>();
+            long position = out.position();
+            List<ChunkEntry> entries = new ArrayList<>(ids.length);
+            for (int id : ids) {
+                Chunk c = chunks[id];
+                long[] ts = Arrays.copyOf(c.timestamps, c.size);
+                int column = columnIds.computeIfAbsent(new TimestampKey(ts), k -> {
+                    columns.add(k.timestamps);
+                    return columns.size() - 1;
+                });
+                byte[] body = new BlockBytes.Sink()
+                        .bytes(TypeColumn.encode(Arrays.copyOf(c.types, c.size)))
+                        .raw(ValueColumn.encode(Arrays.copyOf(c.values, c.size)))
+                        .toByteArray();
+                out.raw(body);
+                entries.add(new ChunkEntry(id, c.size, column, body.length, crc32c(body)));
+            }
+            long chunksLength = out.position() - position;
+            byte[] orderRaw = orderSection();
+            byte[] order = new BlockBytes.Sink().varint(orderRaw.length).raw(Zstd.compress(orderRaw, ORDER_ZSTD_LEVEL)).toByteArray();
+            out.raw(order);
+            timestamps.varint(columns.size());
+            for (long[] column : columns) {
+                timestamps.bytes(PackedLongs.encode(column, true));
+            }
+            return new GroupEntry(offsets[0], offsets[size - 1], minTimestamp, maxTimestamp, size, position, chunksLength,
+                    order.length, crc32c(order), entries);
+        }
+
+        /**
+         * Which series each record of the group is, as runs of consecutive slots (a scrape of one target is one run;
+         * a scrape in the order the series were first seen is one run), then the offsets that do not follow their
+         * predecessor by one (none, unless the segment was compacted), then the side records.
+         */
+        private byte[] orderSection() {
+            BlockBytes.Sink runs = new BlockBytes.Sink();
+            int runCount = 0;
+            long previousEnd = 0;
+            for (int i = 0; i < size; ) {
+                int j = i + 1;
+                while (j < size && slots[j] == slots[j - 1] + 1 && slots[j - 1] != SIDE_SLOT) {
+                    j++;
+                }
+                runs.zigzag(slots[i] - previousEnd).varint(j - i - 1L);
+                previousEnd = slots[j - 1] + 1L;
+                runCount++;
+                i = j;
+            }
+            BlockBytes.Sink gaps = new BlockBytes.Sink();
+            int gapCount = 0;
+            int previousIndex = 0;
+            for (int i = 1; i < size; i++) {
+                long step = offsets[i] - offsets[i - 1];
+                if (step != 1) {
+                    gaps.varint(i - previousIndex).varint(step - 2);
+                    previousIndex = i;
+                    gapCount++;
+                }
+            }
+            BlockBytes.Sink out = new BlockBytes.Sink().varint(runCount).raw(runs.toByteArray())
+                    .varint(gapCount).raw(gaps.toByteArray())
+                    .varint(side.size());
+            for (Record r : side) {
+                out.zigzag(r.timestamp()).nullableBytes(r.key()).nullableBytes(r.value()).varint(r.headers().size());
+                for (var h : r.headers()) {
+                    out.bytes(h.key().getBytes(StandardCharsets.UTF_8)).nullableBytes(h.value());
+                }
+            }
+            return out.toByteArray();
+        }
     }
 
     /** A record following the metric convention exactly: series key, 9-byte value, no headers. */
@@ -272,69 +359,35 @@ public final class SeriesBlockWriter {
     }
 
     /**
-     * The sample series of a segment, ids in unsigned byte order of their keys, and their label postings; and, per
-     * record, its series id or -1 (side record), found with one hash of its key.
+     * The sample series of a segment, ids in first-seen order, and their label postings; a record's id is found with
+     * one hash of its key.
      */
     private static final class Dictionary {
-        final List<byte[]> keys;
-        final int[] idOfRecord;
+        final List<byte[]> keys = new ArrayList<>();
+        final Map<Key, Integer> ids = new HashMap<>();
         final Map<String, TreeMap<String, List<Integer>>> postings = new TreeMap<>();
 
-        private Dictionary(List<byte[]> keys, List<SeriesKey> parsed, int[] idOfRecord) {
-            this.keys = keys;
-            this.idOfRecord = idOfRecord;
-            for (int id = 0; id < keys.size(); id++) {
-                int series = id;
-                post(SeriesBlockReader.NAME_LABEL, parsed.get(id).name(), series);
-                parsed.get(id).tags().forEach((k, v) -> post(k, v, series));
+        /** The series id of a sample record, or -1 when the record goes to the side section. */
+        int idOf(Record r) {
+            if (!isSample(r)) {
+                return -1;
             }
-        }
-
-        static Dictionary of(List<Record> records) {
-            Map<Key, Integer> firstSeen = new HashMap<>();
-            List<byte[]> seenKeys = new ArrayList<>();
-            List<SeriesKey> seenParsed = new ArrayList<>();
-            int[] idOfRecord = new int[records.size()];
-            for (int i = 0; i < records.size(); i++) {
-                Record r = records.get(i);
-                if (!isSample(r)) {
-                    idOfRecord[i] = -1;
-                    continue;
+            Key key = new Key(r.key());
+            Integer id = ids.get(key);
+            if (id == null) {
+                try {
+                    SeriesKey parsed = SeriesKey.parse(r.key());
+                    id = keys.size();
+                    keys.add(r.key().clone());
+                    int series = id;
+                    post(SeriesBlockReader.NAME_LABEL, parsed.name(), series);
+                    parsed.tags().forEach((k, v) -> post(k, v, series));
+                } catch (CorruptBatchException notASeriesKey) {
+                    id = -1; // kept verbatim as a side record
                 }
-                Integer id = firstSeen.get(new Key(r.key()));
-                if (id == null) {
-                    SeriesKey parsed;
-                    try {
-                        parsed = SeriesKey.parse(r.key());
-                        id = seenKeys.size();
-                        seenKeys.add(r.key());
-                        seenParsed.add(parsed);
-                    } catch (CorruptBatchException notASeriesKey) {
-                        id = -1; // kept verbatim as a side record
-                    }
-                    firstSeen.put(new Key(r.key()), id);
-                }
-                idOfRecord[i] = id;
+                ids.put(new Key(r.key().clone()), id);
             }
-            Integer[] order = new Integer[seenKeys.size()];
-            for (int i = 0; i < order.length; i++) {
-                order[i] = i;
-            }
-            Arrays.sort(order, (a, b) -> Arrays.compareUnsigned(seenKeys.get(a), seenKeys.get(b)));
-            int[] sortedId = new int[order.length];
-            List<byte[]> keys = new ArrayList<>(order.length);
-            List<SeriesKey> parsed = new ArrayList<>(order.length);
-            for (int rank = 0; rank < order.length; rank++) {
-                sortedId[order[rank]] = rank;
-                keys.add(seenKeys.get(order[rank]));
-                parsed.add(seenParsed.get(order[rank]));
-            }
-            for (int i = 0; i < idOfRecord.length; i++) {
-                if (idOfRecord[i] >= 0) {
-                    idOfRecord[i] = sortedId[idOfRecord[i]];
-                }
-            }
-            return new Dictionary(keys, parsed, idOfRecord);
+            return id;
         }
 
         private void post(String label, String value, int id) {
