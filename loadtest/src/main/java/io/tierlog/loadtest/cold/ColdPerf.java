@@ -7,7 +7,7 @@ import io.tierlog.core.Compression;
 import io.tierlog.core.MetricCodec;
 import io.tierlog.loadtest.kafka.ChildProcess;
 import io.tierlog.loadtest.kafka.Jvm;
-import io.tierlog.loadtest.kafka.TierlogBroker;
+import io.tierlog.loadtest.kafka.ServerOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -82,14 +82,8 @@ public final class ColdPerf implements Callable<Integer> {
     @Option(names = "--heap", description = "heap of the Tierlog JVM (default: ${DEFAULT-VALUE})")
     String heap = "1g";
 
-    @Option(names = "--tierlog-home", description = "repository root with the built server (default: -Dtierlog.home or .)")
-    Path home = Path.of(System.getProperty("tierlog.home", "."));
-
-    @Option(names = "--tierlog-classpath", hidden = true, description = "class path for the Tierlog server JVM (tests)")
-    String tierlogClassPath;
-
-    @Option(names = "--data-root", description = "where the data goes, deleted afterwards (default: java.io.tmpdir)")
-    Path dataRoot = Path.of(System.getProperty("java.io.tmpdir"));
+    @CommandLine.Mixin
+    ServerOptions server = new ServerOptions();
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private PrintWriter out;
@@ -108,7 +102,7 @@ public final class ColdPerf implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         out = spec.commandLine().getOut();
-        work = dataRoot.resolve("cold-perf-" + ProcessHandle.current().pid());
+        work = server.dataRoot().resolve("cold-perf-" + ProcessHandle.current().pid());
         Files.createDirectories(work);
         long start = (System.currentTimeMillis() / 7_200_000L - 3 - scrapes * intervalMs / 7_200_000L) * 7_200_000L;
         List<DataSet> sets = List.of(
@@ -231,7 +225,7 @@ public final class ColdPerf implements Callable<Integer> {
     // ---- Tierlog's side
 
     private void startServer() throws IOException, InterruptedException {
-        String cp = tierlogClassPath != null ? tierlogClassPath : TierlogBroker.serverClassPath(home);
+        String cp = server.serverClassPath();
         tierlog = ChildProcess.start("tierlog", Jvm.command(List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+UseG1GC"), cp,
                 "io.tierlog.server.Main", List.of("server", "--host", "127.0.0.1", "--port", "0", "--kafka-port", "0",
                         "--data-dir", work.resolve("tierlog").toString(), "--retention-check-interval-ms", "500")),

@@ -9,7 +9,7 @@ import io.tierlog.core.MetricType;
 import io.tierlog.core.SeriesKey;
 import io.tierlog.loadtest.kafka.ChildProcess;
 import io.tierlog.loadtest.kafka.Jvm;
-import io.tierlog.loadtest.kafka.TierlogBroker;
+import io.tierlog.loadtest.kafka.ServerOptions;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -92,14 +92,8 @@ public final class PromqlPerf implements Callable<Integer> {
     @Option(names = "--heap", description = "heap of the Tierlog JVM (default: ${DEFAULT-VALUE})")
     String heap = "2g";
 
-    @Option(names = "--tierlog-home", description = "repository root with the built server (default: -Dtierlog.home or .)")
-    Path home = Path.of(System.getProperty("tierlog.home", "."));
-
-    @Option(names = "--tierlog-classpath", hidden = true, description = "class path for the Tierlog server JVM (tests)")
-    String tierlogClassPath;
-
-    @Option(names = "--data-root", description = "where both servers' data goes, deleted afterwards (default: java.io.tmpdir)")
-    Path dataRoot = Path.of(System.getProperty("java.io.tmpdir"));
+    @CommandLine.Mixin
+    ServerOptions server = new ServerOptions();
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private PrintWriter out;
@@ -115,7 +109,7 @@ public final class PromqlPerf implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         out = spec.commandLine().getOut();
-        Path work = dataRoot.resolve("promql-perf-" + ProcessHandle.current().pid());
+        Path work = server.dataRoot().resolve("promql-perf-" + ProcessHandle.current().pid());
         Files.createDirectories(work);
         long end = (System.currentTimeMillis() / 3_600_000L - 2) * 3_600_000L;
         long start = end - hours * 3_600_000L;
@@ -145,7 +139,7 @@ public final class PromqlPerf implements Callable<Integer> {
                     .redirectErrorStream(true).redirectOutput(work.resolve("prometheus.log").toFile()).start();
             URI prom = URI.create("http://127.0.0.1:" + port);
 
-            String cp = tierlogClassPath != null ? tierlogClassPath : TierlogBroker.serverClassPath(home);
+            String cp = server.serverClassPath();
             tierlog = ChildProcess.start("tierlog", Jvm.command(List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+UseG1GC"), cp,
                     "io.tierlog.server.Main", List.of("server", "--host", "127.0.0.1", "--port", "0", "--kafka-port", "0",
                             "--data-dir", work.resolve("tierlog").toString())), work.resolve("tierlog.log"));

@@ -3,7 +3,7 @@ package io.tierlog.loadtest.prom;
 import io.tierlog.loadtest.kafka.ChildProcess;
 import io.tierlog.loadtest.kafka.Jvm;
 import io.tierlog.loadtest.kafka.ProcCpu;
-import io.tierlog.loadtest.kafka.TierlogBroker;
+import io.tierlog.loadtest.kafka.ServerOptions;
 import io.tierlog.receivers.proto.prometheus.Remote;
 import io.tierlog.receivers.proto.prometheus.Types;
 import java.io.IOException;
@@ -84,14 +84,8 @@ public final class RemoteWritePerf implements Callable<Integer> {
     @Option(names = "--partitions", description = "partitions of Tierlog's metrics topic (default: ${DEFAULT-VALUE})")
     int partitions = 4;
 
-    @Option(names = "--tierlog-home", description = "repository root with the built server (default: -Dtierlog.home or .)")
-    Path home = Path.of(System.getProperty("tierlog.home", "."));
-
-    @Option(names = "--tierlog-classpath", hidden = true, description = "class path for the Tierlog server JVM (tests)")
-    String tierlogClassPath;
-
-    @Option(names = "--data-root", description = "where the servers' data goes, deleted afterwards (default: java.io.tmpdir)")
-    Path dataRoot = Path.of(System.getProperty("java.io.tmpdir"));
+    @CommandLine.Mixin
+    ServerOptions server = new ServerOptions();
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private PrintWriter out;
@@ -182,13 +176,13 @@ public final class RemoteWritePerf implements Callable<Integer> {
     }
 
     private Result runTierlog(int repeat, List<List<byte[]>> payloads) throws Exception {
-        Path data = dataRoot.resolve("remote-write-perf-tierlog-" + ProcessHandle.current().pid() + "-" + repeat);
-        String cp = tierlogClassPath != null ? tierlogClassPath : TierlogBroker.serverClassPath(home);
+        Path data = server.dataRoot().resolve("remote-write-perf-tierlog-" + ProcessHandle.current().pid() + "-" + repeat);
+        String cp = server.serverClassPath();
         List<String> jvm = new ArrayList<>(List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+UseG1GC"));
         jvm.addAll(tierlogJvmArgs);
         try (ChildProcess p = ChildProcess.start("tierlog", Jvm.command(jvm, cp,
                 "io.tierlog.server.Main", List.of("server", "--host", "127.0.0.1", "--port", "0", "--kafka-port", "-1",
-                        "--data-dir", data.toString())), dataRoot.resolve("remote-write-perf-tierlog.log"))) {
+                        "--data-dir", data.toString())), server.dataRoot().resolve("remote-write-perf-tierlog.log"))) {
             Matcher m = p.awaitLine(HTTP_LISTENING, Duration.ofSeconds(90));
             URI base = URI.create("http://" + m.group(1) + ":" + m.group(2));
             HttpResponse<String> created = http.send(HttpRequest.newBuilder(base.resolve("/v1/topics"))
@@ -206,7 +200,7 @@ public final class RemoteWritePerf implements Callable<Integer> {
     }
 
     private Result runPrometheus(int repeat, List<List<byte[]>> payloads) throws Exception {
-        Path data = dataRoot.resolve("remote-write-perf-prometheus-" + ProcessHandle.current().pid() + "-" + repeat);
+        Path data = server.dataRoot().resolve("remote-write-perf-prometheus-" + ProcessHandle.current().pid() + "-" + repeat);
         Files.createDirectories(data);
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
@@ -216,7 +210,7 @@ public final class RemoteWritePerf implements Callable<Integer> {
         Files.writeString(config, "global:\n  scrape_interval: 1h\n");
         Process p = new ProcessBuilder("prometheus", "--config.file=" + config, "--storage.tsdb.path=" + data.resolve("tsdb"),
                 "--web.listen-address=127.0.0.1:" + port, "--web.enable-remote-write-receiver")
-                .redirectErrorStream(true).redirectOutput(dataRoot.resolve("remote-write-perf-prometheus.log").toFile()).start();
+                .redirectErrorStream(true).redirectOutput(server.dataRoot().resolve("remote-write-perf-prometheus.log").toFile()).start();
         try {
             URI base = URI.create("http://127.0.0.1:" + port);
             long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
