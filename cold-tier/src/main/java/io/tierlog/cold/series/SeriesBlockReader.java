@@ -166,25 +166,29 @@ public final class SeriesBlockReader {
         return new Section(position, length, crc, raw);
     }
 
+    /** The fields both versions' row group entries begin with. */
+    private record GroupBounds(long first, long last, long minTs, long maxTs, int count, long position) {
+        static GroupBounds read(BlockBytes.Source in, long bodyEnd) {
+            return new GroupBounds(in.zigzag(), in.zigzag(), in.zigzag(), in.zigzag(),
+                    (int) in.bounded(Integer.MAX_VALUE, "row group record count"), in.bounded(bodyEnd, "row group position"));
+        }
+    }
+
     private static RowGroup groupV1(BlockBytes.Source in, long bodyEnd) {
-        long first = in.zigzag();
-        long last = in.zigzag();
-        long minTs = in.zigzag();
-        long maxTs = in.zigzag();
-        int count = (int) in.bounded(Integer.MAX_VALUE, "row group record count");
-        long position = in.bounded(bodyEnd, "row group position");
-        int length = (int) in.bounded(Math.min(Integer.MAX_VALUE, bodyEnd - position), "row group length");
+        GroupBounds b = GroupBounds.read(in, bodyEnd);
+        int length = (int) in.bounded(Math.min(Integer.MAX_VALUE, bodyEnd - b.position()), "row group length");
         long crc = in.bounded(0xFFFFFFFFL, "row group CRC");
-        return new RowGroup(first, last, minTs, maxTs, count, position, length, crc, 0, List.of());
+        return new RowGroup(b.first(), b.last(), b.minTs(), b.maxTs(), b.count(), b.position(), length, crc, 0, List.of());
     }
 
     private RowGroup groupV2(BlockBytes.Source in, long bodyEnd) {
-        long first = in.zigzag();
-        long last = in.zigzag();
-        long minTs = in.zigzag();
-        long maxTs = in.zigzag();
-        int count = (int) in.bounded(Integer.MAX_VALUE, "row group record count");
-        long position = in.bounded(bodyEnd, "row group position");
+        GroupBounds b = GroupBounds.read(in, bodyEnd);
+        long first = b.first();
+        long last = b.last();
+        long minTs = b.minTs();
+        long maxTs = b.maxTs();
+        int count = b.count();
+        long position = b.position();
         long chunksLength = in.bounded(bodyEnd - position, "row group chunks length");
         int orderLength = (int) in.bounded(Math.min(Integer.MAX_VALUE, bodyEnd - position - chunksLength), "row group order length");
         long orderCrc = in.bounded(0xFFFFFFFFL, "row group order CRC");
