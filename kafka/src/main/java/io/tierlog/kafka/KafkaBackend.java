@@ -72,6 +72,14 @@ public interface KafkaBackend {
     PartitionOffsets offsets(String topic, int partition);
 
     /**
+     * The partition's high watermark: local state, so it is answered while the cold tier is unavailable (where
+     * {@link #offsets} needs the partition's remote range). The default asks {@link #offsets}.
+     */
+    default long highWatermark(String topic, int partition) {
+        return offsets(topic, partition).highWatermark();
+    }
+
+    /**
      * The first offset whose record timestamp is >= {@code timestamp} over both tiers, with that record's timestamp;
      * empty when no record has one.
      */

@@ -65,12 +65,15 @@ final class ListOffsetsHandler {
         if (timestamp == ListOffsetsRequest.MAX_TIMESTAMP) {
             return backend.maxTimestamp(topic, partition).orElse(none);
         }
+        if (timestamp == ListOffsetsRequest.LATEST_TIMESTAMP) {
+            // local state alone: answered while the cold tier is unavailable, as a producer's or a tailing consumer's
+            // first request must be
+            return new KafkaBackend.OffsetAndTimestamp(backend.highWatermark(topic, partition), -1);
+        }
         KafkaBackend.PartitionOffsets o = backend.offsets(topic, partition);
         long offset;
         if (timestamp == ListOffsetsRequest.EARLIEST_TIMESTAMP) {
             offset = o.logStartOffset();
-        } else if (timestamp == ListOffsetsRequest.LATEST_TIMESTAMP) {
-            offset = o.highWatermark();
         } else if (timestamp == ListOffsetsRequest.EARLIEST_LOCAL_TIMESTAMP) {
             offset = o.localLogStartOffset();
         } else if (timestamp == ListOffsetsRequest.LATEST_TIERED_TIMESTAMP) {

@@ -212,6 +212,11 @@ final class Broker implements AutoCloseable {
         return query.state(tp);
     }
 
+    /** The partition's high watermark, from the hot tier alone (no cold-tier state needed). */
+    long highWatermark(TopicPartition tp) {
+        return logs.get(tp).orElseThrow(() -> new io.tierlog.query.UnknownPartitionException(tp)).highWatermark();
+    }
+
     /** The first offset held in either tier, without building the full {@link #state}. */
     long logStartOffset(TopicPartition tp) {
         return query.logStartOffset(tp);

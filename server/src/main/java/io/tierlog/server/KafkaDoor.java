@@ -264,6 +264,16 @@ final class KafkaDoor implements KafkaBackend {
     }
 
     @Override
+    public long highWatermark(String topic, int partition) {
+        partitionOrThrow(topic, partition);
+        try {
+            return broker.highWatermark(new TopicPartition(topic, partition));
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
     public Optional<OffsetAndTimestamp> offsetForTimestamp(String topic, int partition, long timestamp) {
         partitionOrThrow(topic, partition);
         TopicPartition tp = new TopicPartition(topic, partition);
