@@ -1,8 +1,11 @@
 package io.tierlog.core;
 
+import io.tierlog.core.testing.Allocations;
+import io.tierlog.core.testing.Mutations;
+import io.tierlog.core.testing.Mutations.Huge;
+import io.tierlog.core.testing.Mutations.Mutation;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -14,6 +17,11 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 
+import static io.tierlog.core.testing.Mutations.Kind.DUPLICATE;
+import static io.tierlog.core.testing.Mutations.Kind.FLIP;
+import static io.tierlog.core.testing.Mutations.Kind.INSERT_HUGE;
+import static io.tierlog.core.testing.Mutations.Kind.SET;
+import static io.tierlog.core.testing.Mutations.Kind.TRUNCATE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -121,50 +129,13 @@ class RecordBatchFuzzTest {
         return b.build(0);
     }
 
-    /** One change to a byte string: the fuzzer's mutation operators. */
-    record Mutation(String kind, int at, int value, int length) {
-        byte[] apply(byte[] in) {
-            if (in.length == 0) {
-                return in;
-            }
-            int p = Math.floorMod(at, in.length);
-            return switch (kind) {
-                case "flip" -> {
-                    byte[] b = in.clone();
-                    b[p] ^= (byte) (1 << (value & 7));
-                    yield b;
-                }
-                case "set" -> {
-                    byte[] b = in.clone();
-                    b[p] = (byte) value;
-                    yield b;
-                }
-                case "truncate" -> Arrays.copyOf(in, p);
-                case "max-varint" -> { // five continuation bytes: the largest length a varint can declare
-                    byte[] b = Arrays.copyOf(in, in.length + 5);
-                    System.arraycopy(in, p, b, p + 5, in.length - p);
-                    byte[] big = {(byte) 0xfe, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f};
-                    System.arraycopy(big, 0, b, p, 5);
-                    yield b;
-                }
-                case "duplicate" -> {
-                    int n = Math.min(length, in.length - p);
-                    byte[] b = Arrays.copyOf(in, in.length + n);
-                    System.arraycopy(in, p, b, p + n, in.length - p);
-                    yield b;
-                }
-                default -> throw new IllegalStateException(kind);
-            };
-        }
-    }
+    /** Bit flips, bytes set (twice as often), cuts, maximal zig-zag varints inserted, repeated runs. */
+    private static final Mutations MUTATIONS = Mutations.of(FLIP, SET, SET, TRUNCATE, INSERT_HUGE, DUPLICATE)
+            .huge(Huge.ZIGZAG_VARINT).maxRun(64).maxCount(4);
 
     @Provide
     Arbitrary<List<Mutation>> mutations() {
-        Arbitrary<Mutation> one = Combinators.combine(
-                Arbitraries.of("flip", "set", "set", "truncate", "max-varint", "duplicate"),
-                Arbitraries.integers(), Arbitraries.integers().between(0, 255), Arbitraries.integers().between(1, 64))
-                .as(Mutation::new);
-        return one.list().ofMinSize(1).ofMaxSize(4);
+        return MUTATIONS.arbitrary();
     }
 
     @Provide
@@ -184,9 +155,7 @@ class RecordBatchFuzzTest {
         RecordBatch v = valid(Compression.NONE, values);
         byte[] plain = new byte[v.sizeInBytes() - RecordBatch.HEADER_SIZE];
         v.buffer().position(RecordBatch.HEADER_SIZE).get(plain);
-        for (Mutation m : mutations) {
-            plain = m.apply(plain);
-        }
+        plain = MUTATIONS.apply(plain, mutations);
         byte[] section = c.compress(plain, 0, plain.length);
         int count = Math.max(1, values.size() + countSkew);
         assertOnlyCorruptBatchAndBounded(batch(c, section, count, v.baseTimestamp(), v.maxTimestamp()), c);
@@ -200,9 +169,7 @@ class RecordBatchFuzzTest {
         RecordBatch v = valid(c, values);
         byte[] section = new byte[v.sizeInBytes() - RecordBatch.HEADER_SIZE];
         v.buffer().position(RecordBatch.HEADER_SIZE).get(section);
-        for (Mutation m : mutations) {
-            section = m.apply(section);
-        }
+        section = MUTATIONS.apply(section, mutations);
         assertOnlyCorruptBatchAndBounded(batch(c, section, values.size(), v.baseTimestamp(), v.maxTimestamp()), c);
     }
 

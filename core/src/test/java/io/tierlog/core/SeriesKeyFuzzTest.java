@@ -1,5 +1,6 @@
 package io.tierlog.core;
 
+import io.tierlog.core.testing.Allocations;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;

@@ -1,12 +1,16 @@
 package io.tierlog.kafka;
 
+import static io.tierlog.core.testing.Mutations.Kind.DUPLICATE;
+import static io.tierlog.core.testing.Mutations.Kind.FLIP;
+import static io.tierlog.core.testing.Mutations.Kind.OVERWRITE_HUGE;
+import static io.tierlog.core.testing.Mutations.Kind.SET;
+import static io.tierlog.core.testing.Mutations.Kind.TRUNCATE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -24,10 +28,13 @@ import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.RequestContext;
 import org.apache.kafka.common.requests.RequestHeader;
 
+import io.tierlog.core.testing.Allocations;
+import io.tierlog.core.testing.Mutations;
+import io.tierlog.core.testing.Mutations.Huge;
+import io.tierlog.core.testing.Mutations.Mutation;
 import io.tierlog.kafka.RequestDecoder.ProtocolViolation;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -98,11 +105,7 @@ class RequestDecodingFuzzTest {
     /** Valid requests of many kinds, mutated (bit flips, bytes set, cuts, maximal lengths, repeated runs). */
     @Property(tries = 4000)
     void mutatedRequestsDecodeOrAreRefused(@ForAll("seeds") byte[] seed, @ForAll("mutations") List<Mutation> mutations) {
-        byte[] payload = seed;
-        for (Mutation m : mutations) {
-            payload = m.apply(payload);
-        }
-        check(payload);
+        check(MUTATIONS.apply(seed, mutations));
     }
 
     /** Any 4-byte size prefix: outside [0, max] it is refused, and checking it allocates nothing of that size. */
@@ -165,46 +168,15 @@ class RequestDecodingFuzzTest {
         return Arbitraries.of(requests.stream().map(r -> RawClient.payload(r, 11)).toList());
     }
 
-    /** One change to a frame. */
-    record Mutation(int kind, int at, int value, int length) {
-        byte[] apply(byte[] in) {
-            if (in.length == 0) {
-                return in;
-            }
-            int p = Math.floorMod(at, in.length);
-            return switch (kind) {
-                case 0 -> {
-                    byte[] b = in.clone();
-                    b[p] ^= (byte) (1 << (value & 7));
-                    yield b;
-                }
-                case 1 -> {
-                    byte[] b = in.clone();
-                    b[p] = (byte) value;
-                    yield b;
-                }
-                case 2 -> Arrays.copyOf(in, p);
-                case 3 -> { // the largest count or length: 0x7fffffff as an int, or as an unsigned varint
-                    byte[] big = value % 2 == 0 ? new byte[]{0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff}
-                            : new byte[]{(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x07};
-                    byte[] b = in.clone();
-                    System.arraycopy(big, 0, b, p, Math.min(big.length, b.length - p));
-                    yield b;
-                }
-                default -> {
-                    int n = Math.min(length, in.length - p);
-                    byte[] b = Arrays.copyOf(in, in.length + n);
-                    System.arraycopy(in, p, b, p + n, in.length - p);
-                    yield b;
-                }
-            };
-        }
-    }
+    /**
+     * Bit flips, bytes set, cuts, the largest count or length (0x7fffffff as an int, or as an unsigned varint) written
+     * over the frame, repeated runs.
+     */
+    private static final Mutations MUTATIONS = Mutations.of(FLIP, SET, TRUNCATE, OVERWRITE_HUGE, DUPLICATE)
+            .huge(Huge.INT32, Huge.UNSIGNED_VARINT).maxRun(64).maxCount(3);
 
     @Provide
     Arbitrary<List<Mutation>> mutations() {
-        return Combinators.combine(Arbitraries.integers().between(0, 4), Arbitraries.integers(),
-                        Arbitraries.integers().between(0, 255), Arbitraries.integers().between(1, 64))
-                .as(Mutation::new).list().ofMinSize(1).ofMaxSize(3);
+        return MUTATIONS.arbitrary();
     }
 }

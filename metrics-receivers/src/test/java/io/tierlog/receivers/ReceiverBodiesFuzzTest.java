@@ -14,13 +14,16 @@ import io.opentelemetry.proto.metrics.v1.Summary;
 import io.opentelemetry.proto.metrics.v1.SummaryDataPoint;
 import io.prometheus.write.v2.Types.Request;
 import io.tierlog.core.Limits;
+import io.tierlog.core.testing.Allocations;
+import io.tierlog.core.testing.Mutations;
+import io.tierlog.core.testing.Mutations.Huge;
+import io.tierlog.core.testing.Mutations.Mutation;
 import io.tierlog.receivers.proto.prometheus.Remote.WriteRequest;
 import io.tierlog.receivers.proto.prometheus.Types.Label;
 import io.tierlog.receivers.proto.prometheus.Types.Sample;
 import io.tierlog.receivers.proto.prometheus.Types.TimeSeries;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -37,6 +40,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.zip.GZIPOutputStream;
 
+import static io.tierlog.core.testing.Mutations.Kind.DUPLICATE;
+import static io.tierlog.core.testing.Mutations.Kind.FLIP;
+import static io.tierlog.core.testing.Mutations.Kind.INSERT_HUGE;
+import static io.tierlog.core.testing.Mutations.Kind.SET;
+import static io.tierlog.core.testing.Mutations.Kind.TRUNCATE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -112,10 +120,10 @@ class ReceiverBodiesFuzzTest {
         byte[] body;
         long decoded;
         if (mutateCompressed) {
-            body = Mutation.applyAll(mutations, snappy(proto));
+            body = MUTATIONS.apply(snappy(proto), mutations);
             decoded = snappyBound(body);
         } else {
-            byte[] mutated = Mutation.applyAll(mutations, proto);
+            byte[] mutated = MUTATIONS.apply(proto, mutations);
             body = snappy(mutated);
             decoded = mutated.length;
         }
@@ -149,10 +157,10 @@ class ReceiverBodiesFuzzTest {
         byte[] body;
         long decoded;
         if (gzip && mutateCompressed) {
-            body = Mutation.applyAll(mutations, gzip(plain));
+            body = MUTATIONS.apply(gzip(plain), mutations);
             decoded = gzipBound(body);
         } else {
-            byte[] mutated = Mutation.applyAll(mutations, plain);
+            byte[] mutated = MUTATIONS.apply(plain, mutations);
             body = gzip ? gzip(mutated) : mutated;
             decoded = mutated.length;
         }
@@ -242,55 +250,16 @@ class ReceiverBodiesFuzzTest {
         }
     }
 
-    /** One change to a byte string. */
-    record Mutation(int kind, int at, int value, int length) {
-        static byte[] applyAll(List<Mutation> mutations, byte[] in) {
-            byte[] b = in;
-            for (Mutation m : mutations) {
-                b = m.apply(b);
-            }
-            return b;
-        }
-
-        byte[] apply(byte[] in) {
-            if (in.length == 0) {
-                return in;
-            }
-            int p = Math.floorMod(at, in.length);
-            return switch (kind) {
-                case 0 -> { // flip a bit
-                    byte[] b = in.clone();
-                    b[p] ^= (byte) (1 << (value & 7));
-                    yield b;
-                }
-                case 1 -> { // set a byte, often to a JSON or protobuf structural value
-                    byte[] b = in.clone();
-                    b[p] = (byte) (value < 16 ? "{}[]\":,-0e9\\ ntf".charAt(value) : value);
-                    yield b;
-                }
-                case 2 -> Arrays.copyOf(in, p); // truncate
-                case 3 -> { // a varint of the largest length a field can declare
-                    byte[] big = {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x07};
-                    byte[] b = Arrays.copyOf(in, in.length + big.length);
-                    System.arraycopy(in, p, b, p + big.length, in.length - p);
-                    System.arraycopy(big, 0, b, p, big.length);
-                    yield b;
-                }
-                default -> { // duplicate a run (repeated fields, nested messages)
-                    int n = Math.min(length, in.length - p);
-                    byte[] b = Arrays.copyOf(in, in.length + n);
-                    System.arraycopy(in, p, b, p + n, in.length - p);
-                    yield b;
-                }
-            };
-        }
-    }
+    /**
+     * Bit flips, bytes set (often to a JSON or protobuf structural value), cuts, a varint of the largest length a field
+     * can declare inserted, repeated runs (repeated fields, nested messages).
+     */
+    private static final Mutations MUTATIONS = Mutations.of(FLIP, SET, TRUNCATE, INSERT_HUGE, DUPLICATE)
+            .setAlphabet("{}[]\":,-0e9\\ ntf").huge(Huge.UNSIGNED_VARINT).maxRun(64).maxCount(4);
 
     @Provide
     Arbitrary<List<Mutation>> mutations() {
-        return Combinators.combine(Arbitraries.integers().between(0, 4), Arbitraries.integers(),
-                        Arbitraries.integers().between(0, 255), Arbitraries.integers().between(1, 64))
-                .as(Mutation::new).list().ofMinSize(1).ofMaxSize(4);
+        return MUTATIONS.arbitrary();
     }
 
     private static byte[] snappy(byte[] b) {

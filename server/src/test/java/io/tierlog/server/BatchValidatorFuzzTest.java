@@ -7,9 +7,12 @@ import io.tierlog.core.MetricEvent;
 import io.tierlog.core.MetricCodec;
 import io.tierlog.core.MetricType;
 import io.tierlog.core.RecordBatch;
+import io.tierlog.core.testing.Allocations;
+import io.tierlog.core.testing.Mutations;
+import io.tierlog.core.testing.Mutations.Huge;
+import io.tierlog.core.testing.Mutations.Mutation;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -17,11 +20,15 @@ import net.jqwik.api.constraints.Size;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32C;
 
+import static io.tierlog.core.testing.Mutations.Kind.DUPLICATE;
+import static io.tierlog.core.testing.Mutations.Kind.FLIP;
+import static io.tierlog.core.testing.Mutations.Kind.OVERWRITE_HUGE;
+import static io.tierlog.core.testing.Mutations.Kind.SET;
+import static io.tierlog.core.testing.Mutations.Kind.TRUNCATE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -75,7 +82,8 @@ class BatchValidatorFuzzTest {
         byte[] b = new byte[valid.sizeInBytes()];
         valid.buffer().get(b);
         for (Mutation m : mutations) {
-            b = m.apply(b, m.value() % 4 == 0 ? 0 : RecordBatch.HEADER_SIZE - CRC_START); // a quarter in the header
+            // a quarter at or after the CRC's start (the header's later fields too), the rest in the records
+            b = MUTATIONS.apply(b, m, m.value() % 4 == 0 ? CRC_START : RecordBatch.HEADER_SIZE);
         }
         if (keepLength && b.length >= RecordBatch.HEADER_SIZE) {
             ByteBuffer.wrap(b).putInt(8, b.length - RecordBatch.LOG_OVERHEAD);
@@ -103,46 +111,15 @@ class BatchValidatorFuzzTest {
         return b.build();
     }
 
-    /** One change to a batch, at or after {@code from} bytes past the CRC's start (the header's later fields). */
-    record Mutation(int kind, int at, int value, int length) {
-        byte[] apply(byte[] in, int from) {
-            int lo = Math.min(CRC_START + from, in.length);
-            if (in.length - lo <= 0) {
-                return in;
-            }
-            int p = lo + Math.floorMod(at, in.length - lo);
-            return switch (kind) {
-                case 0 -> {
-                    byte[] b = in.clone();
-                    b[p] ^= (byte) (1 << (value & 7));
-                    yield b;
-                }
-                case 1 -> {
-                    byte[] b = in.clone();
-                    b[p] = (byte) value;
-                    yield b;
-                }
-                case 2 -> Arrays.copyOf(in, p);
-                case 3 -> { // a maximal zig-zag varint (a length or count of about 2^31)
-                    byte[] big = {(byte) 0xfe, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f};
-                    byte[] b = in.clone();
-                    System.arraycopy(big, 0, b, p, Math.min(big.length, b.length - p));
-                    yield b;
-                }
-                default -> {
-                    int n = Math.min(length, in.length - p);
-                    byte[] b = Arrays.copyOf(in, in.length + n);
-                    System.arraycopy(in, p, b, p + n, in.length - p);
-                    yield b;
-                }
-            };
-        }
-    }
+    /**
+     * Bit flips, bytes set, cuts, a maximal zig-zag varint (a length or count of about 2^31) written over the batch,
+     * repeated runs.
+     */
+    private static final Mutations MUTATIONS = Mutations.of(FLIP, SET, TRUNCATE, OVERWRITE_HUGE, DUPLICATE)
+            .huge(Huge.ZIGZAG_VARINT).maxRun(32).maxCount(3);
 
     @Provide
     Arbitrary<List<Mutation>> mutations() {
-        return Combinators.combine(Arbitraries.integers().between(0, 4), Arbitraries.integers(),
-                        Arbitraries.integers().between(0, 255), Arbitraries.integers().between(1, 32))
-                .as(Mutation::new).list().ofMinSize(1).ofMaxSize(3);
+        return MUTATIONS.arbitrary();
     }
 }

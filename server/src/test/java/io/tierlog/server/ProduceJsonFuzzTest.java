@@ -3,9 +3,11 @@ package io.tierlog.server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tierlog.core.Compression;
 import io.tierlog.core.Limits;
+import io.tierlog.core.testing.Allocations;
+import io.tierlog.core.testing.Mutations;
+import io.tierlog.core.testing.Mutations.Mutation;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -13,9 +15,12 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.Size;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.List;
 
+import static io.tierlog.core.testing.Mutations.Kind.DELETE;
+import static io.tierlog.core.testing.Mutations.Kind.DUPLICATE;
+import static io.tierlog.core.testing.Mutations.Kind.SET;
+import static io.tierlog.core.testing.Mutations.Kind.TRUNCATE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -76,11 +81,7 @@ class ProduceJsonFuzzTest {
                   + "\"timestamp\":1732470000000,\"type\":\"gauge\"},{\"name\":\"up\",\"value\":1,\"partition\":2}]}"
                 : "{\"records\":[{\"key\":\"k1\",\"value\":{\"a\":[1,2,{\"b\":null}]},\"headers\":{\"h\":\"v\",\"n\":null},"
                   + "\"timestamp\":1732470000000},{\"valueBase64\":\"aGVsbG8=\",\"partition\":3},{\"value\":\"s\"}]}";
-        byte[] body = seed.getBytes(StandardCharsets.UTF_8);
-        for (Mutation m : mutations) {
-            body = m.apply(body);
-        }
-        check(body, metrics, codec);
+        check(MUTATIONS.apply(seed.getBytes(StandardCharsets.UTF_8), mutations), metrics, codec);
     }
 
     @Provide
@@ -103,41 +104,14 @@ class ProduceJsonFuzzTest {
         }
     }
 
-    /** One change to the body, biased towards JSON's structural characters. */
-    record Mutation(int kind, int at, int value, int length) {
-        byte[] apply(byte[] in) {
-            if (in.length == 0) {
-                return in;
-            }
-            int p = Math.floorMod(at, in.length);
-            return switch (kind) {
-                case 0 -> {
-                    byte[] b = in.clone();
-                    b[p] = (byte) (value < 20 ? "{}[]\":,-0e9.\\ ntf1E+".charAt(value) : value);
-                    yield b;
-                }
-                case 1 -> Arrays.copyOf(in, p);
-                case 2 -> { // delete a run
-                    int n = Math.min(length, in.length - p);
-                    byte[] b = new byte[in.length - n];
-                    System.arraycopy(in, 0, b, 0, p);
-                    System.arraycopy(in, p + n, b, p, in.length - p - n);
-                    yield b;
-                }
-                default -> { // duplicate a run
-                    int n = Math.min(length, in.length - p);
-                    byte[] b = Arrays.copyOf(in, in.length + n);
-                    System.arraycopy(in, p, b, p + n, in.length - p);
-                    yield b;
-                }
-            };
-        }
-    }
+    /**
+     * Changes to the body: a byte set, biased towards JSON's structural characters, a cut, a run deleted or repeated.
+     */
+    private static final Mutations MUTATIONS = Mutations.of(SET, TRUNCATE, DELETE, DUPLICATE)
+            .setAlphabet("{}[]\":,-0e9.\\ ntf1E+").maxRun(40).maxCount(4);
 
     @Provide
     Arbitrary<List<Mutation>> mutations() {
-        return Combinators.combine(Arbitraries.integers().between(0, 3), Arbitraries.integers(),
-                        Arbitraries.integers().between(0, 255), Arbitraries.integers().between(1, 40))
-                .as(Mutation::new).list().ofMinSize(1).ofMaxSize(4);
+        return MUTATIONS.arbitrary();
     }
 }

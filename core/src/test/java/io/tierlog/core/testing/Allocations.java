@@ -1,17 +1,20 @@
-package io.tierlog.core;
+package io.tierlog.core.testing;
 
 import java.lang.management.ManagementFactory;
 
 /**
  * Measures what one decode allocates on the calling thread (HotSpot's per-thread allocation counter, exact to the
  * TLAB refill), so that a fuzz property can assert that hostile input is rejected before it costs memory.
+ *
+ * <p>Public, in core's test-jar, because the fuzz tests of core, kafka, metrics-receivers and server all measure
+ * their decoders this way; one copy keeps the measurement (and its warm-up run) the same for all of them.
  */
-final class Allocations {
+public final class Allocations {
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     /** What a decode did: the exception it threw (null when it returned) and the bytes it allocated. */
-    record Outcome(RuntimeException thrown, long allocatedBytes) {
+    public record Outcome(RuntimeException thrown, long allocatedBytes) {
     }
 
     private Allocations() {
@@ -22,7 +25,7 @@ final class Allocations {
      * classes (a codec's native library, a parser's tables), a one-time cost on the calling thread that is not the
      * decode's. An {@link Error} (OOM, stack overflow) propagates and fails the test.
      */
-    static Outcome measure(Runnable decode) {
+    public static Outcome measure(Runnable decode) {
         try {
             decode.run();
         } catch (RuntimeException e) {
