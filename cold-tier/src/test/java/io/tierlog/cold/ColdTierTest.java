@@ -6,6 +6,7 @@ import io.minio.MinioClient;
 import io.tierlog.cold.testing.FaultyObjectStore;
 import io.tierlog.cold.testing.LogFixture;
 import io.tierlog.cold.testing.S3ProxyHarness;
+import io.tierlog.cold.testing.TierTestBed;
 import io.tierlog.core.Record;
 import io.tierlog.core.TopicPartition;
 import io.tierlog.hot.FetchData;
@@ -28,13 +29,10 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.List;
 import java.util.Random;
-import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -51,10 +49,10 @@ class ColdTierTest {
 
     @TempDir
     Path dir;
+    private TierTestBed bed;
     private LogManager logs;
     private SimpleMeterRegistry registry;
     private ColdTierConfig config;
-    private final Deque<AutoCloseable> closers = new ArrayDeque<>();
     private final Random rnd = new Random(42);
 
     @BeforeAll
@@ -73,25 +71,19 @@ class ColdTierTest {
 
     @BeforeEach
     void setUp() {
-        logs = new LogManager(dir.resolve("data"));
-        registry = new SimpleMeterRegistry();
-        config = ColdTierConfig.DEFAULTS.withKeyPrefix("t-" + UUID.randomUUID())
-                .withRetryBackoff(Duration.ofMillis(2), Duration.ofMillis(40));
+        bed = new TierTestBed(dir, "t", Duration.ofMillis(2), Duration.ofMillis(40));
+        logs = bed.logs();
+        registry = bed.registry();
+        config = bed.config();
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        while (!closers.isEmpty()) {
-            closers.pop().close();
-        }
-        logs.close();
+        bed.close();
     }
 
     private ColdTier tier(ObjectStore store, ColdTierConfig c, SimpleMeterRegistry reg) {
-        ColdTier t = new ColdTier(store, c, reg);
-        closers.push(t);
-        t.start();
-        return t;
+        return bed.tier(store, c, reg);
     }
 
     private ColdTier tier(ObjectStore store) {
@@ -340,7 +332,7 @@ class ColdTierTest {
         }
         S3ObjectStore dead = S3ObjectStore.create(S3Config.compatible(URI.create("http://127.0.0.1:" + deadPort), BUCKET,
                 S3ProxyHarness.ACCESS_KEY, S3ProxyHarness.SECRET_KEY).withRetries(2, Duration.ofSeconds(2)));
-        closers.push(dead);
+        bed.closeAtEnd(dead);
         ObjectStore live = switchable.swap(dead);
         for (int i = 0; i < 100; i++) {
             LogFixture.appendBatch(log, rnd, 10, 200, 9000 + i);
@@ -512,7 +504,7 @@ class ColdTierTest {
     @Test
     void largeSegmentsUseMultipartUpload() throws Exception {
         S3ObjectStore multipart = S3ObjectStore.create(server.config(BUCKET).withMultipart(S3Config.MIN_PART_SIZE, S3Config.MIN_PART_SIZE));
-        closers.push(multipart);
+        bed.closeAtEnd(multipart);
         TopicPartition tp = new TopicPartition("big", 0);
         PartitionLog log = logs.open(tp, new LogConfig(16L * 1024 * 1024, 3_600_000, 4096, FsyncPolicy.NEVER));
         while (log.sizeInBytes() < 6L * 1024 * 1024 + 100_000) {

@@ -3,6 +3,7 @@ package io.tierlog.cold;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tierlog.cold.testing.FaultyObjectStore;
 import io.tierlog.cold.testing.LogFixture;
+import io.tierlog.cold.testing.TierTestBed;
 import io.tierlog.cold.testing.S3ProxyHarness;
 import io.tierlog.core.TopicPartition;
 import io.tierlog.hot.FsyncPolicy;
@@ -19,11 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 import java.util.Random;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 
 import static io.tierlog.cold.RemoteSegmentState.COPY_SEGMENT_FINISHED;
@@ -46,10 +44,10 @@ class OffloadLifecycleTest {
 
     @TempDir
     Path dir;
+    private TierTestBed bed;
     private LogManager logs;
     private SimpleMeterRegistry registry;
     private ColdTierConfig config;
-    private final Deque<AutoCloseable> closers = new ArrayDeque<>();
     private final Random rnd = new Random(7);
 
     @BeforeAll
@@ -66,24 +64,19 @@ class OffloadLifecycleTest {
 
     @BeforeEach
     void setUp() {
-        logs = new LogManager(dir.resolve("data"));
-        registry = new SimpleMeterRegistry();
-        config = ColdTierConfig.DEFAULTS.withKeyPrefix("l-" + UUID.randomUUID()).withRetryBackoff(SLOW_RETRY, SLOW_RETRY);
+        bed = new TierTestBed(dir, "l", SLOW_RETRY, SLOW_RETRY);
+        logs = bed.logs();
+        registry = bed.registry();
+        config = bed.config();
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        while (!closers.isEmpty()) {
-            closers.pop().close();
-        }
-        logs.close();
+        bed.close();
     }
 
     private ColdTier tier(ObjectStore store, ColdTierConfig c) {
-        ColdTier t = new ColdTier(store, c, registry);
-        closers.push(t);
-        t.start();
-        return t;
+        return bed.tier(store, c, registry);
     }
 
     /** A log whose first segment is closed (and more after it). */

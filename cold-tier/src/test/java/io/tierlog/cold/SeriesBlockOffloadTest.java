@@ -3,6 +3,7 @@ package io.tierlog.cold;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tierlog.cold.testing.LogFixture;
 import io.tierlog.cold.testing.S3ProxyHarness;
+import io.tierlog.cold.testing.TierTestBed;
 import io.tierlog.core.BatchBuilder;
 import io.tierlog.core.Compression;
 import io.tierlog.core.Header;
@@ -32,7 +33,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -50,9 +50,9 @@ class SeriesBlockOffloadTest {
 
     @TempDir
     Path dir;
+    private TierTestBed bed;
     private LogManager logs;
     private ColdTierConfig config;
-    private final List<ColdTier> tiers = new ArrayList<>();
     private final Random rnd = new Random(7);
 
     @BeforeAll
@@ -69,22 +69,18 @@ class SeriesBlockOffloadTest {
 
     @BeforeEach
     void setUp() {
-        logs = new LogManager(dir.resolve("data"));
-        config = ColdTierConfig.DEFAULTS.withKeyPrefix("sb-" + UUID.randomUUID())
-                .withRetryBackoff(Duration.ofMillis(2), Duration.ofMillis(40));
+        bed = new TierTestBed(dir, "sb", Duration.ofMillis(2), Duration.ofMillis(40));
+        logs = bed.logs();
+        config = bed.config();
     }
 
     @AfterEach
-    void tearDown() {
-        tiers.forEach(ColdTier::close);
-        logs.close();
+    void tearDown() throws Exception {
+        bed.close();
     }
 
     private ColdTier tier() {
-        ColdTier t = new ColdTier(s3, config, new SimpleMeterRegistry());
-        tiers.add(t);
-        t.start();
-        return t;
+        return bed.tier(s3, config, new SimpleMeterRegistry());
     }
 
     /** {@code scrapes} scrapes of 40 series (counters with resets, gauges, ratios), one batch each, odd records mixed in. */
@@ -197,7 +193,6 @@ class SeriesBlockOffloadTest {
         before.register(log);
         awaitOffloaded(before, log);
         before.close();
-        tiers.remove(before);
         appendScrapes(log, 120, 1_764_100_000_000L);
         ColdTier after = tier();
         after.registerMetrics(log);
