@@ -1,6 +1,5 @@
 package io.tierlog.core;
 
-import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -10,7 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class BytesKeyedCache<V> {
     private final int maxEntries;
-    private final ConcurrentHashMap<Key, V> map = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<ByteKey, V> map = new ConcurrentHashMap<>();
 
     public BytesKeyedCache(int maxEntries) {
         if (maxEntries <= 0) {
@@ -21,7 +20,7 @@ public final class BytesKeyedCache<V> {
 
     /** The value cached for bytes equal to {@code key}, or null. */
     public V get(byte[] key) {
-        return map.get(new Key(key));
+        return map.get(new ByteKey(key));
     }
 
     /** Caches {@code value} under a private copy of {@code key}. */
@@ -29,23 +28,10 @@ public final class BytesKeyedCache<V> {
         if (map.size() >= maxEntries) {
             map.clear();
         }
-        map.put(new Key(key.clone()), value);
+        map.put(new ByteKey(key.clone()), value);
     }
 
     public int size() {
         return map.size();
-    }
-
-    /** Content-compared key bytes. */
-    private record Key(byte[] bytes) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && Arrays.equals(bytes, k.bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(bytes);
-        }
     }
 }

@@ -1,6 +1,7 @@
 package io.tierlog.cold.series;
 
 import com.github.luben.zstd.Zstd;
+import io.tierlog.core.ByteKey;
 import io.tierlog.core.CorruptBatchException;
 import io.tierlog.core.MetricCodec;
 import io.tierlog.core.Record;
@@ -364,7 +365,7 @@ public final class SeriesBlockWriter {
      */
     private static final class Dictionary {
         final List<byte[]> keys = new ArrayList<>();
-        final Map<Key, Integer> ids = new HashMap<>();
+        final Map<ByteKey, Integer> ids = new HashMap<>();
         final Map<String, TreeMap<String, List<Integer>>> postings = new TreeMap<>();
 
         /** The series id of a sample record, or -1 when the record goes to the side section. */
@@ -372,7 +373,7 @@ public final class SeriesBlockWriter {
             if (!isSample(r)) {
                 return -1;
             }
-            Key key = new Key(r.key());
+            ByteKey key = new ByteKey(r.key());
             Integer id = ids.get(key);
             if (id == null) {
                 try {
@@ -385,7 +386,7 @@ public final class SeriesBlockWriter {
                 } catch (CorruptBatchException notASeriesKey) {
                     id = -1; // kept verbatim as a side record
                 }
-                ids.put(new Key(r.key().clone()), id);
+                ids.put(new ByteKey(r.key().clone()), id);
             }
             return id;
         }
@@ -415,23 +416,6 @@ public final class SeriesBlockWriter {
                 });
             });
             return out.toByteArray();
-        }
-    }
-
-    /** A record key compared by content, its (vectorised) hash computed once. */
-    private record Key(byte[] bytes, int hash) {
-        Key(byte[] bytes) {
-            this(bytes, Arrays.hashCode(bytes));
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && k.hash == hash && Arrays.equals(bytes, k.bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
         }
     }
 }
