@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
  * runs Kafka's own benchmark tools against Tierlog and Apache Kafka; {@code fetch-perf} and {@code e2e-latency} are
  * the two Kafka clients kafka-perf adds, usable alone against any broker; {@code promql-perf} times Tierlog's
  * Prometheus query API against Prometheus on the same samples, {@code remote-write-perf} its remote_write receiver
- * against Prometheus'.
+ * against Prometheus'; {@code soak} runs a mixed workload for a long time and judges whether the server's memory,
+ * file descriptors and threads stay flat.
  */
 @Command(name = "loadtest", mixinStandardHelpOptions = true,
         description = "Tierlog load tests and benchmarks against Apache Kafka.")
@@ -35,6 +36,7 @@ public final class Main implements Callable<Integer> {
         cli.addSubcommand("e2e-latency", new FixedRateLatency());
         cli.addSubcommand("promql-perf", new io.tierlog.loadtest.prom.PromqlPerf());
         cli.addSubcommand("remote-write-perf", new io.tierlog.loadtest.prom.RemoteWritePerf());
+        cli.addSubcommand("soak", new io.tierlog.loadtest.soak.Soak());
         System.exit(cli.execute(args));
     }
 
