@@ -21,6 +21,8 @@ final class Outcomes {
     final LongAdder ok = new LongAdder();
     final LongAdder unsent = new LongAdder();
     final LongAdder producedRecords = new LongAdder();
+    /** The part of {@link #producedRecords} that went through the Kafka listener. */
+    final LongAdder kafkaRecords = new LongAdder();
     final LongAdder tailRecords = new LongAdder();
     final LongAdder historyRecords = new LongAdder();
     final LongAdder coldRecords = new LongAdder();
@@ -48,6 +50,13 @@ final class Outcomes {
         if (n.sum() == 1) {
             LOG.warn("soak: first failure of kind '{}': {}", kind, detail);
         }
+    }
+
+    /** {@code n} requests that failed alike (e.g. records a closing producer never had answered). */
+    void failed(String kind, String detail, long n) {
+        LongAdder count = failed.computeIfAbsent(kind, k -> new LongAdder());
+        count.add(n);
+        LOG.warn("soak: {} failures of kind '{}': {}", n, kind, detail);
     }
 
     /** Same as {@link #failed(String, String)} for a request that threw. */

@@ -58,6 +58,10 @@ public final class Soak implements Callable<Integer> {
     @Option(names = "--rate", description = "records/s produced over all producers (default: ${DEFAULT-VALUE})")
     long rate = 2000;
 
+    @Option(names = "--kafka-rate", description = "records/s produced through the Kafka listener by one kafka-clients"
+            + " producer, in addition to --rate over HTTP; 0 = none (default: ${DEFAULT-VALUE})")
+    long kafkaRate = 500;
+
     @Option(names = "--batch", description = "records per produce request (default: ${DEFAULT-VALUE})")
     int batch = 100;
 
@@ -131,8 +135,8 @@ public final class Soak implements Callable<Integer> {
     volatile Result result;
 
     /** The samples, the verdict and the outcome counts of one soak. */
-    record Result(List<Sample> samples, Verdict verdict, Outcomes.Totals totals, Map<String, Long> failedByKind,
-                  Map<String, Long> expectedByKind) {
+    record Result(List<Sample> samples, Verdict verdict, Outcomes.Totals totals, long kafkaRecords,
+                  Map<String, Long> failedByKind, Map<String, Long> expectedByKind) {
     }
 
     @Override
@@ -141,15 +145,16 @@ public final class Soak implements Callable<Integer> {
         if (!warmup.minus(duration).isNegative()) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--warmup must be shorter than --duration");
         }
-        SoakWorkload.Plan plan = new SoakWorkload.Plan(topics, partitions, rate, batch, producers, series, historyInterval,
+        SoakWorkload.Plan plan = new SoakWorkload.Plan(topics, partitions, rate, kafkaRate, batch, producers, series, historyInterval,
                 churnInterval, segmentBytes, retention, maxLag, tailWait);
         Files.createDirectories(outDir);
         Path data = dataRoot.resolve("soak-" + ProcessHandle.current().pid());
         String cp = tierlogClassPath != null ? tierlogClassPath : TierlogBroker.serverClassPath(home);
-        out.printf(Locale.ROOT, "soak: %s (warm-up %s), %,d records/s in batches of %d by %d producers over %d topics x %d"
-                        + " partitions, history read every %s, topic churn every %s, segments %d B, retention %s; server heap"
-                        + " %s; %d cores, load %s; started %s%n", duration, warmup, rate, batch, producers, topics, partitions,
-                historyInterval, churnInterval, segmentBytes, retention, heap, Runtime.getRuntime().availableProcessors(),
+        out.printf(Locale.ROOT, "soak: %s (warm-up %s), %,d records/s over HTTP in batches of %d by %d producers and %,d"
+                        + " records/s through Kafka, over %d topics x %d partitions; history read every %s, topic churn every"
+                        + " %s; segments %d B, retention %s; server heap %s; %d cores, load %s; started %s%n", human(duration),
+                human(warmup), rate, batch, producers, kafkaRate, topics, partitions, human(historyInterval),
+                human(churnInterval), segmentBytes, human(retention), heap, Runtime.getRuntime().availableProcessors(),
                 ProcCpu.loadAverage(), Instant.now());
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10))
                 .build();
@@ -166,6 +171,7 @@ public final class Soak implements Callable<Integer> {
             csvOut.flush();
             SoakWorkload workload = new SoakWorkload(server.base(), http, plan, outcomes);
             workload.createTopics();
+            workload.connectKafka();
             long start = System.nanoTime();
             workload.start(start);
             boolean stopped = false;
@@ -185,8 +191,8 @@ public final class Soak implements Callable<Integer> {
             }
         }
         Verdict verdict = Verdict.of(samples, outcomes.failedTotal(), outcomes.unsent.sum());
-        Result r = new Result(List.copyOf(samples), verdict, outcomes.totals(), outcomes.failedByKind(),
-                outcomes.expectedByKind());
+        Result r = new Result(List.copyOf(samples), verdict, outcomes.totals(), outcomes.kafkaRecords.sum(),
+                outcomes.failedByKind(), outcomes.expectedByKind());
         result = r;
         List<String> report = report(r);
         out.println();
@@ -263,6 +269,15 @@ public final class Soak implements Callable<Integer> {
                 intervalSeconds);
     }
 
+    /** 30m, 10s, 500ms: as the options are written. */
+    static String human(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 60_000 == 0 && ms > 0) {
+            return ms / 60_000 + "m";
+        }
+        return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+    }
+
     /** The final report: the sample table, the outcome counts and the verdict. */
     private static List<String> report(Result r) {
         List<String> lines = new ArrayList<>();
@@ -270,9 +285,9 @@ public final class Soak implements Callable<Integer> {
         r.samples().forEach(s -> lines.add(s.tableRow()));
         Outcomes.Totals t = r.totals();
         lines.add(String.format(Locale.ROOT, "requests: %,d ok, %,d expected non-2xx, %,d failed, %,d unsent; records:"
-                        + " %,d produced, %,d tailed, %,d read by historical queries (%,d from the cold tier); %,d topics"
-                        + " created, written, read and deleted", t.ok(), t.expected(), t.failed(), t.unsent(), t.produced(),
-                t.tail(), t.history(), t.cold(), t.churn()));
+                        + " %,d produced (%,d through Kafka), %,d tailed, %,d read by historical queries (%,d from the cold"
+                        + " tier); %,d topics created, written, read and deleted", t.ok(), t.expected(), t.failed(), t.unsent(),
+                t.produced(), r.kafkaRecords(), t.tail(), t.history(), t.cold(), t.churn()));
         r.expectedByKind().forEach((k, v) -> lines.add(String.format(Locale.ROOT, "  expected %-50s %,d", k, v)));
         r.failedByKind().forEach((k, v) -> lines.add(String.format(Locale.ROOT, "  FAILED   %-50s %,d", k, v)));
         lines.addAll(r.verdict().format());

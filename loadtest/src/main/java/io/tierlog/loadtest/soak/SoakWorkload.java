@@ -2,6 +2,9 @@ package io.tierlog.loadtest.soak;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tierlog.core.MetricCodec;
+import io.tierlog.core.MetricType;
+import io.tierlog.core.SeriesKey;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,8 +15,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>producers: {@code producers} threads post JSON batches of {@code batch} metric records over HTTP at a fixed
  *   total rate (from the intended send time, see {@link Pacer}), round-robin over the steady topics;</li>
+ *   <li>Kafka producer: one kafka-clients producer through the server's Kafka listener sends single metric records
+ *   at a fixed rate, round-robin over the steady topics, with at most {@link #KAFKA_IN_FLIGHT} records unacknowledged
+ *   (a record due while none is free is unsent, never queued);</li>
  *   <li>tail: one long-polling reader per partition of the first steady topic, following the log as it grows;</li>
  *   <li>history: at a fixed rate, a read by offset from 0 (below the log start after retention: the server's 416
  *   names the log start, which is read next) and a time-range query over all partitions of a window
@@ -37,13 +49,16 @@ final class SoakWorkload {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String TOPIC_PREFIX = "soak-";
     private static final String CHURN_PREFIX = "soak-churn-";
+    static final int KAFKA_IN_FLIGHT = 10_000;
 
     /** The workload's shape; rates are totals over the loop's threads. */
-    record Plan(int topics, int partitions, long rate, int batch, int producers, int series, Duration historyInterval,
+    record Plan(int topics, int partitions, long rate, long kafkaRate, int batch, int producers, int series,
+                Duration historyInterval,
                 Duration churnInterval, long segmentBytes, Duration retention, Duration maxLag, Duration tailWait) {
         Plan {
-            if (topics <= 0 || partitions <= 0 || rate <= 0 || batch <= 0 || producers <= 0 || series <= 0) {
-                throw new IllegalArgumentException("topics, partitions, rate, batch, producers and series must be > 0");
+            if (topics <= 0 || partitions <= 0 || rate <= 0 || batch <= 0 || producers <= 0 || series <= 0 || kafkaRate < 0) {
+                throw new IllegalArgumentException("topics, partitions, rate, batch, producers and series must be > 0,"
+                        + " the Kafka rate >= 0");
             }
             if (segmentBytes < 1024) {
                 throw new IllegalArgumentException("segment bytes must be >= 1024 (the server's minimum)");
@@ -61,6 +76,8 @@ final class SoakWorkload {
     private final Plan plan;
     private final Outcomes outcomes;
     private final List<Thread> threads = new ArrayList<>();
+    private final Semaphore kafkaInFlight = new Semaphore(KAFKA_IN_FLIGHT);
+    private KafkaProducer<byte[], byte[]> kafka;
     private volatile boolean stop;
 
     SoakWorkload(URI base, HttpClient http, Plan plan, Outcomes outcomes) {
@@ -92,6 +109,23 @@ final class SoakWorkload {
         }
     }
 
+    /** Connects the Kafka producer to the listener the server names in {@code GET /v1/cluster} (if it has a rate). */
+    void connectKafka() throws IOException, InterruptedException {
+        if (plan.kafkaRate() == 0) {
+            return;
+        }
+        HttpResponse<String> r = http.send(get("/v1/cluster"), HttpResponse.BodyHandlers.ofString());
+        String bootstrap = JSON.readTree(r.body()).path("kafkaBootstrapServers").asText("");
+        if (r.statusCode() != 200 || bootstrap.isEmpty()) {
+            throw new IOException("GET /v1/cluster answered " + r.statusCode() + " " + r.body());
+        }
+        kafka = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ProducerConfig.ACKS_CONFIG, "1", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false,
+                ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000, ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000), new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
     /** Starts every loop; the fixed-rate ones are scheduled from {@code startNanos}. */
     void start(long startNanos) {
         long produceInterval = plan.produceIntervalNanos();
@@ -103,6 +137,16 @@ final class SoakWorkload {
             long start = startNanos + produceInterval * i / plan.producers();
             spawn("soak-producer-" + i, () -> pacer.run(start, () -> stop,
                     seq -> guarded("produce", () -> produce(topic((int) ((seq * plan.producers() + producer) % plan.topics()))))));
+        }
+        if (kafka != null) {
+            long interval = Math.max(1, (long) (1e9 / plan.kafkaRate()));
+            Pacer pacer = new Pacer(interval, Math.max(maxLag, interval), outcomes);
+            byte[][] keys = new byte[plan.series()][];
+            for (int s = 0; s < keys.length; s++) {
+                keys[s] = SeriesKey.of("soak.kafka", Map.of("series", "s" + s)).toBytes();
+            }
+            spawn("soak-kafka-producer", () -> pacer.run(startNanos, () -> stop, seq -> guarded("kafka-produce",
+                    () -> kafkaSend(topic((int) (seq % plan.topics())), keys[(int) (seq / plan.topics() % keys.length)]))));
         }
         for (int p = 0; p < plan.partitions(); p++) {
             int partition = p;
@@ -135,6 +179,13 @@ final class SoakWorkload {
                 LOG.error("soak: {} did not stop within 90 s; interrupting it", t.getName());
                 t.interrupt();
                 all = false;
+            }
+        }
+        if (kafka != null) {
+            kafka.close(Duration.ofSeconds(30)); // delivers what is in flight: its callbacks still count
+            int lost = KAFKA_IN_FLIGHT - kafkaInFlight.availablePermits();
+            if (lost > 0) {
+                outcomes.failed("kafka-produce never acknowledged", "no answer when the producer closed", lost);
             }
         }
         return all;
@@ -184,6 +235,31 @@ final class SoakWorkload {
                 HttpResponse.BodyHandlers.ofString());
         if (expect(r, 200, "produce")) {
             outcomes.producedRecords.add(plan.batch());
+        }
+    }
+
+    /** One metric record through the Kafka door; a record due while {@link #KAFKA_IN_FLIGHT} are unacknowledged is unsent. */
+    private void kafkaSend(String topic, byte[] key) {
+        if (!kafkaInFlight.tryAcquire()) {
+            outcomes.unsent(1);
+            return;
+        }
+        byte[] value = MetricCodec.encodeValue(ThreadLocalRandom.current().nextInt(100_000) / 100.0, MetricType.GAUGE);
+        int partition = SeriesKey.partitionFor(key, plan.partitions());
+        try {
+            kafka.send(new ProducerRecord<>(topic, partition, System.currentTimeMillis(), key, value), (md, err) -> {
+                kafkaInFlight.release();
+                if (err == null) {
+                    outcomes.ok();
+                    outcomes.producedRecords.increment();
+                    outcomes.kafkaRecords.increment();
+                } else {
+                    outcomes.failed("kafka-produce " + err.getClass().getSimpleName(), err);
+                }
+            });
+        } catch (RuntimeException e) {
+            kafkaInFlight.release(); // send threw before taking the record: no callback will come
+            throw e;
         }
     }
 

@@ -30,7 +30,7 @@ class SoakSmokeTest {
 
     private static List<String> args(Path dataRoot, Path outDir, String duration, String warmup) {
         return new ArrayList<>(List.of("--duration", duration, "--warmup", warmup, "--sample-interval", "2s",
-                "--rate", "300", "--batch", "20", "--producers", "2", "--topics", "2", "--partitions", "2",
+                "--rate", "300", "--kafka-rate", "100", "--batch", "20", "--producers", "2", "--topics", "2", "--partitions", "2",
                 "--series", "20", "--history-interval", "300ms", "--churn-interval", "4s", "--segment-bytes", "2048",
                 "--retention", "10s", "--retention-check-interval", "500ms", "--heap", "256m",
                 "--tierlog-classpath", System.getProperty("java.class.path"),
@@ -53,6 +53,7 @@ class SoakSmokeTest {
         // the verdict may fail on flatness in 24 s, never on errors
         assertThat(exit).as(text.toString()).isIn(0, 1);
         assertThat(r.totals().produced()).isPositive();
+        assertThat(r.kafkaRecords()).as("records through the Kafka door").isPositive().isLessThan(r.totals().produced());
         assertThat(r.totals().tail()).as("the tail follows the first topic").isPositive();
         assertThat(r.totals().history()).isPositive();
         assertThat(r.totals().cold()).as("historical reads reach the cold tier").isPositive();
