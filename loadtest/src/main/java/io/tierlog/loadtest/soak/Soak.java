@@ -71,7 +71,8 @@ public final class Soak implements Callable<Integer> {
     @Option(names = "--topics", description = "steady topics, written round-robin (default: ${DEFAULT-VALUE})")
     int topics = 4;
 
-    @Option(names = "--partitions", description = "partitions per steady topic; the first topic's are tailed (default: ${DEFAULT-VALUE})")
+    @Option(names = "--partitions",
+            description = "partitions per steady topic; the first topic's are tailed (default: ${DEFAULT-VALUE})")
     int partitions = 2;
 
     @Option(names = "--series", description = "distinct metric series per topic (default: ${DEFAULT-VALUE})")
@@ -95,7 +96,8 @@ public final class Soak implements Callable<Integer> {
     Duration retention = Duration.ofMinutes(4);
 
     @Option(names = "--max-lag", converter = LoadTest.DurationConverter.class,
-            description = "a loop further behind its schedule than this skips the overdue requests, counted as unsent (default: 5s)")
+            description = "a loop further behind its schedule than this skips the overdue requests, counted as unsent"
+                    + " (default: 5s)")
     Duration maxLag = Duration.ofSeconds(5);
 
     @Option(names = "--tail-wait", converter = LoadTest.DurationConverter.class,
@@ -118,7 +120,8 @@ public final class Soak implements Callable<Integer> {
     @Option(names = "--tierlog-classpath", hidden = true, description = "class path for the server JVM (tests)")
     String tierlogClassPath;
 
-    @Option(names = "--data-root", description = "where the server's data directory goes, deleted afterwards (default: java.io.tmpdir)")
+    @Option(names = "--data-root",
+            description = "where the server's data directory goes, deleted afterwards (default: java.io.tmpdir)")
     Path dataRoot = Path.of(System.getProperty("java.io.tmpdir"));
 
     @Option(names = "--keep-data", negatable = false, description = "keep the server's data directory")
@@ -145,8 +148,8 @@ public final class Soak implements Callable<Integer> {
         if (!warmup.minus(duration).isNegative()) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--warmup must be shorter than --duration");
         }
-        SoakWorkload.Plan plan = new SoakWorkload.Plan(topics, partitions, rate, kafkaRate, batch, producers, series, historyInterval,
-                churnInterval, segmentBytes, retention, maxLag, tailWait);
+        SoakWorkload.Plan plan = new SoakWorkload.Plan(topics, partitions, rate, kafkaRate, batch, producers, series,
+                historyInterval, churnInterval, segmentBytes, retention, maxLag, tailWait);
         Files.createDirectories(outDir);
         Path data = dataRoot.resolve("soak-" + ProcessHandle.current().pid());
         String cp = tierlogClassPath != null ? tierlogClassPath : TierlogBroker.serverClassPath(home);

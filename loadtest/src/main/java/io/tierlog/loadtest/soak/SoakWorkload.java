@@ -136,7 +136,8 @@ final class SoakWorkload {
             // the producers' schedules are staggered evenly, so the requests are spread over each interval
             long start = startNanos + produceInterval * i / plan.producers();
             spawn("soak-producer-" + i, () -> pacer.run(start, () -> stop,
-                    seq -> guarded("produce", () -> produce(topic((int) ((seq * plan.producers() + producer) % plan.topics()))))));
+                    seq -> guarded("produce",
+                            () -> produce(topic((int) ((seq * plan.producers() + producer) % plan.topics()))))));
         }
         if (kafka != null) {
             long interval = Math.max(1, (long) (1e9 / plan.kafkaRate()));
@@ -286,8 +287,9 @@ final class SoakWorkload {
         while (!stop) {
             served[0] = false;
             guarded("tail", () -> {
-                HttpResponse<String> r = http.send(get("/v1/topics/" + topic + "/partitions/" + partition + "/records?offset="
-                        + next[0] + "&maxRecords=5000&maxWaitMs=" + plan.tailWait().toMillis()), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = http.send(get("/v1/topics/" + topic + "/partitions/" + partition
+                        + "/records?offset=" + next[0] + "&maxRecords=5000&maxWaitMs=" + plan.tailWait().toMillis()),
+                        HttpResponse.BodyHandlers.ofString());
                 if (expect(r, 200, "tail")) {
                     JsonNode n = JSON.readTree(r.body());
                     long nextOffset = n.path("nextOffset").asLong(-1);

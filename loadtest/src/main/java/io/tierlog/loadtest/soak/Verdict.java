@@ -18,16 +18,18 @@ record Verdict(boolean passed, List<Check> checks, long failed, long unsent, int
     /** One figure's first-third and last-third medians, and the most the last may be. */
     record Check(String name, String unit, double first, double last, double allowed, boolean passed) {
         String format() {
-            return String.format(Locale.ROOT, "  %-16s first third %10.1f %s, last third %10.1f %s, allowed <= %10.1f %s  %s",
-                    name, first, unit, last, unit, allowed, unit, passed ? "ok" : "GREW");
+            String u = unit.isEmpty() ? "" : " " + unit;
+            return String.format(Locale.ROOT, "  %-16s first third %10.1f%s, last third %10.1f%s, allowed <= %10.1f%s  %s",
+                    name, first, u, last, u, allowed, u, passed ? "ok" : "GREW");
         }
     }
 
     /** A tolerance: the last third's median may exceed the first third's by {@code relative} of it plus {@code absolute}. */
     record Tolerance(String name, String unit, double relative, double absolute, ToDoubleFunction<Sample> figure) {
         String describe() {
-            return String.format(Locale.ROOT, "%s +%.0f%% +%s %s", name, relative * 100,
-                    absolute == Math.rint(absolute) ? Long.toString((long) absolute) : Double.toString(absolute), unit);
+            return String.format(Locale.ROOT, "%s +%.0f%% +%s%s", name, relative * 100,
+                    absolute == Math.rint(absolute) ? Long.toString((long) absolute) : Double.toString(absolute),
+                    unit.isEmpty() ? "" : " " + unit);
         }
     }
 
