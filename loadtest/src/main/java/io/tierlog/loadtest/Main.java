@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
  * the two Kafka clients kafka-perf adds, usable alone against any broker; {@code promql-perf} times Tierlog's
  * Prometheus query API against Prometheus on the same samples, {@code remote-write-perf} its remote_write receiver
  * against Prometheus'; {@code cold-perf} measures series blocks in S3 (bytes per sample against Prometheus' TSDB,
- * selective cold queries, replay bytes).
+ * selective cold queries, replay bytes); {@code soak} runs a mixed workload for a long time and judges whether the
+ * server's memory, file descriptors and threads stay flat.
  */
 @Command(name = "loadtest", mixinStandardHelpOptions = true,
         description = "Tierlog load tests and benchmarks against Apache Kafka.")
@@ -37,6 +38,7 @@ public final class Main implements Callable<Integer> {
         cli.addSubcommand("promql-perf", new io.tierlog.loadtest.prom.PromqlPerf());
         cli.addSubcommand("remote-write-perf", new io.tierlog.loadtest.prom.RemoteWritePerf());
         cli.addSubcommand("cold-perf", new io.tierlog.loadtest.cold.ColdPerf());
+        cli.addSubcommand("soak", new io.tierlog.loadtest.soak.Soak());
         System.exit(cli.execute(args));
     }
 
