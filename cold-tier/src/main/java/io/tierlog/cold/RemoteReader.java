@@ -48,7 +48,10 @@ final class RemoteReader {
     private final Timer readLatency;
     private final Counter getRequests;
     private final Counter getBytes;
-    /** Decoded row groups of series blocks, by object key and group index, bounded by the chunk cache's byte budget. */
+    /**
+     * Decoded row groups of series blocks, by object key and group index, bounded by a quarter of the chunk cache's
+     * byte budget (on top of it: a server with both kinds of topics uses both caches).
+     */
     private final Cache<String, SeriesBlockReader.DecodedGroup> decodedGroups;
 
     RemoteReader(ObjectStore store, ManifestStore manifests, ChunkCache chunks, ColdTierConfig config, MeterRegistry registry) {
@@ -61,7 +64,7 @@ final class RemoteReader {
         this.readLatency = Timer.builder("tierlog.cold.read.latency").publishPercentileHistogram().register(registry);
         this.getRequests = Counter.builder("tierlog.cold.get.requests").description("ranged GETs sent").register(registry);
         this.getBytes = Counter.builder("tierlog.cold.get.bytes").description("bytes received by ranged GETs").register(registry);
-        this.decodedGroups = Caffeine.newBuilder().maximumWeight(Math.max(1, config.chunkCacheBytes()))
+        this.decodedGroups = Caffeine.newBuilder().maximumWeight(Math.max(1, config.chunkCacheBytes() / 4))
                 .weigher((String k, SeriesBlockReader.DecodedGroup g) -> (int) Math.min(Integer.MAX_VALUE, g.weight())).build();
     }
 
