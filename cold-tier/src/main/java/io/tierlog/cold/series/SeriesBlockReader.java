@@ -462,7 +462,7 @@ public final class SeriesBlockReader {
         if (wanted.isEmpty()) {
             return List.of();
         }
-        Map<Integer, List<Object[]>> parts = new java.util.TreeMap<>(); // series -> per group {ts, values, types}
+        Map<Integer, List<Columns>> parts = new java.util.TreeMap<>(); // series -> its columns per row group
         for (int i = 0; i < rowGroups.size(); i++) {
             RowGroup g = rowGroups.get(i);
             if (g.maxTimestamp() < minTimestamp || g.minTimestamp() > maxTimestamp) {
@@ -477,8 +477,8 @@ public final class SeriesBlockReader {
         List<SeriesSamples> out = new ArrayList<>();
         parts.forEach((series, chunks) -> {
             int n = 0;
-            for (Object[] c : chunks) {
-                for (long t : (long[]) c[0]) {
+            for (Columns c : chunks) {
+                for (long t : c.timestamps()) {
                     n += t >= minTimestamp && t <= maxTimestamp ? 1 : 0;
                 }
             }
@@ -487,10 +487,10 @@ public final class SeriesBlockReader {
             }
             SeriesSamples selected = new SeriesSamples(keys.get(series).clone(), new long[n], new double[n], new byte[n]);
             int k = 0;
-            for (Object[] c : chunks) {
-                long[] ts = (long[]) c[0];
-                double[] vs = (double[]) c[1];
-                byte[] ty = (byte[]) c[2];
+            for (Columns c : chunks) {
+                long[] ts = c.timestamps();
+                double[] vs = c.values();
+                byte[] ty = c.types();
                 for (int j = 0; j < ts.length; j++) {
                     if (ts[j] >= minTimestamp && ts[j] <= maxTimestamp) {
                         selected.timestamps()[k] = ts[j];
@@ -510,7 +510,7 @@ public final class SeriesBlockReader {
         return select(labels, key -> true, minTimestamp, maxTimestamp);
     }
 
-    private void selectV2(int index, BitSet wanted, Map<Integer, List<Object[]>> parts) {
+    private void selectV2(int index, BitSet wanted, Map<Integer, List<Columns>> parts) {
         RowGroup g = rowGroups.get(index);
         List<ChunkEntry> matching = g.chunks().stream().filter(c -> wanted.get(c.series())).toList();
         if (matching.isEmpty()) {
@@ -527,7 +527,7 @@ public final class SeriesBlockReader {
         }
     }
 
-    private void selectV1(RowGroup g, BitSet wanted, Map<Integer, List<Object[]>> parts) {
+    private void selectV1(RowGroup g, BitSet wanted, Map<Integer, List<Columns>> parts) {
         BlockBytes.Source in = new BlockBytes.Source(checked(fetch(source, g.position(), g.length()), g.crc(),
                 "row group at offset " + g.firstOffset()));
         int chunks = in.count(g.recordCount(), "series chunk");
@@ -547,12 +547,16 @@ public final class SeriesBlockReader {
             if (ts.length != samples || vs.length != samples || os.length != samples) {
                 throw new SeriesFormatException("chunk of series " + series + " has columns of unequal length");
             }
-            parts.computeIfAbsent(series, k -> new ArrayList<>()).add(new Object[] {ts, vs, ty});
+            parts.computeIfAbsent(series, k -> new ArrayList<>()).add(new Columns(ts, vs, ty));
         }
     }
 
-    /** A version-2 chunk's {timestamps, values, types}, its CRC and lengths checked. */
-    private static Object[] decodeChunk(RowGroup g, ChunkEntry c, byte[] body, List<long[]> columns) {
+    /** One series' decoded columns within one row group, in offset order. */
+    private record Columns(long[] timestamps, double[] values, byte[] types) {
+    }
+
+    /** A version-2 chunk's columns, its CRC and lengths checked. */
+    private static Columns decodeChunk(RowGroup g, ChunkEntry c, byte[] body, List<long[]> columns) {
         checked(body, c.crc(), "chunk of series " + c.series() + " in the row group at offset " + g.firstOffset());
         if (c.timestampColumn() >= columns.size()) {
             throw new SeriesFormatException("chunk of series " + c.series() + " names timestamp column " + c.timestampColumn()
@@ -565,7 +569,7 @@ public final class SeriesBlockReader {
         if (ts.length != c.samples() || values.length != c.samples()) {
             throw new SeriesFormatException("chunk of series " + c.series() + " has columns of unequal length");
         }
-        return new Object[] {ts, values, types};
+        return new Columns(ts, values, types);
     }
 
     /** Per row group, its distinct timestamp columns (version 2; decoded once from the tail). */
@@ -666,10 +670,10 @@ public final class SeriesBlockReader {
         byte[][] types = new byte[seriesCount][];
         for (ChunkEntry c : g.chunks()) {
             int at = (int) (c.position() - g.position());
-            Object[] chunk = decodeChunk(g, c, Arrays.copyOfRange(body, at, at + c.length()), columns);
-            timestamps[c.series()] = (long[]) chunk[0];
-            values[c.series()] = (double[]) chunk[1];
-            types[c.series()] = (byte[]) chunk[2];
+            Columns chunk = decodeChunk(g, c, Arrays.copyOfRange(body, at, at + c.length()), columns);
+            timestamps[c.series()] = chunk.timestamps();
+            values[c.series()] = chunk.values();
+            types[c.series()] = chunk.types();
         }
         int[] placed = new int[seriesCount + 1];
         for (int slot : slots) {
