@@ -160,6 +160,11 @@ final class Broker implements AutoCloseable {
         return storageFaults;
     }
 
+    /** The ingest ring every door publishes into (tests stall its writer to prove backpressure). */
+    IngestPipeline ingest() {
+        return ingest;
+    }
+
     /** The one checker of client batches, shared by the HTTP and Kafka doors. */
     BatchValidator validator() {
         return validator;

@@ -1,6 +1,6 @@
 package io.tierlog.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.tierlog.ingest.AppendListener;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,46 +23,89 @@ import static org.assertj.core.api.Assertions.assertThat;
  * refused request stores nothing: the high watermark is exactly the sum of the acknowledged counts.
  */
 class OverloadTest {
+    private static final int RING = 2;
+    private static final int CONCURRENT = 6;
+
     @TempDir
     Path dir;
 
     @Test
     void fullRingAnswers503AndStoresNothingForIt() throws Exception {
-        try (ServerHarness h = new ServerHarness(dir.resolve("data"), Map.of("ingest.ring.size", "2",
+        try (ServerHarness h = new ServerHarness(dir.resolve("data"), Map.of("ingest.ring.size", Integer.toString(RING),
                 "ingest.publish.timeout.ms", "0", "ingest.shards", "1"))) {
             h.createTopic("busy", 1, null);
-            StringBuilder sb = new StringBuilder("{\"records\":[");
-            for (int i = 0; i < 2000; i++) {
-                sb.append(i == 0 ? "" : ",").append("{\"name\":\"load\",\"tags\":{\"i\":\"").append(i % 50)
-                        .append("\"},\"value\":").append(i).append('}');
-            }
-            String body = sb.append("]}").toString();
-            int acked = 0;
-            int refused = 0;
-            for (int round = 0; round < 5 && refused == 0; round++) {
-                List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
-                for (int c = 0; c < 48; c++) {
-                    calls.add(h.http.sendAsync(HttpRequest.newBuilder(URI.create(h.base + "/v1/topics/busy/records?acks=durable"))
-                            .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+            // The writer thread calls append listeners before it releases its ring slots: blocking one there
+            // stalls the writer deterministically, as a slow disk would, until the test lets it go.
+            CountDownLatch stalled = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            AppendListener stall = (tp, highWatermark) -> {
+                if (tp.topic().equals("busy")) {
+                    stalled.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                 }
-                for (CompletableFuture<HttpResponse<String>> f : calls) {
-                    HttpResponse<String> r = f.get();
-                    JsonNode n = ServerHarness.JSON.readTree(r.body());
-                    if (r.statusCode() == 200) {
-                        acked += n.get("offsets").get(0).get("count").asInt();
-                    } else {
+            };
+            h.server.broker().ingest().addAppendListener(stall);
+            String body = body(2000);
+            List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+            calls.add(produce(h, body));
+            assertThat(stalled.await(30, TimeUnit.SECONDS)).as("the writer took the first produce").isTrue();
+            for (int c = 0; c < CONCURRENT; c++) {
+                calls.add(produce(h, body));
+            }
+            // While the writer is stalled, only refusals can complete: at most the ring's slots are held.
+            List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>(calls.subList(1, calls.size()));
+            int refused = 0;
+            while (refused < CONCURRENT - RING) {
+                CompletableFuture.anyOf(pending.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+                for (var it = pending.iterator(); it.hasNext(); ) {
+                    CompletableFuture<HttpResponse<String>> f = it.next();
+                    if (f.isDone()) {
+                        HttpResponse<String> r = f.get();
                         assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
-                        assertThat(n.get("error").asText()).isEqualTo("overloaded");
+                        assertThat(ServerHarness.JSON.readTree(r.body()).get("error").asText()).isEqualTo("overloaded");
                         assertThat(r.headers().firstValue("Retry-After")).isPresent();
                         refused++;
+                        it.remove();
                     }
                 }
             }
-            assertThat(refused).as("some produce was refused with 503").isPositive();
+            release.countDown();
+            h.server.broker().ingest().removeAppendListener(stall);
+            long acked = 0;
+            int accepted = 0;
+            for (CompletableFuture<HttpResponse<String>> f : calls) {
+                HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
+                if (r.statusCode() == 200) {
+                    acked += ServerHarness.JSON.readTree(r.body()).get("offsets").get(0).get("count").asInt();
+                    accepted++;
+                } else {
+                    assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+                }
+            }
+            assertThat(accepted).as("the stalled produce and what the ring held").isBetween(1, 1 + RING);
+            assertThat(accepted + refused).isLessThanOrEqualTo(calls.size());
             long hw = h.get("/v1/topics/busy").json().get("partitions").get(0).get("highWatermark").asLong();
             assertThat(hw).isEqualTo(acked);
         }
+    }
+
+    private static String body(int records) {
+        StringBuilder sb = new StringBuilder("{\"records\":[");
+        for (int i = 0; i < records; i++) {
+            sb.append(i == 0 ? "" : ",").append("{\"name\":\"load\",\"tags\":{\"i\":\"").append(i % 50)
+                    .append("\"},\"value\":").append(i).append('}');
+        }
+        return sb.append("]}").toString();
+    }
+
+    private static CompletableFuture<HttpResponse<String>> produce(ServerHarness h, String body) {
+        return h.http.sendAsync(HttpRequest.newBuilder(URI.create(h.base + "/v1/topics/busy/records?acks=leader"))
+                .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
