@@ -37,6 +37,8 @@ public final class SeriesBlockReader {
     static final int MAX_SECTION_BYTES = 256 << 20;
     /** How much of the object's tail the first read fetches: the footer and, usually, everything a selective read needs. */
     static final int TAIL_READ = 256 << 10;
+    /** Decompressed rollup sections up to this size stay with the (cached) reader; larger ones are fetched per use. */
+    static final int KEPT_ROLLUP_BYTES = 64 << 10;
 
     private final RangeSource source;
     private final int version;
@@ -45,6 +47,9 @@ public final class SeriesBlockReader {
     private final Section dictionarySection;
     private final Section postingsSection;
     private final Section timestampsSection;
+    /** Rollup sections by resolution in milliseconds (version 3; empty before). */
+    private final Map<Long, Section> rollupSections;
+    private final Map<Long, byte[]> keptRollups = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<RowGroup> rowGroups;
     /** The object's bytes from {@code tailStart} to the footer, when the first read fetched them. */
     private final byte[] tail;
@@ -123,7 +128,7 @@ public final class SeriesBlockReader {
         long bodyEnd = objectSize - SeriesBlockWriter.TRAILER_SIZE - footer.length;
         BlockBytes.Source in = new BlockBytes.Source(footer);
         this.version = in.raw(1)[0];
-        if (version != 1 && version != SeriesBlockWriter.VERSION) {
+        if (version < 1 || version > SeriesBlockWriter.VERSION) {
             throw new SeriesFormatException("series block version " + version + " is not supported");
         }
         this.recordCount = in.bounded(Long.MAX_VALUE, "record count");
@@ -137,6 +142,17 @@ public final class SeriesBlockReader {
             this.dictionarySection = section(in, bodyEnd, "dictionary", true);
             this.postingsSection = section(in, bodyEnd, "postings", true);
         }
+        Map<Long, Section> rollups = new java.util.TreeMap<>();
+        if (version >= 3) {
+            int n = in.count(64, "rollup");
+            for (int i = 0; i < n; i++) {
+                long resolution = in.bounded(Long.MAX_VALUE, "rollup resolution");
+                if (resolution < 1 || rollups.put(resolution, section(in, bodyEnd, "rollups", true)) != null) {
+                    throw new SeriesFormatException("rollup resolution " + resolution + " is not positive or repeats");
+                }
+            }
+        }
+        this.rollupSections = java.util.Collections.unmodifiableMap(rollups);
         int groups = in.count(Integer.MAX_VALUE, "row group");
         List<RowGroup> list = new ArrayList<>(groups);
         long total = 0;
@@ -438,30 +454,11 @@ public final class SeriesBlockReader {
      * and decodes only those chunks. Side records are not samples and are never returned here.
      */
     public List<SeriesSamples> select(Map<String, String> labels, Predicate<byte[]> keyFilter, long minTimestamp, long maxTimestamp) {
-        BitSet wanted = new BitSet(seriesCount);
-        wanted.set(0, seriesCount);
-        if (!labels.isEmpty()) {
-            Map<String, Map<String, int[]>> index = postings();
-            for (Map.Entry<String, String> label : labels.entrySet()) {
-                BitSet having = new BitSet(seriesCount);
-                for (int id : index.getOrDefault(label.getKey(), Map.of()).getOrDefault(label.getValue(), new int[0])) {
-                    having.set(id);
-                }
-                wanted.and(having);
-            }
-        }
+        BitSet wanted = wanted(labels, keyFilter);
         if (wanted.isEmpty()) {
             return List.of();
         }
         List<byte[]> keys = dictionary();
-        for (int id = wanted.nextSetBit(0); id >= 0; id = wanted.nextSetBit(id + 1)) {
-            if (!keyFilter.test(keys.get(id))) {
-                wanted.clear(id);
-            }
-        }
-        if (wanted.isEmpty()) {
-            return List.of();
-        }
         Map<Integer, List<Columns>> parts = new java.util.TreeMap<>(); // series -> its columns per row group
         for (int i = 0; i < rowGroups.size(); i++) {
             RowGroup g = rowGroups.get(i);
@@ -503,6 +500,163 @@ public final class SeriesBlockReader {
             out.add(selected);
         });
         return out;
+    }
+
+    /** The ids of the series carrying every label in {@code labels} whose key passes {@code keyFilter}. */
+    private BitSet wanted(Map<String, String> labels, Predicate<byte[]> keyFilter) {
+        BitSet wanted = new BitSet(seriesCount);
+        wanted.set(0, seriesCount);
+        if (!labels.isEmpty()) {
+            Map<String, Map<String, int[]>> index = postings();
+            for (Map.Entry<String, String> label : labels.entrySet()) {
+                BitSet having = new BitSet(seriesCount);
+                for (int id : index.getOrDefault(label.getKey(), Map.of()).getOrDefault(label.getValue(), new int[0])) {
+                    having.set(id);
+                }
+                wanted.and(having);
+            }
+        }
+        if (wanted.isEmpty()) {
+            return wanted;
+        }
+        List<byte[]> keys = dictionary();
+        for (int id = wanted.nextSetBit(0); id >= 0; id = wanted.nextSetBit(id + 1)) {
+            if (!keyFilter.test(keys.get(id))) {
+                wanted.clear(id);
+            }
+        }
+        return wanted;
+    }
+
+    /** The rollup resolutions (milliseconds, ascending) this block holds; none before version 3. */
+    public long[] rollupResolutions() {
+        return rollupSections.keySet().stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /**
+     * One series' rollups at one resolution ({@code RollupSection} states the bucket semantics): parallel arrays by
+     * ascending bucket end, buckets with samples only. {@code clean} false means the series' timestamps did not
+     * strictly increase in this block, and the arrays are empty: its samples must be read instead.
+     */
+    public record SeriesRollups(byte[] key, boolean clean, long resolutionMs, long[] bucketEnds, long[] counts,
+                                double[] sums, double[] mins, double[] maxs, long[] firstTimestamps,
+                                long[] lastTimestamps, double[] lasts) {
+    }
+
+    /**
+     * The rollups at {@code resolutionMs} of the series selected as {@link #select} selects them, keeping the buckets
+     * whose end lies in [{@code minEnd}, {@code maxEnd}]; series without such a bucket are left out unless not clean.
+     * Costs the tail read and one ranged GET of the rollup section (kept with the reader when small).
+     *
+     * @throws IllegalArgumentException when the block has no rollups at that resolution (see {@link #rollupResolutions})
+     */
+    public List<SeriesRollups> rollups(Map<String, String> labels, Predicate<byte[]> keyFilter, long resolutionMs,
+                                       long minEnd, long maxEnd) {
+        Section section = rollupSections.get(resolutionMs);
+        if (section == null) {
+            throw new IllegalArgumentException("this series block has no rollups at " + resolutionMs + " ms");
+        }
+        BitSet wanted = wanted(labels, keyFilter);
+        if (wanted.isEmpty()) {
+            return List.of();
+        }
+        byte[] raw = keptRollups.get(resolutionMs);
+        if (raw == null) {
+            raw = sectionBytes(section, "rollups");
+            if (raw.length <= KEPT_ROLLUP_BYTES) {
+                keptRollups.put(resolutionMs, raw);
+            }
+        }
+        List<byte[]> keys = dictionary();
+        BlockBytes.Source in = new BlockBytes.Source(raw);
+        int present = in.count(seriesCount, "rollup series");
+        List<SeriesRollups> out = new ArrayList<>();
+        long id = 0;
+        for (int s = 0; s < present; s++) {
+            id += in.bounded(seriesCount, "rollup series id delta");
+            if (id >= seriesCount || (s > 0 && id == 0)) {
+                throw new SeriesFormatException("rollups name series " + id + " of " + seriesCount);
+            }
+            boolean clean = switch (in.raw(1)[0]) {
+                case 0 -> false;
+                case 1 -> true;
+                default -> throw new SeriesFormatException("rollup clean flag is neither 0 nor 1");
+            };
+            int buckets = clean ? (int) in.bounded(recordCount, "rollup bucket count") : 0;
+            boolean want = wanted.get((int) id);
+            if (buckets == 0) {
+                if (want && !clean) {
+                    out.add(new SeriesRollups(keys.get((int) id).clone(), false, resolutionMs, new long[0], new long[0],
+                            new double[0], new double[0], new double[0], new long[0], new long[0], new double[0]));
+                }
+                continue;
+            }
+            if (!want) {
+                for (int c = 0; c < 8; c++) {
+                    in.skipBytes();
+                }
+                continue;
+            }
+            SeriesRollups r = decodeRollups(in, keys.get((int) id), resolutionMs, buckets, minEnd, maxEnd);
+            if (r.bucketEnds().length > 0) {
+                out.add(r);
+            }
+        }
+        if (in.remaining() != 0) {
+            throw new SeriesFormatException("rollup section has " + in.remaining() + " bytes after its last series");
+        }
+        return out;
+    }
+
+    private static SeriesRollups decodeRollups(BlockBytes.Source in, byte[] key, long resolution, int buckets,
+                                               long minEnd, long maxEnd) {
+        long[] index = PackedLongs.decode(in.bytes(), buckets, true);
+        long[] counts = PackedLongs.decode(in.bytes(), buckets, false);
+        long[] firstOffsets = PackedLongs.decode(in.bytes(), buckets, false);
+        long[] lastOffsets = PackedLongs.decode(in.bytes(), buckets, false);
+        double[] sums = ValueColumn.decode(in.bytes(), buckets);
+        double[] mins = ValueColumn.decode(in.bytes(), buckets);
+        double[] maxs = ValueColumn.decode(in.bytes(), buckets);
+        double[] lasts = ValueColumn.decode(in.bytes(), buckets);
+        if (index.length != buckets || counts.length != buckets || firstOffsets.length != buckets
+                || lastOffsets.length != buckets || sums.length != buckets || mins.length != buckets
+                || maxs.length != buckets || lasts.length != buckets) {
+            throw new SeriesFormatException("rollup columns disagree on the bucket count " + buckets);
+        }
+        int from = 0;
+        int to = 0;
+        long[] ends = new long[buckets];
+        for (int i = 0; i < buckets; i++) {
+            long end;
+            try {
+                end = Math.multiplyExact(index[i], resolution);
+            } catch (ArithmeticException e) {
+                throw new SeriesFormatException("rollup bucket " + i + " ends beyond the time line");
+            }
+            if ((i > 0 && end <= ends[i - 1]) || counts[i] < 1 || firstOffsets[i] < 0 || firstOffsets[i] >= resolution
+                    || lastOffsets[i] < 0 || lastOffsets[i] > firstOffsets[i]
+                    || (counts[i] == 1 && lastOffsets[i] != firstOffsets[i])) {
+                throw new SeriesFormatException("rollup bucket " + i + " is impossible");
+            }
+            ends[i] = end;
+            if (end < minEnd) {
+                from = i + 1;
+            }
+            if (end <= maxEnd) {
+                to = i + 1;
+            }
+        }
+        to = Math.max(from, to);
+        long[] firstTs = new long[to - from];
+        long[] lastTs = new long[to - from];
+        for (int i = from; i < to; i++) {
+            firstTs[i - from] = ends[i] - firstOffsets[i];
+            lastTs[i - from] = ends[i] - lastOffsets[i];
+        }
+        return new SeriesRollups(key.clone(), true, resolution, Arrays.copyOfRange(ends, from, to),
+                Arrays.copyOfRange(counts, from, to), Arrays.copyOfRange(sums, from, to),
+                Arrays.copyOfRange(mins, from, to), Arrays.copyOfRange(maxs, from, to), firstTs, lastTs,
+                Arrays.copyOfRange(lasts, from, to));
     }
 
     /** Equality labels only: {@link #select(Map, Predicate, long, long)} with every key accepted. */

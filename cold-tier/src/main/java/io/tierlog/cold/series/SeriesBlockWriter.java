@@ -38,7 +38,11 @@ public final class SeriesBlockWriter {
     static final int ROW_GROUP_RECORDS = 1 << 20;
 
     static final byte[] MAGIC = "TLSB".getBytes(StandardCharsets.US_ASCII);
-    static final byte VERSION = 2;
+    /** The version of a block with rollups; one written without rollups is version 2, the same layout less them. */
+    static final byte VERSION = 3;
+    static final byte VERSION_WITHOUT_ROLLUPS = 2;
+    /** The rollup resolutions written unless told otherwise: one hour (a month at a 1 h step reads rollups only). */
+    public static final long[] DEFAULT_ROLLUPS = {3_600_000L};
     /** Trailer: footer length (int32), CRC32C of the footer (int32), magic. */
     static final int TRAILER_SIZE = 12;
     static final int HEADER_SIZE = MAGIC.length + 1;
@@ -74,16 +78,27 @@ public final class SeriesBlockWriter {
 
     /** A streaming writer with row groups of {@code rowGroupRecords} records (the last may be smaller). */
     public static Builder builder(int rowGroupRecords) {
+        return builder(rowGroupRecords, DEFAULT_ROLLUPS);
+    }
+
+    /**
+     * A streaming writer with row groups of {@code rowGroupRecords} records and rollups at each of
+     * {@code rollupResolutions} (milliseconds, distinct, positive; empty for none).
+     */
+    public static Builder builder(int rowGroupRecords, long[] rollupResolutions) {
         if (rowGroupRecords < 1) {
             throw new IllegalArgumentException("rowGroupRecords must be positive: " + rowGroupRecords);
         }
-        return new Builder(rowGroupRecords);
+        if (Arrays.stream(rollupResolutions).distinct().count() != rollupResolutions.length) {
+            throw new IllegalArgumentException("rollup resolutions repeat: " + Arrays.toString(rollupResolutions));
+        }
+        return new Builder(rowGroupRecords, rollupResolutions);
     }
 
     /** Takes a segment's records in offset order, one at a time; {@link #finish} returns the block. Not thread safe. */
     public static final class Builder {
         private final int rowGroupRecords;
-        private final BlockBytes.Sink out = new BlockBytes.Sink().raw(MAGIC).raw(new byte[] {VERSION});
+        private final BlockBytes.Sink out;
         private final BlockBytes.Sink timestamps = new BlockBytes.Sink();
         private final List<GroupEntry> groups = new ArrayList<>();
         private final Dictionary dictionary = new Dictionary();
@@ -93,9 +108,17 @@ public final class SeriesBlockWriter {
         private long minTimestamp = Long.MAX_VALUE;
         private long maxTimestamp = Long.MIN_VALUE;
         private boolean finished;
+        private final RollupSection[] rollups;
+        private final byte version;
 
-        private Builder(int rowGroupRecords) {
+        private Builder(int rowGroupRecords, long[] rollupResolutions) {
             this.rowGroupRecords = rowGroupRecords;
+            this.version = rollupResolutions.length == 0 ? VERSION_WITHOUT_ROLLUPS : VERSION;
+            this.out = new BlockBytes.Sink().raw(MAGIC).raw(new byte[] {version});
+            this.rollups = new RollupSection[rollupResolutions.length];
+            for (int i = 0; i < rollups.length; i++) {
+                rollups[i] = new RollupSection(rollupResolutions[i]);
+            }
         }
 
         /** Adds the next record; its offset must be above every offset added before. */
@@ -110,7 +133,14 @@ public final class SeriesBlockWriter {
             if (group == null) {
                 group = new Group(Math.min(rowGroupRecords, 1 << 16));
             }
-            group.add(r, dictionary.idOf(r));
+            int id = dictionary.idOf(r);
+            group.add(r, id);
+            if (id >= 0 && rollups.length > 0) {
+                Chunk c = group.chunks[id];
+                for (RollupSection rollup : rollups) {
+                    rollup.add(id, c.timestamps[c.size - 1], c.values[c.size - 1]);
+                }
+            }
             recordCount++;
             lastOffset = r.offset();
             minTimestamp = Math.min(minTimestamp, r.timestamp());
@@ -145,6 +175,14 @@ public final class SeriesBlockWriter {
                 groups.add(group.write(dictionary, out, timestamps));
                 group = null;
             }
+            long[][] rollupEntries = new long[rollups.length][];
+            for (int i = 0; i < rollups.length; i++) {
+                // a block without series (only side records) has empty rollup sections: nothing to read, nothing to damage
+                byte[] raw = dictionary.keys.isEmpty() ? new byte[0] : rollups[i].encode();
+                byte[] stored = raw.length == 0 ? raw : Zstd.compress(raw, ZSTD_LEVEL);
+                rollupEntries[i] = new long[] {rollups[i].resolution(), out.position(), stored.length, crc32c(stored), raw.length};
+                out.raw(stored);
+            }
             byte[] timestampBytes = timestamps.toByteArray();
             long timestampsPosition = out.position();
             out.raw(timestampBytes);
@@ -158,13 +196,19 @@ public final class SeriesBlockWriter {
             out.raw(postingsBytes);
 
             BlockBytes.Sink footer = new BlockBytes.Sink()
-                    .raw(new byte[] {VERSION})
+                    .raw(new byte[] {version})
                     .varint(recordCount)
                     .varint(dictionary.keys.size())
                     .varint(timestampsPosition).varint(timestampBytes.length).varint(crc32c(timestampBytes))
                     .varint(dictionaryPosition).varint(dictionaryBytes.length).varint(crc32c(dictionaryBytes)).varint(dictionaryRaw.length)
-                    .varint(postingsPosition).varint(postingsBytes.length).varint(crc32c(postingsBytes)).varint(postingsRaw.length)
-                    .varint(groups.size());
+                    .varint(postingsPosition).varint(postingsBytes.length).varint(crc32c(postingsBytes)).varint(postingsRaw.length);
+            if (version >= VERSION) {
+                footer.varint(rollupEntries.length);
+            }
+            for (long[] e : rollupEntries) {
+                footer.varint(e[0]).varint(e[1]).varint(e[2]).varint(e[3]).varint(e[4]);
+            }
+            footer.varint(groups.size());
             for (GroupEntry g : groups) {
                 footer.zigzag(g.firstOffset).zigzag(g.lastOffset).zigzag(g.minTimestamp).zigzag(g.maxTimestamp)
                         .varint(g.recordCount).varint(g.position).varint(g.chunksLength).varint(g.orderLength).varint(g.orderCrc)

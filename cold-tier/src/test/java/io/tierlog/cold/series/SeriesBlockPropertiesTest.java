@@ -225,19 +225,28 @@ class SeriesBlockPropertiesTest {
     }
 
     @Property(tries = 200)
-    void version_one_blocks_written_before_stay_readable(
+    void version_one_and_two_blocks_written_before_stay_readable(
             @ForAll("segments") List<Record> appended, @ForAll @IntRange(min = 1, max = 64) int rowGroupRecords,
             @ForAll("matchers") Map<String, String> labels) {
         byte[] v1 = VersionOneBlockWriter.write(appended, rowGroupRecords);
-        byte[] v2 = SeriesBlockWriter.write(appended, rowGroupRecords);
+        SeriesBlockWriter.Builder withoutRollups = SeriesBlockWriter.builder(rowGroupRecords, new long[0]);
+        appended.forEach(withoutRollups::add);
+        byte[] v2 = withoutRollups.finish();
+        byte[] v3 = SeriesBlockWriter.write(appended, rowGroupRecords);
         SeriesBlockReader old = SeriesBlockReader.open(new CountingSource(v1), v1.length);
-        SeriesBlockReader current = SeriesBlockReader.open(new CountingSource(v2), v2.length);
+        SeriesBlockReader second = SeriesBlockReader.open(new CountingSource(v2), v2.length);
+        SeriesBlockReader current = SeriesBlockReader.open(new CountingSource(v3), v3.length);
 
         assertThat(old.version()).isEqualTo(1);
-        assertThat(current.version()).isEqualTo(2);
+        assertThat(second.version()).isEqualTo(2);
+        assertThat(current.version()).isEqualTo(3);
+        assertThat(second.rollupResolutions()).isEmpty();
+        assertThat(current.rollupResolutions()).containsExactly(SeriesBlockWriter.DEFAULT_ROLLUPS);
         assertThat(old.read(Long.MIN_VALUE, Integer.MAX_VALUE)).containsExactlyElementsOf(appended);
+        assertThat(second.read(Long.MIN_VALUE, Integer.MAX_VALUE)).containsExactlyElementsOf(appended);
         assertThat(describe(old.select(labels, Long.MIN_VALUE, Long.MAX_VALUE)))
-                .isEqualTo(describe(current.select(labels, Long.MIN_VALUE, Long.MAX_VALUE)));
+                .isEqualTo(describe(current.select(labels, Long.MIN_VALUE, Long.MAX_VALUE)))
+                .isEqualTo(describe(second.select(labels, Long.MIN_VALUE, Long.MAX_VALUE)));
     }
 
     private static Map<ByteBuffer, List<String>> describe(List<SeriesBlockReader.SeriesSamples> selected) {
@@ -336,6 +345,9 @@ class SeriesBlockPropertiesTest {
             reader.read(Long.MIN_VALUE, Integer.MAX_VALUE);
             reader.dictionary();
             reader.postings();
+            for (long resolution : reader.rollupResolutions()) {
+                reader.rollups(Map.of(), key -> true, resolution, Long.MIN_VALUE, Long.MAX_VALUE);
+            }
         }).isInstanceOf(SeriesFormatException.class);
     }
 
