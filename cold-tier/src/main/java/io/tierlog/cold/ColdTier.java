@@ -38,14 +38,21 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
     private final RemoteReader reader;
     private final RemoteRetention retention;
     private volatile boolean started;
+    private final long[] rollupResolutions;
 
     public ColdTier(ObjectStore store, ColdTierConfig config, MeterRegistry registry) {
+        this.rollupResolutions = config.rollupResolutions();
         this.keys = new ObjectKeys(config.keyPrefix());
         this.manifests = new ManifestStore(store, keys);
         this.offloader = new Offloader(store, keys, manifests, config, registry);
         this.chunks = new ChunkCache(store, config, registry);
         this.reader = new RemoteReader(store, manifests, chunks, config, registry);
         this.retention = new RemoteRetention(store, manifests, reader, registry);
+    }
+
+    /** The rollup resolutions (milliseconds, ascending) series blocks are written with from now on. */
+    public long[] rollupResolutions() {
+        return rollupResolutions.clone();
     }
 
     static Thread daemon(Runnable r, String name) {
@@ -232,6 +239,19 @@ public final class ColdTier implements RemoteLog, AutoCloseable {
                                         java.util.function.Predicate<byte[]> keyFilter, long minTimestamp,
                                         long maxTimestamp, long endOffset) {
         return reader.selectSeries(tp, labels, keyFilter, minTimestamp, maxTimestamp, endOffset);
+    }
+
+    /**
+     * The rollups at {@code resolutionMs} of the series selected as {@link #selectSeries} selects them, with bucket
+     * ends in [{@code minEnd}, {@code maxEnd}], from the partition's series blocks that hold rollups at that
+     * resolution (the rollup section of each: one ranged GET after the block's tail). The remote segments in the
+     * range that cannot answer with rollups (segment copies, blocks written without them) are returned for the
+     * caller to read by offset; as in {@link #selectSeries}, only segments ending at or before {@code endOffset}.
+     */
+    public RollupSelection selectRollups(TopicPartition tp, java.util.Map<String, String> labels,
+                                         java.util.function.Predicate<byte[]> keyFilter, long resolutionMs,
+                                         long minEnd, long maxEnd, long endOffset) {
+        return reader.selectRollups(tp, labels, keyFilter, resolutionMs, minEnd, maxEnd, endOffset);
     }
 
     /** Drops every cached index and chunk (benchmarks measure cold-cache reads with it). */

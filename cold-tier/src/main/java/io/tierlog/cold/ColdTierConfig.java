@@ -18,16 +18,33 @@ import java.time.Duration;
  * @param readAheadChunks      on sequential reads, keep up to this many chunks ahead fetched in the
  *                             background (one GET per refill of at least half of them); 0 turns it off
  * @param closeTimeout         how long {@link ColdTier#close()} lets in-flight uploads finish
+ * @param rollupsMs            the rollup resolutions (milliseconds) series blocks are written with; empty for none
  */
 public record ColdTierConfig(String keyPrefix, int uploadThreads, Duration retryInitialBackoff,
                              Duration retryMaxBackoff, int indexIntervalBytes, int chunkBytes,
-                             long chunkCacheBytes, long indexCacheBytes, int readAheadChunks, Duration closeTimeout) {
+                             long chunkCacheBytes, long indexCacheBytes, int readAheadChunks, Duration closeTimeout,
+                             java.util.List<Long> rollupsMs) {
+
+    private static final java.util.List<Long> DEFAULT_ROLLUPS_MS =
+            java.util.Arrays.stream(io.tierlog.cold.series.SeriesBlockWriter.DEFAULT_ROLLUPS).boxed().toList();
 
     public static final ColdTierConfig DEFAULTS = new ColdTierConfig("tierlog", 4, Duration.ofMillis(200),
             Duration.ofSeconds(30), 4096, 1024 * 1024, 256L * 1024 * 1024, 32L * 1024 * 1024, 16,
-            Duration.ofSeconds(30));
+            Duration.ofSeconds(30), DEFAULT_ROLLUPS_MS);
+
+    /** The configuration of the first series-block release, without rollups. */
+    public ColdTierConfig(String keyPrefix, int uploadThreads, Duration retryInitialBackoff, Duration retryMaxBackoff,
+                          int indexIntervalBytes, int chunkBytes, long chunkCacheBytes, long indexCacheBytes,
+                          int readAheadChunks, Duration closeTimeout) {
+        this(keyPrefix, uploadThreads, retryInitialBackoff, retryMaxBackoff, indexIntervalBytes, chunkBytes,
+                chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout, DEFAULT_ROLLUPS_MS);
+    }
 
     public ColdTierConfig {
+        rollupsMs = java.util.List.copyOf(rollupsMs);
+        if (rollupsMs.stream().anyMatch(r -> r < 1) || rollupsMs.stream().distinct().count() != rollupsMs.size()) {
+            throw new IllegalArgumentException("rollup resolutions must be positive and distinct, were " + rollupsMs);
+        }
         if (keyPrefix == null || keyPrefix.startsWith("/") || keyPrefix.endsWith("/")) {
             throw new IllegalArgumentException("keyPrefix must be non-null without leading or trailing '/', was " + keyPrefix);
         }
@@ -56,28 +73,38 @@ public record ColdTierConfig(String keyPrefix, int uploadThreads, Duration retry
         }
     }
 
+    /** The rollup resolutions as an array, ascending. */
+    public long[] rollupResolutions() {
+        return rollupsMs.stream().mapToLong(Long::longValue).sorted().toArray();
+    }
+
+    public ColdTierConfig withRollups(java.util.List<Long> v) {
+        return new ColdTierConfig(keyPrefix, uploadThreads, retryInitialBackoff, retryMaxBackoff, indexIntervalBytes,
+                chunkBytes, chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout, v);
+    }
+
     public ColdTierConfig withKeyPrefix(String v) {
         return new ColdTierConfig(v, uploadThreads, retryInitialBackoff, retryMaxBackoff, indexIntervalBytes,
-                chunkBytes, chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout);
+                chunkBytes, chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout, rollupsMs);
     }
 
     public ColdTierConfig withRetryBackoff(Duration initial, Duration max) {
         return new ColdTierConfig(keyPrefix, uploadThreads, initial, max, indexIntervalBytes,
-                chunkBytes, chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout);
+                chunkBytes, chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout, rollupsMs);
     }
 
     public ColdTierConfig withCache(int chunk, long chunkCache, int readAhead) {
         return new ColdTierConfig(keyPrefix, uploadThreads, retryInitialBackoff, retryMaxBackoff, indexIntervalBytes,
-                chunk, chunkCache, indexCacheBytes, readAhead, closeTimeout);
+                chunk, chunkCache, indexCacheBytes, readAhead, closeTimeout, rollupsMs);
     }
 
     public ColdTierConfig withUploadThreads(int v) {
         return new ColdTierConfig(keyPrefix, v, retryInitialBackoff, retryMaxBackoff, indexIntervalBytes,
-                chunkBytes, chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout);
+                chunkBytes, chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout, rollupsMs);
     }
 
     public ColdTierConfig withIndexIntervalBytes(int v) {
         return new ColdTierConfig(keyPrefix, uploadThreads, retryInitialBackoff, retryMaxBackoff, v,
-                chunkBytes, chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout);
+                chunkBytes, chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout, rollupsMs);
     }
 }

@@ -46,6 +46,7 @@ final class Offloader {
     private final ObjectKeys keys;
     private final ManifestStore manifests;
     private final int indexIntervalBytes;
+    private final long[] rollupResolutions;
     private final Duration retryInitialBackoff;
     private final Duration retryMaxBackoff;
     private final Duration closeTimeout;
@@ -93,6 +94,7 @@ final class Offloader {
         this.keys = keys;
         this.manifests = manifests;
         this.indexIntervalBytes = config.indexIntervalBytes();
+        this.rollupResolutions = config.rollupResolutions();
         this.retryInitialBackoff = config.retryInitialBackoff();
         this.retryMaxBackoff = config.retryMaxBackoff();
         this.closeTimeout = config.closeTimeout();
@@ -321,7 +323,7 @@ final class Offloader {
     private void upload(Queue q, SegmentInfo seg) throws IOException {
         long t0 = System.nanoTime();
         Optional<SeriesBlockObject.Built> block = q.format == ObjectFormat.SERIES_BLOCK
-                ? SeriesBlockObject.build(seg) : Optional.empty();
+                ? SeriesBlockObject.build(seg, rollupResolutions) : Optional.empty();
         SegmentObject.Built built = block.isPresent() ? null : SegmentObject.build(seg, indexIntervalBytes);
         SegmentUpload attempt = new SegmentUpload(seg, keys.newSegment(q.tp, seg.baseOffset(), seg.nextOffset() - 1));
         q.lastAttempt = attempt;

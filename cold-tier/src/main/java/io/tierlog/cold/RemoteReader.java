@@ -205,6 +205,30 @@ final class RemoteReader {
         return new SeriesSelection(series, copies);
     }
 
+    /** See {@link ColdTier#selectRollups}. */
+    RollupSelection selectRollups(TopicPartition tp, Map<String, String> labels, java.util.function.Predicate<byte[]> keyFilter,
+                                  long resolution, long minEnd, long maxEnd, long endOffset) {
+        Manifest m = manifests.forRead(tp);
+        List<SeriesBlockReader.SeriesRollups> rollups = new ArrayList<>();
+        List<RemoteSegmentInfo> unrolled = new ArrayList<>();
+        long fromTimestamp = minEnd < Long.MIN_VALUE + resolution ? Long.MIN_VALUE : minEnd - resolution + 1; // first bucket's first instant
+        for (Manifest.Entry seg : m.segments()) {
+            if (seg.info().maxTimestamp() < fromTimestamp || seg.info().minTimestamp() > maxEnd
+                    || seg.info().nextOffset() > endOffset) {
+                continue;
+            }
+            if (seg.format() == ObjectFormat.SERIES_BLOCK) {
+                SeriesBlockReader block = block(seg);
+                if (java.util.Arrays.binarySearch(block.rollupResolutions(), resolution) >= 0) {
+                    rollups.addAll(block.rollups(labels, keyFilter, resolution, minEnd, maxEnd));
+                    continue;
+                }
+            }
+            unrolled.add(seg.info());
+        }
+        return new RollupSelection(rollups, unrolled);
+    }
+
     /** Drops cached indexes of objects that no longer exist. */
     void forget(Collection<String> objectKeys) {
         objectKeys.forEach(indexes::invalidate);

@@ -40,8 +40,8 @@ final class SeriesBlockObject {
      * The segment file is mapped, not read into the heap, and its records stream into the block writer batch by batch,
      * so an offload holds one row group's columns and the block, not the segment's records.
      */
-    static Optional<Built> build(SegmentInfo seg) throws IOException {
-        SeriesBlockWriter.Builder block = SeriesBlockWriter.builder();
+    static Optional<Built> build(SegmentInfo seg, long[] rollupResolutions) throws IOException {
+        SeriesBlockWriter.Builder block = SeriesBlockWriter.builder(SeriesBlockWriter.ROW_GROUP_RECORDS, rollupResolutions);
         try (FileChannel ch = FileChannel.open(seg.logFile(), StandardOpenOption.READ)) {
             long size = seg.sizeInBytes();
             if (size > Integer.MAX_VALUE || ch.size() < size) {

@@ -160,6 +160,21 @@ final class Broker implements AutoCloseable {
         return storageFaults;
     }
 
+    /**
+     * Counts a PromQL selector that asked for rollups: {@code answered} when they were exact, otherwise the engine
+     * read samples instead (a series out of order in a block, or parts of a bucket overlapping in time).
+     */
+    void countRollupSelect(boolean answered) {
+        io.micrometer.core.instrument.Counter.builder("tierlog.query.rollup.selects")
+                .description("PromQL range selectors that asked for rollups, by whether rollups answered them")
+                .tag("outcome", answered ? "rollups" : "samples").register(registry).increment();
+    }
+
+    /** The rollup resolutions a topic's series blocks are written with (none unless offloaded as series blocks). */
+    long[] rollupResolutions(TopicRegistry.Topic t) {
+        return cold != null && t.config().remoteStorage() && t.config().metrics() ? cold.rollupResolutions() : new long[0];
+    }
+
     /** The ingest ring every door publishes into (tests stall its writer to prove backpressure). */
     IngestPipeline ingest() {
         return ingest;
@@ -453,6 +468,33 @@ final class Broker implements AutoCloseable {
             query.scanTimeRange(tp, from, to, null, records, copy.baseOffset(), copy.nextOffset());
         }
         selection.series().forEach(samples);
+        query.scanTimeRange(tp, from, to, null, records, localStart, Long.MAX_VALUE);
+    }
+
+    /**
+     * The rollups at {@code resolutionMs} (bucket ends in [{@code minEnd}, {@code maxEnd}]) of one partition's series
+     * that carry every label in {@code labels} and whose key passes {@code keyFilter}, from the series blocks in S3
+     * that hold them; every record elsewhere whose timestamp can fall in those buckets (segment copies and blocks
+     * without rollups in S3, the hot tier) goes to {@code records} for the caller to aggregate itself.
+     */
+    void selectRollups(TopicRegistry.Topic t, int partition, java.util.Map<String, String> labels,
+                       java.util.function.Predicate<byte[]> keyFilter, long resolutionMs, long minEnd, long maxEnd,
+                       java.util.function.Consumer<io.tierlog.cold.series.SeriesBlockReader.SeriesRollups> rollups,
+                       java.util.function.Consumer<io.tierlog.core.Record> records) {
+        TopicPartition tp = new TopicPartition(t.name(), partition);
+        long from = Math.max(0, minEnd - resolutionMs + 1);
+        long to = maxEnd == Long.MAX_VALUE ? Long.MAX_VALUE : maxEnd + 1;
+        if (cold == null || !t.config().remoteStorage() || !t.config().metrics()) {
+            query.scanTimeRange(tp, from, to, null, records);
+            return;
+        }
+        long localStart = logs.get(tp).map(io.tierlog.hot.PartitionLog::logStartOffset).orElse(0L);
+        io.tierlog.cold.RollupSelection selection = cold.selectRollups(tp, labels, keyFilter, resolutionMs, minEnd, maxEnd,
+                localStart);
+        for (io.tierlog.cold.RemoteSegmentInfo segment : selection.unrolled()) {
+            query.scanTimeRange(tp, from, to, null, records, segment.baseOffset(), segment.nextOffset());
+        }
+        selection.rollups().forEach(rollups);
         query.scanTimeRange(tp, from, to, null, records, localStart, Long.MAX_VALUE);
     }
 

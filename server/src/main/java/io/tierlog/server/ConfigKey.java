@@ -34,6 +34,9 @@ enum ConfigKey {
     S3_PREFIX("s3.prefix", "tierlog", "key prefix of every object the cold tier writes (no leading or trailing /)"),
     S3_TLS_VERIFY("s3.tls.verify", "true",
             "false = accept any TLS certificate from an https s3.endpoint (a test store with a self-signed certificate)"),
+    COLD_ROLLUPS("cold.rollups", "1h",
+            "rollup resolutions stored in the S3 series blocks of metrics topics (comma list such as 1m,1h; empty = none): "
+                    + "*_over_time queries at those steps read rollups instead of samples"),
     S3_EMBEDDED_PORT("s3.embedded.port", "0", "port of the embedded S3 store (0 = pick a free port)"),
     RETENTION_CHECK_INTERVAL_MS("retention.check.interval.ms", "30000",
             "period of the background task that rolls by segmentMs, flushes and applies retention"),

@@ -239,7 +239,7 @@ final class PrometheusQueryApi {
         if (!topic.config().metrics()) {
             throw new BadQueryException("topic '" + name + "' holds bytes, not metric samples");
         }
-        return new TopicSeriesSource(broker, topic, MAX_SAMPLES, scanners);
+        return new TopicSeriesSource(broker, topic, MAX_SAMPLES, scanners, broker.rollupResolutions(topic));
     }
 
     /** A matrix written straight from the series' arrays: a range query's answer can hold millions of points. */

@@ -27,7 +27,7 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                            long minFreeDiskBytes, Limits limits, int kafkaPort, String kafkaAdvertisedHost,
                            int kafkaAdvertisedPort, int kafkaMaxRequestBytes, GroupConfig kafkaGroups,
                            IngestConfig.WaitStrategy ingestWaitStrategy, ReceiverConfig receivers,
-                           Security security) {
+                           Security security, java.util.List<Long> coldRollupsMs) {
 
     /**
      * Who may connect: the token file (null = no authentication), how often it is checked for changes, whether
@@ -222,7 +222,7 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
                 limits, intOf(values, ConfigKey.KAFKA_PORT), values.get(ConfigKey.KAFKA_ADVERTISED_HOST),
                 intOf(values, ConfigKey.KAFKA_ADVERTISED_PORT), intOf(values, ConfigKey.KAFKA_MAX_REQUEST_BYTES),
                 groupConfig(values), waitStrategy(values.get(ConfigKey.INGEST_WAIT_STRATEGY)), receiverConfig(values),
-                security(values));
+                security(values), durations(ConfigKey.COLD_ROLLUPS, values.get(ConfigKey.COLD_ROLLUPS)));
     }
 
     private static ReceiverConfig receiverConfig(Map<ConfigKey, String> values) {
@@ -264,7 +264,36 @@ public record ServerConfig(String host, int port, Path dataDir, URI s3Endpoint, 
         return new ServerConfig(host, port, dataDir, s3Endpoint, s3Bucket, s3Region, s3AccessKey, s3SecretKey, s3Prefix,
                 s3EmbeddedPort, retentionCheckIntervalMs, fsyncIntervalMs, shutdownTimeoutMs, ingestShards,
                 ingestRingSize, ingestPublishTimeoutMs, minFreeDiskBytes, limits, kafkaPort, kafkaAdvertisedHost,
-                kafkaAdvertisedPort, kafkaMaxRequestBytes, kafkaGroups, ingestWaitStrategy, receivers, s);
+                kafkaAdvertisedPort, kafkaMaxRequestBytes, kafkaGroups, ingestWaitStrategy, receivers, s, coldRollupsMs);
+    }
+
+    /** A comma list of durations ({@code 90s}, {@code 1m}, {@code 1h}, {@code 1d}, or milliseconds), distinct. */
+    static java.util.List<Long> durations(ConfigKey k, String list) {
+        java.util.List<Long> out = new java.util.ArrayList<>();
+        for (String part : list.split(",")) {
+            String d = part.trim();
+            if (d.isEmpty()) {
+                continue;
+            }
+            long unit = switch (d.charAt(d.length() - 1)) {
+                case 's' -> 1_000L;
+                case 'm' -> 60_000L;
+                case 'h' -> 3_600_000L;
+                case 'd' -> 86_400_000L;
+                default -> 1L;
+            };
+            long ms;
+            try {
+                ms = Math.multiplyExact(Long.parseLong(unit == 1 ? d : d.substring(0, d.length() - 1)), unit);
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw new IllegalArgumentException(k.key + ": '" + d + "' is not a duration such as 1m or 1h");
+            }
+            if (ms < 1 || out.contains(ms)) {
+                throw new IllegalArgumentException(k.key + ": '" + d + "' is not positive or repeats");
+            }
+            out.add(ms);
+        }
+        return java.util.List.copyOf(out);
     }
 
     private static IngestConfig.WaitStrategy waitStrategy(String name) {

@@ -108,7 +108,7 @@ public final class TierlogServer implements AutoCloseable {
             new ProcessorMetrics().bindTo(registry);
             new UptimeMetrics().bindTo(registry);
             // uploads in flight get the cold tier's own close bound (ColdTierConfig.closeTimeout, 30 s)
-            ColdTierConfig ctc = ColdTierConfig.DEFAULTS.withKeyPrefix(config.s3Prefix());
+            ColdTierConfig ctc = ColdTierConfig.DEFAULTS.withKeyPrefix(config.s3Prefix()).withRollups(config.coldRollupsMs());
             ObjectStoreWatch watchedStore = new ObjectStoreWatch(store);
             ColdTier cold = new ColdTier(watchedStore, ctc, registry);
             TopicRegistry topics = new TopicRegistry(config.dataDir().resolve("topics"), objectMapper());

@@ -7,6 +7,7 @@ import io.tierlog.core.SeriesKey;
 import io.tierlog.promql.Labels;
 import io.tierlog.promql.Matcher;
 import io.tierlog.promql.QueryExecutionException;
+import io.tierlog.promql.RollupSeries;
 import io.tierlog.promql.Series;
 import io.tierlog.promql.SeriesSource;
 import java.nio.ByteBuffer;
@@ -29,13 +30,19 @@ final class TopicSeriesSource implements SeriesSource {
     private final TopicRegistry.Topic topic;
     private final long maxSamples;
     private final java.util.concurrent.ExecutorService scanners;
+    private final long[] rollupResolutions;
 
-    /** {@code scanners} reads the topic's partitions side by side (one task per partition). */
-    TopicSeriesSource(Broker broker, TopicRegistry.Topic topic, long maxSamples, java.util.concurrent.ExecutorService scanners) {
+    /**
+     * {@code scanners} reads the topic's partitions side by side (one task per partition); {@code rollupResolutions}
+     * are those the topic's series blocks are written with (none for a topic that is not offloaded as series blocks).
+     */
+    TopicSeriesSource(Broker broker, TopicRegistry.Topic topic, long maxSamples, java.util.concurrent.ExecutorService scanners,
+                      long[] rollupResolutions) {
         this.broker = broker;
         this.topic = topic;
         this.maxSamples = maxSamples;
         this.scanners = scanners;
+        this.rollupResolutions = rollupResolutions.clone();
     }
 
     @Override
@@ -77,6 +84,136 @@ final class TopicSeriesSource implements SeriesSource {
         return out;
     }
 
+    /** The resolutions series blocks are written with: queries at these steps may read rollups. */
+    @Override
+    public long[] rollupResolutions() {
+        return rollupResolutions.clone();
+    }
+
+    /**
+     * Rollups from the series blocks that hold them, merged with buckets computed here from every other sample
+     * (segment copies, older blocks, the hot tier). Empty, so that the engine reads samples, when the topic is not
+     * rolled up at that resolution, when a block marks a matching series not clean (timestamps out of order in it),
+     * or when two parts of one bucket overlap in time (a duplicate: the samples' last-written-wins rule cannot be
+     * applied to aggregates).
+     */
+    @Override
+    public java.util.Optional<List<RollupSeries>> rollups(List<Matcher> matchers, long fromEnd, long toEnd, long resolutionMs) {
+        if (java.util.Arrays.stream(rollupResolutions).noneMatch(r -> r == resolutionMs) || toEnd < fromEnd) {
+            return java.util.Optional.empty();
+        }
+        java.util.concurrent.atomic.AtomicLong loaded = new java.util.concurrent.atomic.AtomicLong();
+        List<java.util.concurrent.Future<Map<Labels, RollupSeries>>> parts = new ArrayList<>(topic.partitions());
+        for (int p = 0; p < topic.partitions(); p++) {
+            int partition = p;
+            parts.add(scanners.submit(() -> rollupsOf(partition, matchers, fromEnd, toEnd, resolutionMs, loaded)));
+        }
+        Map<Labels, RollupSeries> series = new LinkedHashMap<>();
+        try {
+            for (var part : parts) {
+                Map<Labels, RollupSeries> one = part.get();
+                if (one == null || !mergeAll(series, one.values())) {
+                    parts.forEach(f -> f.cancel(true));
+                    broker.countRollupSelect(false);
+                    return java.util.Optional.empty();
+                }
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            parts.forEach(f -> f.cancel(true));
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            parts.forEach(f -> f.cancel(true));
+            Thread.currentThread().interrupt();
+            throw new QueryExecutionException("query interrupted");
+        }
+        broker.countRollupSelect(true);
+        return java.util.Optional.of(new ArrayList<>(series.values()));
+    }
+
+    /** Merges every part into its series in {@code into}; false when any two overlap in time. */
+    private static boolean mergeAll(Map<Labels, RollupSeries> into, java.util.Collection<RollupSeries> parts) {
+        for (RollupSeries part : parts) {
+            if (!mergeInto(into, part)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Merges {@code part} into its series in {@code into}; false when the two overlap in time. */
+    private static boolean mergeInto(Map<Labels, RollupSeries> into, RollupSeries part) {
+        RollupSeries mine = into.get(part.labels());
+        if (mine == null) {
+            into.put(part.labels(), part);
+            return true;
+        }
+        java.util.Optional<RollupSeries> merged = RollupSeries.merge(mine, part);
+        merged.ifPresent(m -> into.put(m.labels(), m));
+        return merged.isPresent();
+    }
+
+    /** One partition's rollups by series, or null when they cannot be exact. */
+    private Map<Labels, RollupSeries> rollupsOf(int partition, List<Matcher> matchers, long fromEnd, long toEnd,
+                                                long resolution, java.util.concurrent.atomic.AtomicLong loaded) {
+        BytesKeyedCache<Labels> labelsByKey = new BytesKeyedCache<>(100_000);
+        Map<Labels, RollupSeries> fromBlocks = new java.util.HashMap<>();
+        Map<Labels, Builder> raw = new java.util.HashMap<>();
+        boolean[] exact = {true};
+        broker.selectRollups(topic, partition, equalities(matchers), key -> {
+            Labels l = labels(key, labelsByKey);
+            return l != null && matchesAll(matchers, l);
+        }, resolution, fromEnd, toEnd, block -> {
+            if (!block.clean()) {
+                exact[0] = false;
+                return;
+            }
+            Labels l = labels(block.key(), labelsByKey);
+            RollupSeries part = new RollupSeries(l, resolution, block.bucketEnds(), block.counts(), block.sums(),
+                    block.mins(), block.maxs(), block.firstTimestamps(), block.lastTimestamps(), block.lasts());
+            if (exact[0] && !mergeInto(fromBlocks, part)) {
+                exact[0] = false;
+            }
+            if (loaded.addAndGet(block.bucketEnds().length) > maxSamples) {
+                throw tooManySamples();
+            }
+        }, r -> {
+            if (r.value() == null || r.value().length != MetricCodec.VALUE_SIZE) {
+                return;
+            }
+            Labels l = labels(r.key(), labelsByKey);
+            if (l == null || !matchesAll(matchers, l)) {
+                return;
+            }
+            raw.computeIfAbsent(l, Builder::new).add(r.timestamp(), ByteBuffer.wrap(r.value(), 1, 8).getDouble());
+            if (loaded.incrementAndGet() > maxSamples) {
+                throw tooManySamples();
+            }
+        });
+        if (!exact[0]) {
+            return null;
+        }
+        for (Builder b : raw.values()) {
+            RollupSeries part = RollupSeries.of(b.build(), resolution, fromEnd, toEnd);
+            if (part.bucketEnds().length > 0 && !mergeInto(fromBlocks, part)) {
+                return null;
+            }
+        }
+        return fromBlocks;
+    }
+
+    private static Map<String, String> equalities(List<Matcher> matchers) {
+        Map<String, String> equalities = new java.util.HashMap<>();
+        for (Matcher m : matchers) {
+            if (m.type() == Matcher.Type.EQUAL && !m.value().isEmpty()) { // ="" also matches series without the label
+                equalities.put(m.name(), m.value());
+            }
+        }
+        return equalities;
+    }
+
     /**
      * One partition's matching samples by series; {@code samples} bounds all partitions together. Equality matchers
      * go to the series blocks' postings (in S3 only the matching series are fetched); every matcher is then checked
@@ -86,13 +223,7 @@ final class TopicSeriesSource implements SeriesSource {
                                       java.util.concurrent.atomic.AtomicLong samples) {
         BytesKeyedCache<Labels> labelsByKey = new BytesKeyedCache<>(100_000);
         Map<Labels, Builder> series = new java.util.HashMap<>();
-        Map<String, String> equalities = new java.util.HashMap<>();
-        for (Matcher m : matchers) {
-            if (m.type() == Matcher.Type.EQUAL && !m.value().isEmpty()) { // ="" also matches series without the label
-                equalities.put(m.name(), m.value());
-            }
-        }
-        broker.selectSeries(topic, partition, equalities, key -> {
+        broker.selectSeries(topic, partition, equalities(matchers), key -> {
             Labels l = labels(key, labelsByKey);
             return l != null && matchesAll(matchers, l);
         }, from, to, selected -> {

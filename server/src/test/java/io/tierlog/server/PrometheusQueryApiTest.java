@@ -55,7 +55,7 @@ class PrometheusQueryApiTest {
     void loadBoth() throws Exception {
         Map<Labels, OracleData.SeriesData> data = OracleData.generate(7);
         prometheus = Prometheus.serve(dir.resolve("prometheus"), OracleData.openMetrics(data));
-        tierlog = new ServerHarness(dir.resolve("tierlog"));
+        tierlog = new ServerHarness(dir.resolve("tierlog"), Map.of("cold.rollups", "1m,1h"));
         int partitions = 3;
         tierlog.createTopic("metrics", partitions, "{\"segmentBytes\":16384,\"localRetentionMs\":0}");
         Map<Integer, BatchBuilder> batches = new HashMap<>();
@@ -123,6 +123,43 @@ class PrometheusQueryApiTest {
         String params = "query=" + enc(query) + "&time=" + secs(T0 + 90 * 60_000 + 123);
         Answers.assertSame(query, get(prometheus.api, "/api/v1/query?" + params).get("data"),
                 get(URI.create(tierlog.base), "/prometheus/metrics/api/v1/query?" + params).get("data"));
+    }
+
+    static Stream<org.junit.jupiter.params.provider.Arguments> rollupQueries() {
+        return Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("max_over_time(gauge_a[1h])", 3_600_000L),
+                org.junit.jupiter.params.provider.Arguments.of("min_over_time(gauge_b[5m])", 300_000L),
+                org.junit.jupiter.params.provider.Arguments.of("sum_over_time(gauge_c[10m])", 600_000L),
+                org.junit.jupiter.params.provider.Arguments.of("count_over_time({__name__=\"gauge_a\", job=\"api\"}[30m])", 60_000L),
+                org.junit.jupiter.params.provider.Arguments.of("avg_over_time(requests_total[1h])", 3_600_000L),
+                org.junit.jupiter.params.provider.Arguments.of("last_over_time(gauge_a[2m])", 120_000L),
+                org.junit.jupiter.params.provider.Arguments.of("present_over_time(gauge_c[1m])", 60_000L),
+                org.junit.jupiter.params.provider.Arguments.of("sum by (job) (max_over_time(gauge_a[15m] offset 5m))", 300_000L));
+    }
+
+    /**
+     * Queries whose windows are whole buckets of the blocks' rollups (range, step and start multiples of 1 m or 1 h)
+     * are answered from rollups for the S3 part and from samples for the hot part, exactly as Prometheus answers them
+     * from every sample; the rollup path was taken (its counter moved) and never fell back.
+     */
+    @ParameterizedTest
+    @MethodSource("rollupQueries")
+    void rollupEligibleRangeQueriesReadRollupsAndAnswerAsPrometheusDoes(String query, long step) throws Exception {
+        String params = "query=" + enc(query) + "&start=" + secs(T0) + "&end=" + secs(T_END + 3_600_000L)
+                + "&step=" + secs(step);
+        double answered = rollupSelects("rollups");
+        double fellBack = rollupSelects("samples");
+        JsonNode got = get(URI.create(tierlog.base), "/prometheus/metrics/api/v1/query_range?" + params);
+        Answers.assertSame(query, get(prometheus.api, "/api/v1/query_range?" + params).get("data"), got.get("data"));
+        assertThat(got.get("data").get("result")).as(query).isNotEmpty();
+        assertThat(rollupSelects("rollups")).as("answered from rollups").isEqualTo(answered + 1);
+        assertThat(rollupSelects("samples")).as("fell back to samples").isEqualTo(fellBack);
+    }
+
+    private double rollupSelects(String outcome) {
+        return tierlog.get("/metrics").body().lines()
+                .filter(l -> l.startsWith("tierlog_query_rollup_selects_total{") && l.contains("outcome=\"" + outcome + "\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     /**

@@ -35,7 +35,7 @@ public final class SeriesBlockWriter {
      * Records per row group: a random offset read fetches and decodes one group, and a selective read costs one ranged
      * GET per group it touches, so groups are large enough that a usual segment is one or a few of them.
      */
-    static final int ROW_GROUP_RECORDS = 1 << 20;
+    public static final int ROW_GROUP_RECORDS = 1 << 20;
 
     static final byte[] MAGIC = "TLSB".getBytes(StandardCharsets.US_ASCII);
     /** The version of a block with rollups; one written without rollups is version 2, the same layout less them. */

@@ -44,7 +44,9 @@ import picocli.CommandLine.Spec;
  *   <li>a selective range query (5 of the series over all samples, in S3 only) on the first run after a restart of
  *       the server (empty caches) and warm, with the ranged GETs it sent per block;</li>
  *   <li>the bytes S3 sends for a full replay from offset 0, series blocks against the same records stored as
- *       segment copies (a {@code bytes} topic, the layout every topic had before series blocks).</li>
+ *       segment copies (a {@code bytes} topic, the layout every topic had before series blocks);</li>
+ *   <li>{@code *_over_time} queries over the whole span at a 1 h step answered from the blocks' rollups, then, after
+ *       a restart with {@code --cold-rollups ""}, the same queries from the samples (and whether the answers agree).</li>
  * </ol>
  * The server runs in its own JVM with its embedded S3 store, whose files are the objects.
  */
@@ -79,6 +81,15 @@ public final class ColdPerf implements Callable<Integer> {
     List<String> queries = new ArrayList<>(List.of("process_cpu_seconds_total{job=\"svc-3\"}",
             "{instance=\"10.0.0.3:9100\", __name__=~\"go_goroutines|process_.*|up\"}"));
 
+    @Option(names = "--rollup-query", description = "queries at a 1 h step read from rollups and from samples "
+            + "(repeatable; default: three *_over_time queries)")
+    List<String> rollupQueries = new ArrayList<>(List.of("max_over_time(process_cpu_seconds_total[1h])",
+            "sum by (code) (sum_over_time(http_requests_total[1h]))",
+            "avg_over_time(http_request_duration_seconds{quantile=\"0.99\"}[1h])"));
+
+    @Option(names = "--cold-rollups", description = "the server's rollup resolutions while it offloads (default: ${DEFAULT-VALUE})")
+    String coldRollups = "1h";
+
     @Option(names = "--heap", description = "heap of the Tierlog JVM (default: ${DEFAULT-VALUE})")
     String heap = "1g";
 
@@ -90,6 +101,7 @@ public final class ColdPerf implements Callable<Integer> {
     private Path work;
     private ChildProcess tierlog;
     private URI base;
+    private String serverRollups;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new ColdPerf()).execute(args));
@@ -97,6 +109,18 @@ public final class ColdPerf implements Callable<Integer> {
 
     /** One data set: its name, its workload, the topic that holds it. */
     private record DataSet(String name, MetricsMix mix, String topic) {
+    }
+
+    /** One query_range's wall time and answer. */
+    private record Answer(double ms, JsonNode result) {
+    }
+
+    /**
+     * A query's medians over the restarts: the process's first run, the first run on the measured data set (caches
+     * empty) with the GETs and bytes it sent (last restart), the warm runs, and the last answer.
+     */
+    private record QueryStats(String query, double series, double processFirst, double cold, double warm, double gets,
+                              double bytes, JsonNode answer) {
     }
 
     @Override
@@ -112,6 +136,7 @@ public final class ColdPerf implements Callable<Integer> {
                 targets * MetricsMix.SERIES_PER_TARGET, scrapes, intervalMs, sets.getFirst().mix().samples(),
                 Runtime.getRuntime().availableProcessors(), work);
         out.flush();
+        serverRollups = coldRollups;
         try {
             startServer();
             DataSet copies = new DataSet("segment copies", sets.getFirst().mix(), "mix-copies");
@@ -140,46 +165,25 @@ public final class ColdPerf implements Callable<Integer> {
             DataSet regular = sets.getFirst();
             DataSet other = sets.get(1);
             long blocks = objects(regular.topic()).filter(p -> p.toString().endsWith(".seg")).count();
-            int n = queries.size();
-            List<List<Double>> processFirst = new ArrayList<>();
-            List<List<Double>> cold = new ArrayList<>();
-            List<List<Double>> warm = new ArrayList<>();
-            double[] gets = new double[n];
-            double[] bytes = new double[n];
-            double[] series = new double[n];
-            for (int q = 0; q < n; q++) {
-                processFirst.add(new ArrayList<>());
-                cold.add(new ArrayList<>());
-                warm.add(new ArrayList<>());
-            }
-            for (int restart = 0; restart < restarts; restart++) {
-                restartServer(); // empty caches: the first query of each data set reads S3 as after any restart
-                for (int q = 0; q < n; q++) {
-                    String query = queries.get(q);
-                    // the process's first query of this kind warms the JVM (class loading, JIT) on the other data set,
-                    // whose objects share no cache entry with the measured one: reported apart
-                    processFirst.get(q).add(query(other, query)[0]);
-                    double getsBefore = metric("tierlog_cold_get_requests_total");
-                    double bytesBefore = metric("tierlog_cold_get_bytes_total");
-                    double[] first = query(regular, query);
-                    cold.get(q).add(first[0]);
-                    gets[q] = metric("tierlog_cold_get_requests_total") - getsBefore;
-                    bytes[q] = metric("tierlog_cold_get_bytes_total") - bytesBefore;
-                    series[q] = first[1];
-                    if (restart == restarts - 1) {
-                        for (int r = 0; r < repeats; r++) {
-                            warm.get(q).add(query(regular, query)[0]);
-                        }
-                    }
-                }
-            }
-            for (int q = 0; q < n; q++) {
-                queryRows.add(String.format(Locale.ROOT, "%-62s %6.0f %10.1f %10.1f %10.1f %8.0f %8.2f %,10.0f", queries.get(q),
-                        series[q], median(processFirst.get(q)), median(cold.get(q)), median(warm.get(q)), gets[q], gets[q] / blocks,
-                        bytes[q]));
+            for (QueryStats q : measure(queries, regular, other, 60)) {
+                queryRows.add(String.format(Locale.ROOT, "%-62s %6.0f %10.1f %10.1f %10.1f %8.0f %8.2f %,10.0f", q.query(),
+                        q.series(), q.processFirst(), q.cold(), q.warm(), q.gets(), q.gets() / blocks, q.bytes()));
             }
             double replayBlocks = replayBytes(regular.topic());
             double replayCopies = replayBytes(copies.topic());
+
+            List<QueryStats> rolled = measure(rollupQueries, regular, other, 3600);
+            serverRollups = ""; // the same blocks, read as samples
+            List<QueryStats> sampled = measure(rollupQueries, regular, other, 3600);
+            serverRollups = coldRollups;
+            List<String> rollupRows = new ArrayList<>();
+            for (int q = 0; q < rolled.size(); q++) {
+                QueryStats r = rolled.get(q);
+                QueryStats x = sampled.get(q);
+                rollupRows.add(String.format(Locale.ROOT, "%-58s %6.0f | %8.1f %8.1f %6.0f %,10.0f | %8.1f %8.1f %6.0f %,10.0f | %s",
+                        r.query(), r.series(), r.cold(), r.warm(), r.gets(), r.bytes(), x.cold(), x.warm(), x.gets(), x.bytes(),
+                        sameAnswer(r.answer(), x.answer()) ? "same" : "DIFFERENT"));
+            }
 
             out.printf(Locale.ROOT, "%nbytes per sample in S3 (all objects incl. manifests) vs a Prometheus TSDB block (promtool)%n");
             out.printf(Locale.ROOT, "%-16s %12s %12s %10s %12s %10s %8s%n", "data set", "samples", "S3 bytes", "B/sample",
@@ -195,6 +199,13 @@ public final class ColdPerf implements Callable<Integer> {
             queryRows.forEach(out::println);
             out.printf(Locale.ROOT, "%nfull replay from offset 0 (HTTP binary reads): S3 sent %,.0f bytes for series blocks, "
                     + "%,.0f for segment copies: %.1fx fewer%n", replayBlocks, replayCopies, replayCopies / replayBlocks);
+            out.printf(Locale.ROOT, "%nquery_range over the whole span at a 1 h step (rollups: --cold-rollups %s), medians over %d "
+                    + "restarts: first run after a restart (caches empty; GETs and bytes of the last such run) and %d warm runs, "
+                    + "from rollups | from samples (restarted with --cold-rollups \"\") | answers equal within 1e-9%n",
+                    coldRollups, restarts, repeats);
+            out.printf(Locale.ROOT, "%-58s %6s | %8s %8s %6s %10s | %8s %8s %6s %10s |%n", "query", "series", "cold ms", "warm ms",
+                    "GETs", "bytes", "cold ms", "warm ms", "GETs", "bytes");
+            rollupRows.forEach(out::println);
             out.flush();
             return 0;
         } finally {
@@ -203,6 +214,76 @@ public final class ColdPerf implements Callable<Integer> {
             }
             ChildProcess.deleteTree(work);
         }
+    }
+
+    /** Runs each query as the selective queries are run: restarts, the process's first run elsewhere, cold, warm. */
+    private List<QueryStats> measure(List<String> qs, DataSet measured, DataSet other, long stepSeconds)
+            throws IOException, InterruptedException {
+        int n = qs.size();
+        List<List<Double>> processFirst = new ArrayList<>();
+        List<List<Double>> cold = new ArrayList<>();
+        List<List<Double>> warm = new ArrayList<>();
+        double[] gets = new double[n];
+        double[] bytes = new double[n];
+        JsonNode[] answers = new JsonNode[n];
+        for (int q = 0; q < n; q++) {
+            processFirst.add(new ArrayList<>());
+            cold.add(new ArrayList<>());
+            warm.add(new ArrayList<>());
+        }
+        for (int restart = 0; restart < restarts; restart++) {
+            restartServer(); // empty caches: the first query of each data set reads S3 as after any restart
+            for (int q = 0; q < n; q++) {
+                String query = qs.get(q);
+                // the process's first query of this kind warms the JVM (class loading, JIT) on the other data set,
+                // whose objects share no cache entry with the measured one: reported apart
+                processFirst.get(q).add(query(other, query, stepSeconds).ms());
+                double getsBefore = metric("tierlog_cold_get_requests_total");
+                double bytesBefore = metric("tierlog_cold_get_bytes_total");
+                Answer first = query(measured, query, stepSeconds);
+                cold.get(q).add(first.ms());
+                gets[q] = metric("tierlog_cold_get_requests_total") - getsBefore;
+                bytes[q] = metric("tierlog_cold_get_bytes_total") - bytesBefore;
+                answers[q] = first.result();
+                if (restart == restarts - 1) {
+                    for (int r = 0; r < repeats; r++) {
+                        warm.get(q).add(query(measured, query, stepSeconds).ms());
+                    }
+                }
+            }
+        }
+        List<QueryStats> stats = new ArrayList<>();
+        for (int q = 0; q < n; q++) {
+            stats.add(new QueryStats(qs.get(q), answers[q].size(), median(processFirst.get(q)), median(cold.get(q)),
+                    median(warm.get(q)), gets[q], bytes[q], answers[q]));
+        }
+        return stats;
+    }
+
+    /** Two query_range results hold the same series with the same points, values within 1e-9 relative. */
+    static boolean sameAnswer(JsonNode a, JsonNode b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        java.util.Map<String, JsonNode> byLabels = new java.util.HashMap<>();
+        b.forEach(s -> byLabels.put(s.get("metric").toString(), s.get("values")));
+        for (JsonNode s : a) {
+            JsonNode other = byLabels.get(s.get("metric").toString());
+            JsonNode values = s.get("values");
+            if (other == null || other.size() != values.size()) {
+                return false;
+            }
+            for (int i = 0; i < values.size(); i++) {
+                double x = Double.parseDouble(values.get(i).get(1).asText());
+                double y = Double.parseDouble(other.get(i).get(1).asText());
+                boolean same = values.get(i).get(0).asDouble() == other.get(i).get(0).asDouble()
+                        && (Double.compare(x, y) == 0 || Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y)));
+                if (!same) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     // ---- Prometheus' side
@@ -228,7 +309,8 @@ public final class ColdPerf implements Callable<Integer> {
         String cp = server.serverClassPath();
         tierlog = ChildProcess.start("tierlog", Jvm.command(List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+UseG1GC"), cp,
                 "io.tierlog.server.Main", List.of("server", "--host", "127.0.0.1", "--port", "0", "--kafka-port", "0",
-                        "--data-dir", work.resolve("tierlog").toString(), "--retention-check-interval-ms", "500")),
+                        "--data-dir", work.resolve("tierlog").toString(), "--retention-check-interval-ms", "500",
+                        "--cold-rollups", serverRollups)),
                 work.resolve("tierlog-" + System.nanoTime() + ".log"));
         Matcher m = tierlog.awaitLine(HTTP_LISTENING, Duration.ofSeconds(90));
         base = URI.create("http://" + m.group(1) + ":" + m.group(2));
@@ -311,10 +393,10 @@ public final class ColdPerf implements Callable<Integer> {
         }
     }
 
-    /** {ms, series} of one query_range over the data set's whole span at a 60 s step. */
-    private double[] query(DataSet set, String q) throws IOException {
+    /** One query_range over the data set's whole span at a step of {@code stepSeconds}. */
+    private Answer query(DataSet set, String q, long stepSeconds) throws IOException {
         String params = "query=" + URLEncoder.encode(q, StandardCharsets.UTF_8) + "&start=" + secs(set.mix().start())
-                + "&end=" + secs(set.mix().end()) + "&step=60";
+                + "&end=" + secs(set.mix().end()) + "&step=" + stepSeconds;
         long t0 = System.nanoTime();
         HttpResponse<String> r = send(HttpRequest.newBuilder(base.resolve("/prometheus/" + set.topic() + "/api/v1/query_range?" + params)));
         double ms = (System.nanoTime() - t0) / 1e6;
@@ -322,7 +404,7 @@ public final class ColdPerf implements Callable<Integer> {
         if (!body.path("status").asText().equals("success")) {
             throw new IllegalStateException(q + " failed: " + r.body());
         }
-        return new double[] {ms, body.get("data").get("result").size()};
+        return new Answer(ms, body.get("data").get("result"));
     }
 
     /** Bytes S3 sent while the whole topic was read from offset 0 through the HTTP binary reads. */

@@ -13,7 +13,7 @@ import picocli.CommandLine;
 /**
  * cold-perf's wiring with a tiny workload: promtool's block, a Tierlog server in a child JVM (this test's class path
  * holds the server) offloading series blocks and segment copies, a restart, the selective queries, the replays, and
- * the three tables.
+ * the four tables (the last: rollup queries read from rollups and from samples, agreeing).
  */
 class ColdPerfSmokeTest {
     @TempDir
@@ -33,6 +33,8 @@ class ColdPerfSmokeTest {
                 "process_cpu_seconds_total{job=\"svc-3\"}", "full replay from offset 0");
         assertThat(text.toString()).as("the 5-target query finds the one target of job svc-3")
                 .containsPattern("process_cpu_seconds_total\\{job=\"svc-3\"\\}\\s+1 ");
+        assertThat(text.toString()).as("rollup and sample reads agree").contains("from rollups", "max_over_time(")
+                .containsPattern("\\| same\\R").doesNotContain("DIFFERENT");
         assertThat(dataRoot).isEmptyDirectory();
     }
 }
