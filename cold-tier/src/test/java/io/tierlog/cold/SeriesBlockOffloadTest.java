@@ -208,6 +208,58 @@ class SeriesBlockOffloadTest {
         assertThat(all.series()).isNotEmpty();
     }
 
+    /**
+     * Blocks are written with the configured rollup resolutions; selectRollups answers a series' buckets from every
+     * block that holds them (the buckets of one series across blocks add up to those of its samples) and leaves
+     * segment copies and blocks without rollups at that resolution to the caller.
+     */
+    @Test
+    void rollups_are_written_at_the_configured_resolutions_and_selected_per_block() {
+        PartitionLog log = logs.open(TP, SMALL_SEGMENTS);
+        appendScrapes(log, 120, 1_764_000_000_000L);
+        ColdTier copies = tier();
+        copies.register(log);
+        awaitOffloaded(copies, log);
+        copies.close();
+        appendScrapes(log, 400, 1_764_100_000_000L);
+        config = config.withRollups(List.of(60_000L, 300_000L));
+        ColdTier tier = tier();
+        assertThat(tier.rollupResolutions()).containsExactly(60_000L, 300_000L);
+        tier.registerMetrics(log);
+        awaitOffloaded(tier, log);
+
+        byte[] wantedKey = SeriesKey.of("requests_total", Map.of("host", "h3", "env", "prod")).toBytes();
+        long minEnd = 1_764_100_000_000L + 600_000L;
+        long maxEnd = 1_764_100_000_000L + 3_000_000L;
+        RollupSelection selection = tier.selectRollups(TP, Map.of("host", "h3"),
+                key -> java.util.Arrays.equals(key, wantedKey), 300_000L, minEnd, maxEnd, Long.MAX_VALUE);
+        Manifest manifest = Manifest.decode(s3.get(new ObjectKeys(config.keyPrefix()).manifest(TP)), TP, "manifest");
+        assertThat(selection.unrolled()).extracting(RemoteSegmentInfo::baseOffset).containsExactlyElementsOf(
+                manifest.segments().stream().filter(e -> e.format() == ObjectFormat.SEGMENT_COPY)
+                        .filter(e -> e.info().maxTimestamp() >= minEnd - 300_000L + 1).map(e -> e.info().baseOffset()).toList());
+        java.util.TreeMap<Long, long[]> counts = new java.util.TreeMap<>(); // end -> {count, max bits}
+        for (var r : selection.rollups()) {
+            assertThat(r.key()).isEqualTo(wantedKey);
+            assertThat(r.clean()).isTrue();
+            for (int i = 0; i < r.bucketEnds().length; i++) {
+                counts.merge(r.bucketEnds()[i], new long[] {r.counts()[i]}, (x, y) -> new long[] {x[0] + y[0]});
+            }
+        }
+        java.util.TreeMap<Long, long[]> expected = new java.util.TreeMap<>();
+        for (Record r : readAllLocal(log)) {
+            long end = Math.ceilDiv(r.timestamp(), 300_000L) * 300_000L;
+            if (java.util.Arrays.equals(r.key(), wantedKey) && r.timestamp() >= 1_764_100_000_000L && end >= minEnd && end <= maxEnd) {
+                expected.merge(end, new long[] {1}, (x, y) -> new long[] {x[0] + y[0]});
+            }
+        }
+        assertThat(counts).isNotEmpty();
+        assertThat(counts.keySet()).containsExactlyElementsOf(expected.keySet());
+        counts.forEach((end, c) -> assertThat(c[0]).as("samples ending at %d", end).isEqualTo(expected.get(end)[0]));
+        assertThat(tier.selectRollups(TP, Map.of(), k -> true, 3_600_000L, minEnd, maxEnd, Long.MAX_VALUE).rollups())
+                .as("no block holds hour rollups").isEmpty();
+        tier.close();
+    }
+
     @Test
     void a_version_1_manifest_still_decodes_as_segment_copies() {
         byte[] key = "k/obj".getBytes();
