@@ -488,14 +488,17 @@ final class Broker implements AutoCloseable {
             query.scanTimeRange(tp, from, to, null, records);
             return;
         }
+        // offloaded segments still on local disk are read as rollups too: a month's query should not aggregate the
+        // last day of samples (local retention) when S3 already holds its rollups
         long localStart = logs.get(tp).map(io.tierlog.hot.PartitionLog::logStartOffset).orElse(0L);
+        long boundary = Math.max(localStart, cold.remoteEndOffset(tp));
         io.tierlog.cold.RollupSelection selection = cold.selectRollups(tp, labels, keyFilter, resolutionMs, minEnd, maxEnd,
-                localStart);
+                boundary);
         for (io.tierlog.cold.RemoteSegmentInfo segment : selection.unrolled()) {
             query.scanTimeRange(tp, from, to, null, records, segment.baseOffset(), segment.nextOffset());
         }
         selection.rollups().forEach(rollups);
-        query.scanTimeRange(tp, from, to, null, records, localStart, Long.MAX_VALUE);
+        query.scanTimeRange(tp, from, to, null, records, boundary, Long.MAX_VALUE);
     }
 
     long offsetForTimestamp(TopicPartition tp, long timestamp) {
