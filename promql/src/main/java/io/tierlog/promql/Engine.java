@@ -10,6 +10,8 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -20,7 +22,10 @@ import java.util.Set;
  * is the instant evaluation at {@code start, start + step, ..., end}.
  *
  * <p>Each selector's series are read once per query, for the whole time span the query needs, then looked up by
- * binary search at every step. Thread-safe: a query keeps its state to itself.
+ * binary search at every step. {@code min/max/sum/count/avg/last/present_over_time} of a selector are answered from
+ * the source's {@link RollupSeries rollups} when the range, offset and evaluation times fall on bucket ends and the
+ * source has them (see {@link SeriesSource#rollups}); otherwise, and whenever the source declines, from samples.
+ * Thread-safe: a query keeps its state to itself.
  */
 public final class Engine {
     /** Prometheus' staleness marker: a NaN with this exact bit pattern ends a series. */
@@ -54,9 +59,9 @@ public final class Engine {
         Expr expr = QueryParser.parse(query);
         if (expr.type() == Expr.Type.RANGE_VECTOR) {
             Expr.MatrixSelector m = (Expr.MatrixSelector) expr;
-            return new Evaluation(timeMs, timeMs).matrixAt(m, timeMs);
+            return new Evaluation(timeMs, timeMs, 0).matrixAt(m, timeMs);
         }
-        Evaluation ev = new Evaluation(timeMs, timeMs);
+        Evaluation ev = new Evaluation(timeMs, timeMs, 0);
         Object v = ev.eval(expr, timeMs);
         return switch (v) {
             case Double d -> new Value.Scalar(timeMs, d);
@@ -83,7 +88,7 @@ public final class Engine {
             throw new BadQueryException("invalid expression type \"" + QueryParser.typeName(expr.type())
                     + "\" for range query, must be Scalar or instant Vector");
         }
-        Evaluation ev = new Evaluation(startMs, endMs);
+        Evaluation ev = new Evaluation(startMs, endMs, stepMs);
         Map<Labels, SeriesBuilder> out = new HashMap<>();
         for (long t = startMs; t <= endMs; t += stepMs) {
             Object v = ev.eval(expr, t);
@@ -126,12 +131,17 @@ public final class Engine {
     private final class Evaluation {
         private final long start;
         private final long end;
+        private final long step;
         private final Map<Expr.VectorSelector, List<Series>> data = new IdentityHashMap<>();
+        /** Per range function's selector: its rollups, or empty when it is answered from samples. */
+        private final Map<Expr.MatrixSelector, Optional<List<RollupSeries>>> rollups = new IdentityHashMap<>();
         private long loaded;
 
-        Evaluation(long start, long end) {
+        /** Evaluation at {@code start, start + step, ..., end}; {@code step} 0 for the one time of an instant query. */
+        Evaluation(long start, long end, long step) {
             this.start = start;
             this.end = end;
+            this.step = step;
         }
 
         /** A Double (scalar), a String, or a List of samples (instant vector). */
@@ -179,13 +189,48 @@ public final class Engine {
                 for (Series one : s) {
                     loaded += one.size();
                 }
-                if (loaded > options.maxSamples()) {
-                    throw new QueryExecutionException("query processing would load too many samples into memory in "
-                            + "query execution (more than " + options.maxSamples() + ")");
-                }
+                checkLoaded();
                 data.put(vs, s);
             }
             return s;
+        }
+
+        private void checkLoaded() {
+            if (loaded > options.maxSamples()) {
+                throw new QueryExecutionException("query processing would load too many samples into memory in "
+                        + "query execution (more than " + options.maxSamples() + ")");
+            }
+        }
+
+        /**
+         * The rollups that answer {@code function} over {@code m} at every evaluation time, read once per query; empty
+         * when the query is not aligned to a resolution the source has, or the source or the data declines.
+         */
+        private Optional<List<RollupSeries>> rollupsOf(String function, Expr.MatrixSelector m) {
+            Optional<List<RollupSeries>> r = rollups.get(m);
+            if (r == null) {
+                r = Optional.empty();
+                OptionalLong res = RollupWindows.resolution(source.rollupResolutions(), m, start, end, step);
+                if (res.isPresent()) {
+                    long offset = m.selector().offsetMs();
+                    r = source.rollups(m.selector().matchers(), start - offset - m.rangeMs(), end - offset, res.getAsLong());
+                    if (r.isPresent()) {
+                        for (RollupSeries one : r.get()) {
+                            if (one.resolutionMs() != res.getAsLong()) {
+                                throw new IllegalStateException("asked for rollups at " + res.getAsLong() + " ms, got "
+                                        + one.resolutionMs() + " ms for " + one.labels());
+                            }
+                            loaded += one.size(); // a bucket costs what a sample does
+                        }
+                        checkLoaded();
+                        if (!RollupWindows.exact(function, r.get())) {
+                            r = Optional.empty();
+                        }
+                    }
+                }
+                rollups.put(m, r);
+            }
+            return r;
         }
 
         private List<Value.Sample> instantSelect(Expr.VectorSelector vs, long t) {
@@ -270,6 +315,17 @@ public final class Engine {
             }
             boolean keepName = Functions.RANGE_KEEPS_NAME.contains(name);
             List<Value.Sample> out = new ArrayList<>();
+            Optional<List<RollupSeries>> fromRollups = RollupWindows.FUNCTIONS.contains(name)
+                    ? rollupsOf(name, m) : Optional.empty();
+            if (fromRollups.isPresent()) {
+                for (RollupSeries r : fromRollups.get()) {
+                    Double v = RollupWindows.apply(name, r, t - m.selector().offsetMs(), m.rangeMs());
+                    if (v != null) {
+                        out.add(new Value.Sample(keepName ? r.labels() : r.labels().withoutMetricName(), t, v));
+                    }
+                }
+                return checkedUnique(out);
+            }
             for (Window w : windows(m, t)) {
                 Double v = RangeFunctions.apply(name, param, w);
                 if (v != null) {
