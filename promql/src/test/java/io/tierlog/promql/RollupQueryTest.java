@@ -10,9 +10,12 @@ import java.util.TreeSet;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.EdgeCasesMode;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.RandomDistribution;
+import net.jqwik.api.Tuple;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,7 +40,8 @@ class RollupQueryTest {
 
     // ---- the property
 
-    @Property(tries = 400)
+    // jqwik's edge cases (empty sets, single samples) would be some 40 % of the tries: the unit tests below cover those
+    @Property(tries = 500, edgeCases = EdgeCasesMode.NONE)
     void rollupsAnswerAlignedQueriesExactlyAsTheSamplesDo(@ForAll("series") List<Series> series, @ForAll("queries") Query q,
                                                           @ForAll boolean inTwoParts) {
         for (String function : FUNCTIONS) {
@@ -150,7 +154,7 @@ class RollupQueryTest {
     Arbitrary<List<Series>> series() {
         Arbitrary<Series> x = Combinators.combine(Arbitraries.of("a", "b", "c"), samples())
                 .as((job, ts) -> new Series(Labels.of("__name__", "x", "job", job), ts.timestamps(), ts.values()));
-        return x.list().ofMinSize(0).ofMaxSize(3).uniqueElements(s -> s.labels())
+        return x.list().ofMinSize(1).ofMaxSize(3).uniqueElements(s -> s.labels())
                 .map(xs -> {
                     List<Series> all = new ArrayList<>(xs);
                     // another metric, which no query selects
@@ -168,18 +172,18 @@ class RollupQueryTest {
         Arbitrary<Long> onEdge = Arbitraries.longs().between(-24, 72).map(k -> k * 10 * SEC);
         Arbitrary<Long> nearEdge = onEdge.flatMap(e -> Arbitraries.of(e - 1, e + 1));
         Arbitrary<Long> time = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(4, anyTime), net.jqwik.api.Tuple.of(3, onEdge), net.jqwik.api.Tuple.of(1, nearEdge));
+                Tuple.of(4, anyTime), Tuple.of(3, onEdge), Tuple.of(1, nearEdge));
         Arbitrary<Double> wide = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(6, Arbitraries.doubles().between(-1000, 1000)),
-                net.jqwik.api.Tuple.of(4, Arbitraries.integers().between(-8, 8).map(i -> i / 4.0)),
-                net.jqwik.api.Tuple.of(2, Arbitraries.of(0.0, -0.0)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.of(Double.NaN)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.of(Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.of(STALE)));
+                Tuple.of(6, Arbitraries.doubles().between(-1000, 1000)),
+                Tuple.of(4, Arbitraries.integers().between(-8, 8).map(i -> i / 4.0)),
+                Tuple.of(2, Arbitraries.of(0.0, -0.0)),
+                Tuple.of(1, Arbitraries.of(Double.NaN)),
+                Tuple.of(1, Arbitraries.of(Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY)),
+                Tuple.of(1, Arbitraries.of(STALE)));
         // few distinct values, so that ties (-0.0 against 0.0 above all) and NaN runs meet in one window
         Arbitrary<Double> narrow = Arbitraries.of(-0.0, 0.0, 0.0, -0.0, 1.0, Double.NaN, STALE);
         Arbitrary<Double> value = Arbitraries.oneOf(wide, narrow);
-        return time.set().ofMinSize(0).ofMaxSize(60).flatMap(times -> {
+        return time.set().ofMinSize(0).ofMaxSize(80).withSizeDistribution(RandomDistribution.uniform()).flatMap(times -> {
             long[] ts = new TreeSet<>(times).stream().mapToLong(Long::longValue).toArray();
             return value.array(Double[].class).ofSize(ts.length).map(vs -> {
                 double[] v = new double[vs.length];
