@@ -228,6 +228,38 @@ class PrometheusQueryApiTest {
                 + ",\"3\"]]");
     }
 
+    /**
+     * A series written out of order lands in S3 in blocks that mark it not clean: the rollup path declines (its
+     * counter says so) and the engine answers from the samples, with the later write of a millisecond winning.
+     */
+    @Test
+    void aSeriesOutOfOrderInS3IsAnsweredFromSamplesNotRollups() throws Exception {
+        tierlog.createTopic("late-cold", 1, "{\"segmentBytes\":4096,\"localRetentionMs\":0}");
+        java.util.TreeMap<Long, Double> latest = new java.util.TreeMap<>();
+        for (int request = 0; request < 30; request++) {
+            List<String> records = new java.util.ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                int n = request * 100 + i;
+                long ts = T0 + n * 1_000L - (n % 50 == 49 ? 30_000L : 0); // every 50th goes back 30 s
+                double v = (n * 7919) % 1000;
+                records.add(sample(ts, v));
+                latest.put(ts, v);
+            }
+            assertThat(tierlog.post("/v1/topics/late-cold/records", "{\"records\":[" + String.join(",", records) + "]}")
+                    .status()).isEqualTo(200);
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                tierlog.get("/v1/topics/late-cold").json().get("partitions").get(0).get("remoteEndOffset").asLong() > 0);
+        double declined = rollupSelects("samples");
+        JsonNode r = get(URI.create(tierlog.base), "/prometheus/late-cold/api/v1/query_range?query="
+                + enc("max_over_time(x[1h])") + "&start=" + secs(T0 + 3_600_000L) + "&end=" + secs(T0 + 3_600_000L)
+                + "&step=3600").get("data").get("result");
+        double want = latest.subMap(T0, true, T0 + 3_600_000L, true).values().stream().mapToDouble(d -> d).max().orElseThrow();
+        assertThat(r).hasSize(1);
+        assertThat(r.get(0).get("values").get(0).get(1).asDouble()).isEqualTo(want);
+        assertThat(rollupSelects("samples")).as("the rollup path declined").isEqualTo(declined + 1);
+    }
+
     private static String sample(long ts, double v) {
         return "{\"name\":\"x\",\"tags\":{\"a\":\"b\"},\"timestamp\":" + ts + ",\"value\":" + v + "}";
     }
