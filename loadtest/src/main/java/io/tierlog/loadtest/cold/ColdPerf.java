@@ -81,6 +81,10 @@ public final class ColdPerf implements Callable<Integer> {
     List<String> queries = new ArrayList<>(List.of("process_cpu_seconds_total{job=\"svc-3\"}",
             "{instance=\"10.0.0.3:9100\", __name__=~\"go_goroutines|process_.*|up\"}"));
 
+    @Option(names = "--step", description = "step of the selective queries in seconds (default: ${DEFAULT-VALUE}; "
+            + "at most 11,000 points per series)")
+    long stepSeconds = 60;
+
     @Option(names = "--rollup-query", description = "queries at a 1 h step read from rollups and from samples "
             + "(repeatable; default: three *_over_time queries)")
     List<String> rollupQueries = new ArrayList<>(List.of("max_over_time(process_cpu_seconds_total[1h])",
@@ -165,7 +169,7 @@ public final class ColdPerf implements Callable<Integer> {
             DataSet regular = sets.getFirst();
             DataSet other = sets.get(1);
             long blocks = objects(regular.topic()).filter(p -> p.toString().endsWith(".seg")).count();
-            for (QueryStats q : measure(queries, regular, other, 60)) {
+            for (QueryStats q : measure(queries, regular, other, stepSeconds)) {
                 queryRows.add(String.format(Locale.ROOT, "%-62s %6.0f %10.1f %10.1f %10.1f %8.0f %8.2f %,10.0f", q.query(),
                         q.series(), q.processFirst(), q.cold(), q.warm(), q.gets(), q.gets() / blocks, q.bytes()));
             }
@@ -191,9 +195,10 @@ public final class ColdPerf implements Callable<Integer> {
             rows.forEach(out::println);
             out.printf(Locale.ROOT, "%-16s %,12d %,12d %10.3f   (the regular data set as segment copies, lz4 batches)%n",
                     copies.name(), copies.mix().samples(), copyBytes, (double) copyBytes / copies.mix().samples());
-            out.printf(Locale.ROOT, "%nselective query_range over the whole span at a 60 s step, data in S3 only (%d blocks), "
+            out.printf(Locale.ROOT, "%nselective query_range over the whole span at a %d s step, data in S3 only (%d blocks), "
                     + "medians over %d restarts: the process's first run (on the jitter data set), the first run on the regular "
-                    + "data set (its caches empty; GETs and bytes of the last such run), then %d warm runs%n", blocks, restarts, repeats);
+                    + "data set (its caches empty; GETs and bytes of the last such run), then %d warm runs%n", stepSeconds, blocks,
+                    restarts, repeats);
             out.printf(Locale.ROOT, "%-62s %6s %10s %10s %10s %8s %8s %10s%n", "query", "series", "JVM 1st", "cold ms", "warm ms",
                     "GETs", "GET/blk", "bytes");
             queryRows.forEach(out::println);
