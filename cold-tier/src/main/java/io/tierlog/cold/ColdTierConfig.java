@@ -32,14 +32,6 @@ public record ColdTierConfig(String keyPrefix, int uploadThreads, Duration retry
             Duration.ofSeconds(30), 4096, 1024 * 1024, 256L * 1024 * 1024, 32L * 1024 * 1024, 16,
             Duration.ofSeconds(30), DEFAULT_ROLLUPS_MS);
 
-    /** The configuration of the first series-block release, without rollups. */
-    public ColdTierConfig(String keyPrefix, int uploadThreads, Duration retryInitialBackoff, Duration retryMaxBackoff,
-                          int indexIntervalBytes, int chunkBytes, long chunkCacheBytes, long indexCacheBytes,
-                          int readAheadChunks, Duration closeTimeout) {
-        this(keyPrefix, uploadThreads, retryInitialBackoff, retryMaxBackoff, indexIntervalBytes, chunkBytes,
-                chunkCacheBytes, indexCacheBytes, readAheadChunks, closeTimeout, DEFAULT_ROLLUPS_MS);
-    }
-
     public ColdTierConfig {
         rollupsMs = java.util.List.copyOf(rollupsMs);
         if (rollupsMs.stream().anyMatch(r -> r < 1) || rollupsMs.stream().distinct().count() != rollupsMs.size()) {

@@ -74,6 +74,20 @@ class ServerConfigTest {
     }
 
     @Test
+    void rollupResolutionsAreAListOfDurations() {
+        assertThat(ServerConfig.defaults().coldRollupsMs()).containsExactly(3_600_000L);
+        assertThat(ServerConfig.load(null, Map.of(), Map.of("cold.rollups", " 1m, 90s,1h,1d,250")).coldRollupsMs())
+                .containsExactly(60_000L, 90_000L, 3_600_000L, 86_400_000L, 250L);
+        assertThat(ServerConfig.load(null, Map.of(), Map.of("cold.rollups", "")).coldRollupsMs()).isEmpty();
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("cold.rollups", "1m,60s")))
+                .hasMessageContaining("cold.rollups").hasMessageContaining("repeats");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("cold.rollups", "5x")))
+                .hasMessageContaining("cold.rollups").hasMessageContaining("'5x'");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("cold.rollups", "0m")))
+                .hasMessageContaining("not positive");
+    }
+
+    @Test
     void everyKeyHasAFlagAndAnEnvironmentVariableAndIsDocumented() throws IOException {
         Path doc = Path.of("..", "docs", "configuration.md");
         String text = Files.exists(doc) ? Files.readString(doc) : null;
