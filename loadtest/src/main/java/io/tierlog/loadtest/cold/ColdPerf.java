@@ -81,6 +81,10 @@ public final class ColdPerf implements Callable<Integer> {
     List<String> queries = new ArrayList<>(List.of("process_cpu_seconds_total{job=\"svc-3\"}",
             "{instance=\"10.0.0.3:9100\", __name__=~\"go_goroutines|process_.*|up\"}"));
 
+    @Option(names = "--no-prometheus", description = "skip promtool's block (it writes one block per 2 h of data: slow "
+            + "for a month); the ratio column is then NaN")
+    boolean noPrometheus;
+
     @Option(names = "--step", description = "step of the selective queries in seconds (default: ${DEFAULT-VALUE}; "
             + "at most 11,000 points per series)")
     long stepSeconds = 60;
@@ -152,7 +156,7 @@ public final class ColdPerf implements Callable<Integer> {
             produce(copies.topic(), copies.mix());
             List<String> rows = new ArrayList<>();
             for (DataSet set : sets) {
-                double promBytes = prometheusBytes(set);
+                double promBytes = noPrometheus ? Double.NaN : prometheusBytes(set);
                 long offloaded = awaitOffloaded(set.topic());
                 long s3 = objectBytes(set.topic());
                 double perSample = (double) s3 / offloaded;
@@ -330,7 +334,7 @@ public final class ColdPerf implements Callable<Integer> {
         // one partition: one block per segment, as Prometheus makes one block per two hours; segments roll by time so
         // that every sample is offloaded once production stops
         post("/v1/topics", "{\"name\":\"" + topic + "\",\"partitions\":1,\"config\":{\"schema\":\"" + schema
-                + "\",\"segmentBytes\":1073741824,\"segmentMs\":5000,\"localRetentionMs\":0}}");
+                + "\",\"segmentBytes\":1073741824,\"segmentMs\":5000,\"localRetentionMs\":0,\"retentionMs\":-1}}");
     }
 
     private void produce(String topic, MetricsMix mix) throws IOException {
