@@ -52,7 +52,7 @@ final class RemoteReader {
      * Decoded row groups of series blocks, by object key and group index, bounded by a quarter of the chunk cache's
      * byte budget (on top of it: a server with both kinds of topics uses both caches).
      */
-    private final Cache<String, SeriesBlockReader.DecodedGroup> decodedGroups;
+    private final WeightedLruCache<String, SeriesBlockReader.DecodedGroup> decodedGroups;
 
     RemoteReader(ObjectStore store, ManifestStore manifests, ChunkCache chunks, ColdTierConfig config, MeterRegistry registry) {
         this.store = store;
@@ -64,8 +64,8 @@ final class RemoteReader {
         this.readLatency = Timer.builder("tierlog.cold.read.latency").publishPercentileHistogram().register(registry);
         this.getRequests = Counter.builder("tierlog.cold.get.requests").description("ranged GETs sent").register(registry);
         this.getBytes = Counter.builder("tierlog.cold.get.bytes").description("bytes received by ranged GETs").register(registry);
-        this.decodedGroups = Caffeine.newBuilder().maximumWeight(Math.max(1, config.chunkCacheBytes() / 4))
-                .weigher((String k, SeriesBlockReader.DecodedGroup g) -> (int) Math.min(Integer.MAX_VALUE, g.weight())).build();
+        this.decodedGroups = new WeightedLruCache<>(Math.max(1, config.chunkCacheBytes() / 4),
+                SeriesBlockReader.DecodedGroup::weight);
     }
 
     /** See {@link RemoteLog#read}; a segment object gone since the manifest was loaded reloads it once and retries. */
@@ -233,14 +233,14 @@ final class RemoteReader {
     void forget(Collection<String> objectKeys) {
         objectKeys.forEach(indexes::invalidate);
         objectKeys.forEach(blocks::invalidate);
-        decodedGroups.asMap().keySet().removeIf(k -> objectKeys.contains(k.substring(0, k.lastIndexOf('#'))));
+        decodedGroups.removeIf(k -> objectKeys.contains(k.substring(0, k.lastIndexOf('#'))));
     }
 
     /** Drops cached indexes of every object whose key starts with {@code keyPrefix}. */
     void forgetPrefix(String keyPrefix) {
         indexes.asMap().keySet().removeIf(k -> k.startsWith(keyPrefix));
         blocks.asMap().keySet().removeIf(k -> k.startsWith(keyPrefix));
-        decodedGroups.asMap().keySet().removeIf(k -> k.startsWith(keyPrefix));
+        decodedGroups.removeIf(k -> k.startsWith(keyPrefix));
     }
 
     void invalidateAll() {
@@ -274,7 +274,7 @@ final class RemoteReader {
             byte[] bytes = store.getRange(k, position, length);
             getBytes.increment(bytes.length);
             return bytes;
-        }, seg.objectSize(), (index, load) -> decodedGroups.get(k + "#" + index, x -> load.get())));
+        }, seg.objectSize(), (index, load) -> decodedGroups.get(k + "#" + index, load)));
     }
 
     private SegmentObject.SegmentIndex index(Manifest.Entry seg) {
