@@ -103,20 +103,32 @@ final class RollupSection {
         return out.toByteArray();
     }
 
-    /** One series' buckets being filled; the open bucket is the last. */
+    /**
+     * One series' buckets: the closed ones in arrays, the open one in fields (one object touched per sample: the
+     * series of a scrape are many and interleaved, so per-sample writes to eight arrays each would miss the cache).
+     */
     private static final class Accumulator {
-        long[] ends = new long[4];
-        long[] counts = new long[4];
-        double[] sums = new double[4];
-        double[] mins = new double[4];
-        double[] maxs = new double[4];
-        long[] firstTs = new long[4];
-        long[] lastTs = new long[4];
-        double[] lasts = new double[4];
+        long[] ends = new long[2];
+        long[] counts = new long[2];
+        double[] sums = new double[2];
+        double[] mins = new double[2];
+        double[] maxs = new double[2];
+        long[] firstTs = new long[2];
+        long[] lastTs = new long[2];
+        double[] lasts = new double[2];
         int buckets;
         boolean clean = true;
         boolean any;
         long previousTimestamp;
+        // the open bucket (count 0: none)
+        long openEnd;
+        long openCount;
+        double openSum;
+        double openMin;
+        double openMax;
+        long openFirst;
+        long openLast;
+        double openLastValue;
 
         void add(long timestamp, double value, long resolution) {
             if (any && timestamp <= previousTimestamp) {
@@ -127,33 +139,54 @@ final class RollupSection {
             if (!clean || Double.doubleToRawLongBits(value) == STALE_NAN_BITS) {
                 return;
             }
-            long end = bucketEnd(timestamp, resolution);
-            int i = buckets - 1;
-            if (i < 0 || ends[i] != end) {
-                if (buckets == ends.length) {
-                    grow();
-                }
-                i = buckets++;
-                ends[i] = end;
-                counts[i] = 0;
-                sums[i] = 0;
-                mins[i] = value;
-                maxs[i] = value;
-                firstTs[i] = timestamp;
+            // timestamps only rise here: a sample after the open bucket's end opens the next one (one division per
+            // bucket, not per sample)
+            if (openCount == 0 || timestamp > openEnd) {
+                flush();
+                openEnd = bucketEnd(timestamp, resolution);
+                openCount = 1;
+                openSum = 0.0 + value; // as a sum from zero: -0.0 alone sums to 0.0
+                openMin = value;
+                openMax = value;
+                openFirst = timestamp;
+                openLast = timestamp;
+                openLastValue = value;
+                return;
             }
-            counts[i]++;
-            sums[i] += value;
-            if (value < mins[i] || Double.isNaN(mins[i])) {
-                mins[i] = value;
+            openCount++;
+            openSum += value;
+            if (value < openMin || Double.isNaN(openMin)) {
+                openMin = value;
             }
-            if (value > maxs[i] || Double.isNaN(maxs[i])) {
-                maxs[i] = value;
+            if (value > openMax || Double.isNaN(openMax)) {
+                openMax = value;
             }
-            lastTs[i] = timestamp;
-            lasts[i] = value;
+            openLast = timestamp;
+            openLastValue = value;
+        }
+
+        /** Moves the open bucket, if any, to the arrays. */
+        private void flush() {
+            if (openCount == 0) {
+                return;
+            }
+            if (buckets == ends.length) {
+                grow();
+            }
+            int i = buckets++;
+            ends[i] = openEnd;
+            counts[i] = openCount;
+            sums[i] = openSum;
+            mins[i] = openMin;
+            maxs[i] = openMax;
+            firstTs[i] = openFirst;
+            lastTs[i] = openLast;
+            lasts[i] = openLastValue;
+            openCount = 0;
         }
 
         void close() {
+            flush();
             if (!clean) {
                 buckets = 0;
             }

@@ -66,6 +66,14 @@ public class SeriesBlockBenchmark {
         return SeriesBlockWriter.write(records);
     }
 
+    /** The same block without rollups (version 2): the difference to {@link #write} is what the hour rollups cost. */
+    @Benchmark
+    public byte[] writeWithoutRollups() {
+        SeriesBlockWriter.Builder b = SeriesBlockWriter.builder(SeriesBlockWriter.ROW_GROUP_RECORDS, new long[0]);
+        records.forEach(b::add);
+        return b.finish();
+    }
+
     @Benchmark
     public List<Record> readAll() {
         return SeriesBlockReader.open(this::range, block.length).read(0, Integer.MAX_VALUE);
