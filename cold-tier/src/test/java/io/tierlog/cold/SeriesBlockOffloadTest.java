@@ -185,18 +185,27 @@ class SeriesBlockOffloadTest {
         assertThat(selection.segmentCopies()).isEmpty();
     }
 
-    @Test
-    void segment_copies_written_before_stay_readable_beside_series_blocks() {
-        PartitionLog log = logs.open(TP, SMALL_SEGMENTS);
+    /**
+     * 120 scrapes offloaded as segment copies (as before series blocks), then {@code scrapes} more by a tier that
+     * writes series blocks (with {@link #config}); returns that tier.
+     */
+    private ColdTier copiesThenBlocks(PartitionLog log, int scrapes) {
         appendScrapes(log, 120, 1_764_000_000_000L);
         ColdTier before = tier();
         before.register(log);
         awaitOffloaded(before, log);
         before.close();
-        appendScrapes(log, 120, 1_764_100_000_000L);
+        appendScrapes(log, scrapes, 1_764_100_000_000L);
         ColdTier after = tier();
         after.registerMetrics(log);
         awaitOffloaded(after, log);
+        return after;
+    }
+
+    @Test
+    void segment_copies_written_before_stay_readable_beside_series_blocks() {
+        PartitionLog log = logs.open(TP, SMALL_SEGMENTS);
+        ColdTier after = copiesThenBlocks(log, 120);
 
         Manifest manifest = Manifest.decode(s3.get(new ObjectKeys(config.keyPrefix()).manifest(TP)), TP, "manifest");
         assertThat(manifest.segments()).extracting(Manifest.Entry::format)
@@ -216,17 +225,9 @@ class SeriesBlockOffloadTest {
     @Test
     void rollups_are_written_at_the_configured_resolutions_and_selected_per_block() {
         PartitionLog log = logs.open(TP, SMALL_SEGMENTS);
-        appendScrapes(log, 120, 1_764_000_000_000L);
-        ColdTier copies = tier();
-        copies.register(log);
-        awaitOffloaded(copies, log);
-        copies.close();
-        appendScrapes(log, 400, 1_764_100_000_000L);
-        config = config.withRollups(List.of(60_000L, 300_000L));
-        ColdTier tier = tier();
+        config = config.withRollups(List.of(300_000L, 60_000L));
+        ColdTier tier = copiesThenBlocks(log, 400);
         assertThat(tier.rollupResolutions()).containsExactly(60_000L, 300_000L);
-        tier.registerMetrics(log);
-        awaitOffloaded(tier, log);
 
         byte[] wantedKey = SeriesKey.of("requests_total", Map.of("host", "h3", "env", "prod")).toBytes();
         long minEnd = 1_764_100_000_000L + 600_000L;

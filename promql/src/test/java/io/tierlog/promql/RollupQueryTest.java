@@ -251,30 +251,15 @@ class RollupQueryTest {
         assertThat(realigned.selectCalls).isZero();
     }
 
-    @Test
-    void aStepThatIsNotAMultipleOfTheResolutionReadsSamples() {
-        RollupSource s = readFor("min_over_time(x[2m])", 2 * MIN, 4 * MIN, 90 * SEC);
-        assertThat(s.rollupCalls).isZero();
-        assertThat(s.selectCalls).isEqualTo(1);
-    }
-
-    @Test
-    void aRangeThatIsNotAMultipleOfTheResolutionReadsSamples() {
-        RollupSource s = readFor("count_over_time(x[90s])", 2 * MIN, 4 * MIN, MIN);
-        assertThat(s.rollupCalls).isZero();
-        assertThat(s.selectCalls).isEqualTo(1);
-    }
-
-    @Test
-    void aRangeShorterThanTheResolutionReadsSamples() {
-        RollupSource s = readFor("last_over_time(x[30s])", 2 * MIN, 4 * MIN, MIN);
-        assertThat(s.rollupCalls).isZero();
-        assertThat(s.selectCalls).isEqualTo(1);
-    }
-
-    @Test
-    void rateIsNotAnsweredFromRollups() {
-        RollupSource s = readFor("rate(x[2m])", 2 * MIN, 4 * MIN, MIN);
+    /** Queries the rollups cannot answer exactly read samples: step, range or function off the buckets. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} at a {1} s step")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = ';', value = {
+            "min_over_time(x[2m]); 90",    // a step that is not a multiple of the resolution
+            "count_over_time(x[90s]); 60", // a range that is not a multiple
+            "last_over_time(x[30s]); 60",  // a range shorter than the resolution
+            "rate(x[2m]); 60"})            // not one of the functions rollups answer
+    void queriesOffTheBucketsReadSamples(String query, long stepSeconds) {
+        RollupSource s = readFor(query, 2 * MIN, 4 * MIN, stepSeconds * SEC);
         assertThat(s.rollupCalls).isZero();
         assertThat(s.selectCalls).isEqualTo(1);
     }

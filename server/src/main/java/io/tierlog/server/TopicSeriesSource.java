@@ -179,19 +179,7 @@ final class TopicSeriesSource implements SeriesSource {
             if (loaded.addAndGet(block.bucketEnds().length) > maxSamples) {
                 throw tooManySamples();
             }
-        }, r -> {
-            if (r.value() == null || r.value().length != MetricCodec.VALUE_SIZE) {
-                return;
-            }
-            Labels l = labels(r.key(), labelsByKey);
-            if (l == null || !matchesAll(matchers, l)) {
-                return;
-            }
-            raw.computeIfAbsent(l, Builder::new).add(r.timestamp(), ByteBuffer.wrap(r.value(), 1, 8).getDouble());
-            if (loaded.incrementAndGet() > maxSamples) {
-                throw tooManySamples();
-            }
-        });
+        }, samplesInto(raw, matchers, labelsByKey, loaded));
         if (!exact[0]) {
             return null;
         }
@@ -236,7 +224,18 @@ final class TopicSeriesSource implements SeriesSource {
             if (samples.addAndGet(ts.length) > maxSamples) {
                 throw tooManySamples();
             }
-        }, r -> {
+        }, samplesInto(series, matchers, labelsByKey, samples));
+        return series;
+    }
+
+    /**
+     * Takes scanned records: a sample of a series matching every matcher joins its series in {@code into}, counted
+     * against the bound in {@code loaded}; other records are skipped.
+     */
+    private java.util.function.Consumer<io.tierlog.core.Record> samplesInto(Map<Labels, Builder> into, List<Matcher> matchers,
+                                                                          BytesKeyedCache<Labels> labelsByKey,
+                                                                          java.util.concurrent.atomic.AtomicLong loaded) {
+        return r -> {
             if (r.value() == null || r.value().length != MetricCodec.VALUE_SIZE) {
                 return;
             }
@@ -244,12 +243,11 @@ final class TopicSeriesSource implements SeriesSource {
             if (l == null || !matchesAll(matchers, l)) {
                 return;
             }
-            series.computeIfAbsent(l, Builder::new).add(r.timestamp(), ByteBuffer.wrap(r.value(), 1, 8).getDouble());
-            if (samples.incrementAndGet() > maxSamples) {
+            into.computeIfAbsent(l, Builder::new).add(r.timestamp(), ByteBuffer.wrap(r.value(), 1, 8).getDouble());
+            if (loaded.incrementAndGet() > maxSamples) {
                 throw tooManySamples();
             }
-        });
-        return series;
+        };
     }
 
     private QueryExecutionException tooManySamples() {
