@@ -53,6 +53,8 @@ final class RemoteReader {
      * byte budget (on top of it: a server with both kinds of topics uses both caches).
      */
     private final WeightedLruCache<String, SeriesBlockReader.DecodedGroup> decodedGroups;
+    /** Decompressed rollup sections by object and resolution. */
+    private final WeightedLruCache<String, byte[]> rollupSections;
 
     RemoteReader(ObjectStore store, ManifestStore manifests, ChunkCache chunks, ColdTierConfig config, MeterRegistry registry) {
         this.store = store;
@@ -66,6 +68,7 @@ final class RemoteReader {
         this.getBytes = Counter.builder("tierlog.cold.get.bytes").description("bytes received by ranged GETs").register(registry);
         this.decodedGroups = new WeightedLruCache<>(Math.max(1, config.chunkCacheBytes() / 4),
                 SeriesBlockReader.DecodedGroup::weight);
+        this.rollupSections = new WeightedLruCache<>(Math.max(1, config.chunkCacheBytes() / 8), b -> 64L + b.length);
     }
 
     /** See {@link RemoteLog#read}; a segment object gone since the manifest was loaded reloads it once and retries. */
@@ -234,6 +237,7 @@ final class RemoteReader {
         objectKeys.forEach(indexes::invalidate);
         objectKeys.forEach(blocks::invalidate);
         decodedGroups.removeIf(k -> objectKeys.contains(k.substring(0, k.lastIndexOf('#'))));
+        rollupSections.removeIf(k -> objectKeys.contains(k.substring(0, k.lastIndexOf('@'))));
     }
 
     /** Drops cached indexes of every object whose key starts with {@code keyPrefix}. */
@@ -241,12 +245,14 @@ final class RemoteReader {
         indexes.asMap().keySet().removeIf(k -> k.startsWith(keyPrefix));
         blocks.asMap().keySet().removeIf(k -> k.startsWith(keyPrefix));
         decodedGroups.removeIf(k -> k.startsWith(keyPrefix));
+        rollupSections.removeIf(k -> k.startsWith(keyPrefix));
     }
 
     void invalidateAll() {
         indexes.invalidateAll();
         blocks.invalidateAll();
         decodedGroups.invalidateAll();
+        rollupSections.invalidateAll();
     }
 
     private static Manifest.Entry find(Manifest m, long offset) {
@@ -274,7 +280,8 @@ final class RemoteReader {
             byte[] bytes = store.getRange(k, position, length);
             getBytes.increment(bytes.length);
             return bytes;
-        }, seg.objectSize(), (index, load) -> decodedGroups.get(k + "#" + index, load)));
+        }, seg.objectSize(), (index, load) -> decodedGroups.get(k + "#" + index, load),
+                (resolution, load) -> rollupSections.get(k + "@" + resolution, load)));
     }
 
     private SegmentObject.SegmentIndex index(Manifest.Entry seg) {

@@ -258,6 +258,18 @@ class SeriesBlockOffloadTest {
         counts.forEach((end, c) -> assertThat(c[0]).as("samples ending at %d", end).isEqualTo(expected.get(end)[0]));
         assertThat(tier.selectRollups(TP, Map.of(), k -> true, 3_600_000L, minEnd, maxEnd, Long.MAX_VALUE).rollups())
                 .as("no block holds hour rollups").isEmpty();
+
+        // a second ask (a dashboard's refresh) finds the blocks' rollup sections cached: no GET
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ColdTier reader = bed.tier(s3, config, registry);
+        java.util.function.Supplier<List<String>> ask = () -> reader.selectRollups(TP, Map.of("host", "h3"),
+                key -> java.util.Arrays.equals(key, wantedKey), 300_000L, minEnd, maxEnd, Long.MAX_VALUE).rollups().stream()
+                .map(r -> java.util.Arrays.toString(r.bucketEnds()) + java.util.Arrays.toString(r.counts())).toList();
+        List<String> first = ask.get();
+        double gets = registry.get("tierlog.cold.get.requests").counter().count();
+        assertThat(ask.get()).isEqualTo(first).isNotEmpty();
+        assertThat(registry.get("tierlog.cold.get.requests").counter().count()).isEqualTo(gets);
+        reader.close();
         tier.close();
     }
 

@@ -37,8 +37,6 @@ public final class SeriesBlockReader {
     static final int MAX_SECTION_BYTES = 256 << 20;
     /** How much of the object's tail the first read fetches: the footer and, usually, everything a selective read needs. */
     static final int TAIL_READ = 256 << 10;
-    /** Decompressed rollup sections up to this size stay with the (cached) reader; larger ones are fetched per use. */
-    static final int KEPT_ROLLUP_BYTES = 64 << 10;
 
     private final RangeSource source;
     private final int version;
@@ -49,7 +47,7 @@ public final class SeriesBlockReader {
     private final Section timestampsSection;
     /** Rollup sections by resolution in milliseconds (version 3; empty before). */
     private final Map<Long, Section> rollupSections;
-    private final Map<Long, byte[]> keptRollups = new java.util.concurrent.ConcurrentHashMap<>();
+    private final RollupCache rollupCache;
     private final List<RowGroup> rowGroups;
     /** The object's bytes from {@code tailStart} to the footer, when the first read fetched them. */
     private final byte[] tail;
@@ -58,6 +56,18 @@ public final class SeriesBlockReader {
     private volatile Map<String, Map<String, int[]>> postings;
     private volatile List<List<long[]>> timestampColumns;
     private final GroupCache groupCache;
+
+    /**
+     * Where decompressed rollup sections are kept between queries (a dashboard asks for the same month again and
+     * again): {@code load} fetches and decompresses the section of one resolution; a cache may return an earlier one.
+     */
+    @FunctionalInterface
+    public interface RollupCache {
+        byte[] get(long resolutionMs, java.util.function.Supplier<byte[]> load);
+
+        /** No caching: every rollup read fetches its section. */
+        RollupCache NONE = (resolution, load) -> load.get();
+    }
 
     /**
      * Where decoded row groups are kept between reads (a consumer replaying a block reads one group many times, a
@@ -122,9 +132,11 @@ public final class SeriesBlockReader {
                            int recordCount, long position, int length, long crc, int orderLength, List<ChunkEntry> chunks) {
     }
 
-    private SeriesBlockReader(RangeSource source, long objectSize, byte[] footer, byte[] tail, long tailStart, GroupCache groupCache) {
+    private SeriesBlockReader(RangeSource source, long objectSize, byte[] footer, byte[] tail, long tailStart,
+                              GroupCache groupCache, RollupCache rollupCache) {
         this.source = source;
         this.groupCache = groupCache;
+        this.rollupCache = rollupCache;
         long bodyEnd = objectSize - SeriesBlockWriter.TRAILER_SIZE - footer.length;
         BlockBytes.Source in = new BlockBytes.Source(footer);
         this.version = in.raw(1)[0];
@@ -247,6 +259,11 @@ public final class SeriesBlockReader {
 
     /** {@link #open(RangeSource, long)} with decoded row groups kept in {@code groupCache}. */
     public static SeriesBlockReader open(RangeSource source, long objectSize, GroupCache groupCache) {
+        return open(source, objectSize, groupCache, RollupCache.NONE);
+    }
+
+    /** {@link #open(RangeSource, long, GroupCache)} with decompressed rollup sections kept in {@code rollupCache}. */
+    public static SeriesBlockReader open(RangeSource source, long objectSize, GroupCache groupCache, RollupCache rollupCache) {
         int minimum = SeriesBlockWriter.HEADER_SIZE + SeriesBlockWriter.TRAILER_SIZE;
         if (objectSize < minimum) {
             throw new SeriesFormatException("series block of " + objectSize + " bytes is shorter than its header and trailer");
@@ -270,7 +287,7 @@ public final class SeriesBlockReader {
         if ((int) SeriesBlockWriter.crc32c(footer) != footerCrc) {
             throw new SeriesFormatException("series block footer fails its CRC32C");
         }
-        SeriesBlockReader probe = new SeriesBlockReader(source, objectSize, footer, null, 0, groupCache);
+        SeriesBlockReader probe = new SeriesBlockReader(source, objectSize, footer, null, 0, groupCache, rollupCache);
         if (probe.version == 1) {
             return probe;
         }
@@ -283,7 +300,7 @@ public final class SeriesBlockReader {
         byte[] sections = sectionsStart >= tailPosition
                 ? Arrays.copyOfRange(tail, (int) (sectionsStart - tailPosition), (int) (footerPosition - tailPosition))
                 : fetch(source, sectionsStart, (int) Math.min(Integer.MAX_VALUE, footerPosition - sectionsStart));
-        return new SeriesBlockReader(source, objectSize, footer, sections, sectionsStart, groupCache);
+        return new SeriesBlockReader(source, objectSize, footer, sections, sectionsStart, groupCache, rollupCache);
     }
 
     public int version() {
@@ -546,7 +563,7 @@ public final class SeriesBlockReader {
     /**
      * The rollups at {@code resolutionMs} of the series selected as {@link #select} selects them, keeping the buckets
      * whose end lies in [{@code minEnd}, {@code maxEnd}]; series without such a bucket are left out unless not clean.
-     * Costs the tail read and one ranged GET of the rollup section (kept with the reader when small).
+     * Costs the tail read and one ranged GET of the rollup section (none when the {@link RollupCache} holds it).
      *
      * @throws IllegalArgumentException when the block has no rollups at that resolution (see {@link #rollupResolutions})
      */
@@ -560,13 +577,7 @@ public final class SeriesBlockReader {
         if (wanted.isEmpty()) {
             return List.of();
         }
-        byte[] raw = keptRollups.get(resolutionMs);
-        if (raw == null) {
-            raw = sectionBytes(section, "rollups");
-            if (raw.length <= KEPT_ROLLUP_BYTES) {
-                keptRollups.put(resolutionMs, raw);
-            }
-        }
+        byte[] raw = rollupCache.get(resolutionMs, () -> sectionBytes(section, "rollups"));
         List<byte[]> keys = dictionary();
         BlockBytes.Source in = new BlockBytes.Source(raw);
         int present = in.count(seriesCount, "rollup series");
