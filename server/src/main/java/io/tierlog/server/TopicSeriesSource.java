@@ -53,32 +53,16 @@ final class TopicSeriesSource implements SeriesSource {
             return List.of();
         }
         java.util.concurrent.atomic.AtomicLong samples = new java.util.concurrent.atomic.AtomicLong();
-        List<java.util.concurrent.Future<Map<Labels, Builder>>> parts = new ArrayList<>(topic.partitions());
-        for (int p = 0; p < topic.partitions(); p++) {
-            int partition = p;
-            parts.add(scanners.submit(() -> scan(partition, matchers, from, to, samples)));
-        }
         Map<Labels, Builder> series = new LinkedHashMap<>();
-        try {
-            for (var part : parts) {
-                part.get().forEach((labels, b) -> {
-                    Builder mine = series.putIfAbsent(labels, b);
-                    if (mine != null) {
-                        mine.addAll(b); // a series written to several partitions (explicit partitions): merged in time
-                    }
-                });
-            }
-        } catch (java.util.concurrent.ExecutionException e) {
-            parts.forEach(f -> f.cancel(true));
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            parts.forEach(f -> f.cancel(true));
-            Thread.currentThread().interrupt();
-            throw new QueryExecutionException("query interrupted");
-        }
+        eachPartition(partition -> scan(partition, matchers, from, to, samples), part -> {
+            part.forEach((labels, b) -> {
+                Builder mine = series.putIfAbsent(labels, b);
+                if (mine != null) {
+                    mine.addAll(b); // a series written to several partitions (explicit partitions): merged in time
+                }
+            });
+            return true;
+        });
         List<Series> out = new ArrayList<>(series.size());
         series.values().forEach(b -> out.add(b.build()));
         return out;
@@ -103,21 +87,32 @@ final class TopicSeriesSource implements SeriesSource {
             return java.util.Optional.empty();
         }
         java.util.concurrent.atomic.AtomicLong loaded = new java.util.concurrent.atomic.AtomicLong();
-        List<java.util.concurrent.Future<Map<Labels, RollupSeries>>> parts = new ArrayList<>(topic.partitions());
+        Map<Labels, RollupSeries> series = new LinkedHashMap<>();
+        boolean exact = eachPartition(partition -> rollupsOf(partition, matchers, fromEnd, toEnd, resolutionMs, loaded),
+                part -> part != null && mergeAll(series, part.values()));
+        broker.countRollupSelect(exact);
+        return exact ? java.util.Optional.of(new ArrayList<>(series.values())) : java.util.Optional.empty();
+    }
+
+    /**
+     * Runs {@code task} for every partition side by side on the scanners and hands the results to {@code take} in
+     * partition order; when {@code take} answers false the other tasks are cancelled and this returns false. A
+     * task's failure cancels the others and is rethrown.
+     */
+    private <T> boolean eachPartition(java.util.function.IntFunction<T> task, java.util.function.Predicate<T> take) {
+        List<java.util.concurrent.Future<T>> parts = new ArrayList<>(topic.partitions());
         for (int p = 0; p < topic.partitions(); p++) {
             int partition = p;
-            parts.add(scanners.submit(() -> rollupsOf(partition, matchers, fromEnd, toEnd, resolutionMs, loaded)));
+            parts.add(scanners.submit(() -> task.apply(partition)));
         }
-        Map<Labels, RollupSeries> series = new LinkedHashMap<>();
         try {
             for (var part : parts) {
-                Map<Labels, RollupSeries> one = part.get();
-                if (one == null || !mergeAll(series, one.values())) {
+                if (!take.test(part.get())) {
                     parts.forEach(f -> f.cancel(true));
-                    broker.countRollupSelect(false);
-                    return java.util.Optional.empty();
+                    return false;
                 }
             }
+            return true;
         } catch (java.util.concurrent.ExecutionException e) {
             parts.forEach(f -> f.cancel(true));
             if (e.getCause() instanceof RuntimeException r) {
@@ -129,8 +124,6 @@ final class TopicSeriesSource implements SeriesSource {
             Thread.currentThread().interrupt();
             throw new QueryExecutionException("query interrupted");
         }
-        broker.countRollupSelect(true);
-        return java.util.Optional.of(new ArrayList<>(series.values()));
     }
 
     /** Merges every part into its series in {@code into}; false when any two overlap in time. */
